@@ -1,0 +1,97 @@
+# dasy — the public interface (DESIGN.md §4). Every target builds what it needs first.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+export npm_config_loglevel := error
+DASY := node dist/apps/cli/main.js
+SOURCES := $(shell find apps libs migrations bench -name '*.ts' -not -name '*.test.ts' 2>/dev/null) tsconfig.json tsconfig.base.json
+
+ROWS ?= 500000
+SEED ?= 1
+FILE ?= data/products.csv
+CONSUMERS ?= 2
+BROKERS ?= 1
+REJECTS ?=
+
+.PHONY: help build up down reset create-migrations destroy-migrations data products-producer \
+        products-consumer product-count-producer product-count-consumer ingest api status demo \
+        test test-unit test-e2e bench chaos
+
+help:
+	@echo "dasy: make demo | make test | make up | make down | make ingest FILE=... | make api | make status | make bench"
+	@echo "see README.md for every target"
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+dist/.built: node_modules/.package-lock.json $(SOURCES)
+	node_modules/.bin/tsc -p tsconfig.json
+	@touch $@
+
+build: dist/.built
+
+up: build
+	BROKERS=$(BROKERS) infra/stack.sh up
+
+down:
+	infra/stack.sh down
+
+reset: build
+	$(DASY) reset
+
+create-migrations: build
+	$(DASY) migrate up
+
+destroy-migrations: build
+	$(DASY) migrate down
+
+data: build
+	$(DASY) data --rows $(ROWS) --seed $(SEED) --out $(FILE)
+
+products-producer: build
+	$(DASY) products-producer --file $(FILE) $(if $(REJECTS),--rejects $(REJECTS))
+
+products-consumer: build
+	$(DASY) products-consumer --consumers $(CONSUMERS)
+
+product-count-producer: build
+	$(DASY) product-count-producer
+
+product-count-consumer: build
+	$(DASY) product-count-consumer
+
+ingest: build
+	$(DASY) ingest --file $(FILE) --consumers $(CONSUMERS) $(if $(REJECTS),--rejects $(REJECTS))
+
+api: build
+	$(DASY) api
+
+status: build
+	$(DASY) status
+
+demo: up
+	$(DASY) demo
+
+# The suite needs the stack: `make up` is a no-op when it already runs. With a Docker engine and
+# no KAFKA_BROKERS/DATABASE_URL, the e2e suite starts its own with testcontainers instead.
+test: build
+	@if [[ -z "$${KAFKA_BROKERS:-}$${DATABASE_URL:-}" ]] && command -v docker >/dev/null && docker info >/dev/null 2>&1; then \
+	  echo "test: Docker engine found; the e2e suite starts Kafka and PostgreSQL with testcontainers"; \
+	else $(MAKE) --no-print-directory up; fi
+	node_modules/.bin/jest --selectProjects unit
+	node_modules/.bin/jest --selectProjects e2e --runInBand
+
+test-unit: build
+	node_modules/.bin/jest --selectProjects unit
+
+test-e2e: build
+	node_modules/.bin/jest --selectProjects e2e --runInBand
+
+bench: up
+	$(DASY) bench $(if $(QUICK),--quick)
+
+# Restarts the local stack's broker and the machine's PostgreSQL (README: Fault tolerance).
+chaos: up
+	$(DASY) chaos $(if $(SCENARIO),--scenario $(SCENARIO))

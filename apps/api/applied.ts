@@ -1,0 +1,248 @@
+import { createHash, randomBytes } from 'crypto';
+import { Client, Notification, Pool } from 'pg';
+import { quoteIdent } from '../../libs/db';
+import { storedOffsets } from '../../libs/db/offsets';
+import { DasyError, errorMessage } from '../../libs/errors';
+import { Logger } from '../../libs/log';
+import { CurrentStats } from './store';
+
+/**
+ * The PostgreSQL channel on which a consumer group announces its applied offsets. The scores
+ * consumer calls pg_notify inside each batch's transaction, so the notification is delivered on
+ * commit, once the batch is visible to every other connection.
+ */
+export function appliedChannel(group: string): string {
+  return 'dasy_applied_' + createHash('sha1').update(group).digest('hex');
+}
+
+/** `partition:nextOffset:origin`; origin names the process that applied the batch. */
+export function appliedPayload(partition: number, nextOffset: bigint, origin: string): string {
+  return `${partition}:${nextOffset}:${origin}`;
+}
+
+/** A token naming this process in notifications (its own consumer tells it directly). */
+export const PROCESS_ORIGIN = randomBytes(6).toString('hex');
+
+export class NotAppliedError extends DasyError {
+  constructor(
+    readonly partition: number,
+    readonly offset: bigint,
+    readonly timeoutMs: number,
+  ) {
+    super(`message ${offset} of partition ${partition} was not applied within ${timeoutMs} ms`, { retriable: true });
+  }
+}
+
+interface Waiter {
+  offset: bigint;
+  name: string | undefined;
+  since: number;
+  resolve: (stats: CurrentStats | undefined) => void;
+  reject: (err: unknown) => void;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * What this process knows of the scores consumer group's applied offsets, and the requests waiting
+ * for their own message to be applied (read-your-writes). Knowledge comes from three sources, so
+ * it holds whichever process consumes the partition:
+ * - the in-process consumer's afterCommit (advance());
+ * - one dedicated LISTEN connection, re-established when lost; after every (re)connect the stored
+ *   offsets are read again, so a notification missed while it was down is never waited for;
+ * - while a request has waited longer than `pollAfterMs`, a poll of the stored offsets (a safety net).
+ */
+export class AppliedTracker {
+  private readonly known = new Map<number, bigint>();
+  private readonly waiters = new Map<number, Waiter[]>();
+  private listener: Client | undefined;
+  private stopping = false;
+  private reconnectDelay = 100;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private polling = false;
+  private down = false;
+  readonly channel: string;
+  private readonly log: Logger;
+
+  constructor(
+    private readonly options: {
+      databaseUrl: string;
+      pool: Pool;
+      group: string;
+      topic: string;
+      logger: Logger;
+      pollAfterMs?: number;
+      /** set when this process runs the scores consumer and calls advance() after each commit */
+      ignoreOwn?: boolean;
+    },
+  ) {
+    this.channel = appliedChannel(options.group);
+    this.log = options.logger.namespace('applied');
+  }
+
+  async start(): Promise<void> {
+    await this.connect();
+    this.pollTimer = setInterval(() => void this.pollIfStuck(), 250);
+    this.pollTimer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    const listener = this.listener;
+    this.listener = undefined;
+    await listener?.end().catch(() => undefined);
+  }
+
+  /**
+   * The partition's applied offset moved to `nextOffset` (every message before it is applied).
+   * `stats`: the committed current statistics of the names of that batch, when known (in-process
+   * consumer): a waiter for one of those names gets them and needs no query.
+   */
+  advance(partition: number, nextOffset: bigint, stats?: Map<string, CurrentStats>): void {
+    const current = this.known.get(partition);
+    if (current !== undefined && current >= nextOffset) return;
+    this.known.set(partition, nextOffset);
+    const list = this.waiters.get(partition);
+    if (!list) return;
+    const still: Waiter[] = [];
+    for (const w of list) {
+      if (w.offset < nextOffset) {
+        clearTimeout(w.timer);
+        w.resolve(w.name === undefined ? undefined : stats?.get(w.name));
+      } else still.push(w);
+    }
+    if (still.length) this.waiters.set(partition, still);
+    else this.waiters.delete(partition);
+  }
+
+  /**
+   * Resolves once the message at `offset` of `partition` is applied, with the current statistics
+   * of `name` when the applying batch handed them over (else undefined: read them); rejects with
+   * NotAppliedError after timeoutMs.
+   */
+  waitApplied(partition: number, offset: bigint, timeoutMs: number, name?: string): Promise<CurrentStats | undefined> {
+    const known = this.known.get(partition);
+    if (known !== undefined && known > offset) return Promise.resolve(undefined);
+    return new Promise<CurrentStats | undefined>((resolve, reject) => {
+      const waiter: Waiter = {
+        offset,
+        name,
+        since: Date.now(),
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          const list = this.waiters.get(partition);
+          if (list) {
+            const i = list.indexOf(waiter);
+            if (i >= 0) list.splice(i, 1);
+            if (!list.length) this.waiters.delete(partition);
+          }
+          reject(new NotAppliedError(partition, offset, timeoutMs));
+        }, timeoutMs),
+      };
+      let list = this.waiters.get(partition);
+      if (!list) this.waiters.set(partition, (list = []));
+      list.push(waiter);
+    });
+  }
+
+  appliedOffsets(): Map<number, bigint> {
+    return new Map(this.known);
+  }
+
+  listening(): boolean {
+    return this.listener !== undefined;
+  }
+
+  /** Read the stored offsets (they only move forward) and wake whoever they satisfy. */
+  async refresh(): Promise<void> {
+    const stored = await storedOffsets(this.options.pool, this.options.group, this.options.topic);
+    for (const [partition, offset] of stored) this.advance(partition, offset);
+  }
+
+  private onNotification(n: Notification) {
+    if (n.channel !== this.channel || !n.payload) return;
+    const m = /^(\d+):(\d+):(.*)$/.exec(n.payload);
+    // This process's own consumer reports its batches through advance(), with their statistics;
+    // the same batch's notification may arrive first and would wake the waiters without them.
+    if (!m || (this.options.ignoreOwn && m[3] === PROCESS_ORIGIN)) return;
+    this.advance(Number(m[1]), BigInt(m[2]));
+  }
+
+  private async connect(): Promise<void> {
+    const client = new Client({ connectionString: this.options.databaseUrl, keepAlive: true, application_name: 'dasy-api-listen' });
+    client.on('notification', (n) => this.onNotification(n));
+    client.on('error', (err) => this.lost(client, err));
+    client.on('end', () => this.lost(client));
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${quoteIdent(this.channel)}`);
+    } catch (err) {
+      client.removeAllListeners('end');
+      await client.end().catch(() => undefined);
+      throw err;
+    }
+    if (this.stopping) {
+      await client.end().catch(() => undefined);
+      return;
+    }
+    this.listener = client;
+    // Anything committed before LISTEN took effect is in the stored offsets.
+    await this.refresh();
+    this.reconnectDelay = 100;
+    if (this.down) {
+      this.down = false;
+      this.log.warn('listening for applied offsets again');
+    }
+  }
+
+  private lost(client: Client, err?: Error) {
+    if (this.listener !== client) return;
+    this.listener = undefined;
+    client.end().catch(() => undefined);
+    if (this.stopping) return;
+    if (!this.down) {
+      this.down = true;
+      this.log.warn(`lost the LISTEN connection${err ? ` (${errorMessage(err)})` : ''}; reconnecting`);
+    }
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect() {
+    if (this.stopping || this.reconnectTimer) return;
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      this.connect().catch((err) => {
+        this.log.debug(`reconnect failed: ${errorMessage(err)}`);
+        this.reconnectDelay = Math.min(this.reconnectDelay * 2, 5000);
+        this.scheduleReconnect();
+      });
+    }, this.reconnectDelay);
+    this.reconnectTimer.unref();
+  }
+
+  private async pollIfStuck() {
+    if (this.polling || this.stopping) return;
+    const threshold = Date.now() - (this.options.pollAfterMs ?? 500);
+    let stuck = !this.listener && this.waiters.size > 0;
+    if (!stuck) {
+      for (const list of this.waiters.values()) {
+        if (list.some((w) => w.since < threshold)) {
+          stuck = true;
+          break;
+        }
+      }
+    }
+    if (!stuck) return;
+    this.polling = true;
+    try {
+      await this.refresh();
+    } catch (err) {
+      this.log.debug(`polling stored offsets failed: ${errorMessage(err)}`);
+    } finally {
+      this.polling = false;
+    }
+  }
+}

@@ -1,0 +1,201 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { FastifyInstance } from 'fastify';
+import { Kafka } from 'kafkajs';
+import { Pool } from 'pg';
+import { AddressInfo } from 'net';
+import { DasyConfig, loadConfig } from '../../libs/config';
+import { createPool } from '../../libs/db';
+import { createKafka } from '../../libs/kafka/client';
+import { BatchConsumer } from '../../libs/kafka/consumer-base';
+import { groupId, topicName } from '../../libs/kafka/topics';
+import { Logger } from '../../libs/log';
+import { runMain, Stoppable, untilSignal } from '../../libs/runtime';
+import { prepare } from '../stack';
+import { AppliedTracker } from './applied';
+import { createEventsConsumer, EVENTS_CONSUMER } from './events-consumer';
+import { EventProducer } from './producer';
+import { createScoresConsumer, SCORES_CONSUMER } from './scores-consumer';
+import { dashboardExtension } from '../dashboard';
+import { buildServer } from './server';
+
+export interface ApiOptions {
+  port: number;
+  host: string;
+  consumers: boolean;
+  pushTimeoutMs: number;
+  /** more routes on the same server (e.g. the dashboard), registered before it listens */
+  extend?: (app: FastifyInstance, context: ApiContext) => void | Promise<void>;
+  /** called once the server accepts requests, with its URL (after the listening line) */
+  onListening?: (url: string) => void | Promise<void>;
+}
+
+/** What an extension may use: the api process's Kafka client and read pool (do not end them). */
+export interface ApiContext {
+  config: DasyConfig;
+  kafka: Kafka;
+  pool: Pool;
+  logger: Logger;
+}
+
+/**
+ * `dasy api`: the HTTP service, by default with its two consumers in the same process
+ * (`--no-consumers` to run the server alone, with `dasy scores-consumer` / `dasy events-consumer`
+ * elsewhere). Prints one line with its URL once it accepts requests; stops cleanly on SIGTERM/SIGINT.
+ */
+export async function runApi(config: DasyConfig, logger: Logger, options: ApiOptions): Promise<number> {
+  await prepare(config, logger);
+  const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'dasy-api', logger, noDelay: true });
+  const readPool = createPool({ databaseUrl: config.databaseUrl, max: 8, applicationName: 'dasy-api' });
+  const consumerPools = [] as ReturnType<typeof createPool>[];
+  const scoresTopic = topicName(config.namespace, 'scores');
+  const tracker = new AppliedTracker({
+    databaseUrl: config.databaseUrl,
+    pool: readPool,
+    group: groupId(config.namespace, SCORES_CONSUMER),
+    topic: scoresTopic,
+    logger,
+    ignoreOwn: options.consumers,
+  });
+  const consumers: BatchConsumer[] = [];
+  const producer = new EventProducer(kafka, [scoresTopic, topicName(config.namespace, 'adEvents')]);
+  let server: ReturnType<typeof buildServer> | undefined;
+  let url = '';
+
+  let stopping: Promise<void> | undefined;
+  const shutdown: Stoppable = {
+    stop: () =>
+      (stopping ??= (async () => {
+        // In order: no new requests (those in flight finish while the consumers still run), then
+        // the producer, the consumers (each finishes or abandons its batch), the database.
+        await server?.close().catch(() => undefined);
+        await producer.stop();
+        await Promise.allSettled(consumers.map((c) => c.stop()));
+        await tracker.stop();
+        await Promise.allSettled([readPool, ...consumerPools].map((p) => p.end()));
+      })()),
+  };
+
+  try {
+    await tracker.start();
+    if (options.consumers) {
+      const scoresPool = createPool({ databaseUrl: config.databaseUrl, max: 7, applicationName: 'dasy-scores-consumer' });
+      const eventsPool = createPool({ databaseUrl: config.databaseUrl, max: 4, applicationName: 'dasy-events-consumer' });
+      consumerPools.push(scoresPool, eventsPool);
+      consumers.push(
+        createScoresConsumer({
+          kafka,
+          pool: scoresPool,
+          logger,
+          namespace: config.namespace,
+          audit: config.audit,
+          onApplied: (p, o, stats) => tracker.advance(p, o, stats),
+        }),
+        createEventsConsumer({ kafka, pool: eventsPool, logger, namespace: config.namespace }),
+      );
+      for (const c of consumers) await c.start();
+      // Serve once the group gave us partitions, so the first pushes do not wait for a join.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.all(consumers.map((c) => c.joined())), new Promise((r) => (timer = setTimeout(r, 30000)))]);
+      clearTimeout(timer);
+    }
+    await producer.start();
+    server = buildServer({
+      pool: readPool,
+      producer,
+      tracker,
+      logger,
+      topics: { scores: scoresTopic, adEvents: topicName(config.namespace, 'adEvents') },
+      apiToken: config.apiToken,
+      adUpstreamUrl: config.adUpstreamUrl,
+      pushTimeoutMs: options.pushTimeoutMs,
+      consumers: options.consumers,
+    });
+    await options.extend?.(server, { config, kafka, pool: readPool, logger });
+    await server.listen({ port: options.port, host: options.host });
+    const address = server.server.address() as AddressInfo;
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    url = `http://${host}:${address.port}`;
+    console.log(`api listening on ${url}`);
+  } catch (err) {
+    await shutdown.stop();
+    throw err;
+  }
+  const stopped = untilSignal([shutdown]);
+  try {
+    await options.onListening?.(url);
+  } catch (err) {
+    await shutdown.stop();
+    throw err;
+  }
+  await stopped;
+  return 0;
+}
+
+/** `dasy scores-consumer` / `dasy events-consumer`: one consumer of the api's topics, until stopped. */
+export async function runConsumer(config: DasyConfig, logger: Logger, which: 'scores' | 'events'): Promise<number> {
+  await prepare(config, logger);
+  const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: `dasy-${which}-consumer`, logger, noDelay: true });
+  const pool = createPool({ databaseUrl: config.databaseUrl, max: which === 'scores' ? 7 : 4, applicationName: `dasy-${which}-consumer` });
+  const consumer =
+    which === 'scores'
+      ? createScoresConsumer({ kafka, pool, logger, namespace: config.namespace, audit: config.audit })
+      : createEventsConsumer({ kafka, pool, logger, namespace: config.namespace });
+  const shutdown: Stoppable = {
+    async stop() {
+      await consumer.stop();
+      await pool.end().catch(() => undefined);
+    },
+  };
+  try {
+    await consumer.start();
+  } catch (err) {
+    await shutdown.stop();
+    throw err;
+  }
+  const group = groupId(config.namespace, which === 'scores' ? SCORES_CONSUMER : EVENTS_CONSUMER);
+  void consumer.joined().then((partitions) => console.log(`${which}-consumer running in group ${group}, partitions ${partitions.join(',') || 'none'}`));
+  await untilSignal([shutdown]);
+  return 0;
+}
+
+function port(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) > 65535) throw new InvalidArgumentError('--port must be 0-65535 (0: any free port)');
+  return Number(value);
+}
+
+function millis(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('--push-timeout must be a whole number of milliseconds');
+  return Number(value);
+}
+
+export function registerApiCommands(program: Command, logger: Logger): void {
+  program
+    .command('api')
+    .description('the HTTP api (score pushes, statistics, ad requests), with its consumers unless --no-consumers')
+    .option('--port <port>', 'port to listen on (default: PORT, 3000); 0 for any free port', port)
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--no-consumers', 'run the server alone (run dasy scores-consumer and dasy events-consumer elsewhere)')
+    .option('--push-timeout <ms>', 'how long a push waits to be applied before answering 503', millis, 5000)
+    .action((opts: { port?: number; host: string; consumers: boolean; pushTimeout: number }) =>
+      runMain(async () => {
+        const config = loadConfig();
+        return runApi(config, logger, {
+          port: opts.port ?? config.port,
+          host: opts.host,
+          consumers: opts.consumers,
+          pushTimeoutMs: opts.pushTimeout,
+          extend: dashboardExtension, // GET / and its data
+        });
+      }),
+    );
+
+  program
+    .command('scores-consumer')
+    .description('apply <ns>.scores (pushes and resets) to the score statistics tables until stopped')
+    .action(() => runMain(async () => runConsumer(loadConfig(), logger, 'scores')));
+
+  program
+    .command('events-consumer')
+    .description('apply <ns>.ad-events to the ad request counters until stopped')
+    .action(() => runMain(async () => runConsumer(loadConfig(), logger, 'events')));
+}

@@ -1,0 +1,121 @@
+import { Kafka, Message, Partitioners, Producer, TopicMessages } from 'kafkajs';
+import { UnavailableError } from '../../libs/errors';
+import { MicroBatcher } from './batcher';
+
+/** Where a message landed: the reply to a push waits for this offset to be applied. */
+export interface Placement {
+  topic: string;
+  partition: number;
+  offset: bigint;
+}
+
+interface Outgoing {
+  topic: string;
+  partition: number;
+  key: string;
+  value: Buffer;
+}
+
+/**
+ * The api's one Kafka producer: idempotent, acks=all. An idempotent kafkajs producer has one
+ * request in flight per broker, so sending each request's message alone would cap the api at a
+ * few hundred messages per second; instead concurrent requests are coalesced into one send. Each
+ * message gets its partition here (the default, Java-compatible murmur2 partitioner on the key), so
+ * its offset is known from the send's reply: the base offset of its partition in that send plus
+ * its index among that partition's messages.
+ */
+export class EventProducer {
+  private producer: Producer;
+  private partitionCounts = new Map<string, number>();
+  private readonly partitioner = Partitioners.DefaultPartitioner();
+  private readonly batcher: MicroBatcher<Outgoing, Placement>;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly topics: string[],
+    options: { maxBatch?: number } = {},
+  ) {
+    this.producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      allowAutoTopicCreation: false,
+      // An idempotent producer that gives up can lose its sequence; it retries until it succeeds,
+      // and the request handler answers 503 when its own deadline passes first.
+      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 5000 },
+    });
+    // A send holds one record batch per partition; the broker refuses one over message.max.bytes
+    // (1 MB by default), so a send carries at most 512 KiB of keys and values.
+    this.batcher = new MicroBatcher((items) => this.sendAll(items), {
+      maxBatch: options.maxBatch ?? 1000,
+      maxConcurrent: 1,
+      weigh: (item) => Buffer.byteLength(item.key) + item.value.length + 64,
+      maxWeight: 512 * 1024,
+    });
+  }
+
+  async start(): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const { topics } = await admin.fetchTopicMetadata({ topics: this.topics });
+      for (const t of topics) this.partitionCounts.set(t.name, t.partitions.length);
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+    for (const t of this.topics) if (!this.partitionCounts.get(t)) throw new UnavailableError(`topic ${t} has no partitions`);
+    await this.producer.connect();
+  }
+
+  partitionFor(topic: string, key: string): number {
+    const n = this.partitionCounts.get(topic);
+    if (!n) throw new Error(`unknown topic ${topic}`);
+    return this.partitioner({
+      topic,
+      partitionMetadata: Array.from({ length: n }, (_, partitionId) => ({ partitionId, leader: 0, replicas: [], isr: [], partitionErrorCode: 0 })),
+      message: { key, value: null },
+    });
+  }
+
+  /** Resolves once the broker acknowledged the message (acks=all), with where it landed. */
+  send(topic: string, key: string, value: Buffer): Promise<Placement> {
+    return this.batcher.submit({ topic, partition: this.partitionFor(topic, key), key, value });
+  }
+
+  async stop(): Promise<void> {
+    await this.batcher.drained();
+    await this.producer.disconnect().catch(() => undefined);
+  }
+
+  private async sendAll(items: Outgoing[]): Promise<Placement[]> {
+    const byTopic = new Map<string, Message[]>();
+    const index = new Map<string, number>();
+    const position: number[] = [];
+    for (const item of items) {
+      let messages = byTopic.get(item.topic);
+      if (!messages) byTopic.set(item.topic, (messages = []));
+      messages.push({ key: item.key, value: item.value, partition: item.partition });
+      const tp = `${item.topic}\u0000${item.partition}`;
+      const i = index.get(tp) ?? 0;
+      index.set(tp, i + 1);
+      position.push(i);
+    }
+    const topicMessages: TopicMessages[] = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+    let metadata;
+    try {
+      metadata = await this.producer.sendBatch({ topicMessages, acks: -1 });
+    } catch (err) {
+      throw new UnavailableError(`Kafka did not acknowledge: ${(err as Error).message}`, err);
+    }
+    const base = new Map<string, bigint>();
+    for (const m of metadata) {
+      const offset = m.baseOffset ?? m.offset;
+      if (offset !== undefined) base.set(`${m.topicName}\u0000${m.partition}`, BigInt(offset));
+    }
+    return items.map((item, i) => {
+      const b = base.get(`${item.topic}\u0000${item.partition}`);
+      if (b === undefined) throw new UnavailableError(`Kafka acknowledged no offset for ${item.topic}[${item.partition}]`);
+      return { topic: item.topic, partition: item.partition, offset: b + BigInt(position[i]) };
+    });
+  }
+}

@@ -1,0 +1,279 @@
+import { createHash, timingSafeEqual } from 'crypto';
+import Fastify, { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Pool } from 'pg';
+import { isRetriableDbError } from '../../libs/db';
+import { DasyError, errorMessage, UnavailableError } from '../../libs/errors';
+import { Logger } from '../../libs/log';
+import { view } from '../../libs/stats';
+import { AppliedTracker, NotAppliedError } from './applied';
+import { encode } from './messages';
+import { EventProducer, Placement } from './producer';
+import { adStatistics, endedSession, history, includesPush, sessionOfPush, sessions, StatsReader, statsReply, windowStats } from './store';
+import {
+  AdRequest,
+  ApiError,
+  fromAjvErrors,
+  validateAdRequest,
+  validateHistory,
+  validateName,
+  validatePush,
+  validateReset,
+  validateStatistics,
+  validateWindow,
+} from './validate';
+import { fetchUpstreamVast, SAMPLE_VAST } from './vast';
+
+export const BODY_LIMIT = 1024 * 1024;
+
+export interface ApiDeps {
+  pool: Pool;
+  producer: EventProducer;
+  tracker: AppliedTracker;
+  logger: Logger;
+  topics: { scores: string; adEvents: string };
+  apiToken?: string;
+  adUpstreamUrl?: string;
+  /** how long a push (or reset) waits to be applied before answering 503 */
+  pushTimeoutMs?: number;
+  upstreamTimeoutMs?: number;
+  /** whether this process runs the consumers (shown by /healthz) */
+  consumers?: boolean;
+}
+
+/**
+ * The HTTP api of DESIGN.md §7. Every error reaches the client as
+ * `{"error":{"code","message","field"}}`; details (stacks, causes) stay in the log.
+ */
+export function buildServer(deps: ApiDeps): FastifyInstance {
+  const log = deps.logger.namespace('api');
+  const pushTimeoutMs = deps.pushTimeoutMs ?? 5000;
+  const upstreamTimeoutMs = deps.upstreamTimeoutMs ?? 2000;
+  const stats = new StatsReader(deps.pool);
+
+  const app = Fastify({
+    logger: false,
+    bodyLimit: BODY_LIMIT,
+    return503OnClosing: false, // answered below, in our format
+    forceCloseConnections: 'idle',
+    routerOptions: { maxParamLength: 4096 },
+    schemaErrorFormatter: (errors, dataVar) => fromAjvErrors(errors, dataVar),
+    // Errors fastify raises before routing (a malformed URL): our format too.
+    frameworkErrors: (err, _req, reply) => {
+      const e = err.code === 'FST_ERR_BAD_URL' ? new ApiError(400, 'bad_url', 'the URL is not valid (malformed percent-encoding)') : toApiError(err);
+      void (reply as FastifyReply).code(e.statusCode).send(e.body());
+    },
+  });
+
+  // Only JSON bodies. An empty body is "no body" (a reset needs none).
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMIT }, (_req, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch {
+      done(new ApiError(400, 'invalid_json', 'the request body is not valid JSON'), undefined);
+    }
+  });
+
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
+    const e = toApiError(err);
+    if (e.code === 'internal') {
+      log.error(`${req.method} ${req.url}: ${errorMessage(err)}`, { stack: err.stack, cause: (err as DasyError).cause });
+    } else if (e.code === 'unavailable' && !(err instanceof ApiError)) {
+      log.warn(`${req.method} ${req.url.split('?')[0]}: ${errorMessage(err)}`);
+    }
+    if (e.statusCode === 401) reply.header('www-authenticate', 'Bearer');
+    if (e.statusCode === 503) reply.header('retry-after', '1');
+    void reply.code(e.statusCode).send(e.body());
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    void reply.code(404).send(new ApiError(404, 'not_found', `no route ${req.method} ${req.url.split('?')[0]}`).body());
+  });
+
+  // While stopping, a request that still arrives (on a kept-alive connection) gets a 503.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async (_req, reply) => {
+    if (!closing) return;
+    reply.header('connection', 'close');
+    throw new ApiError(503, 'unavailable', 'the api is stopping; retry');
+  });
+
+  const expected = deps.apiToken ? digest(deps.apiToken) : undefined;
+  const guard = async (req: FastifyRequest) => {
+    if (!expected) return;
+    const m = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '');
+    if (!m) throw new ApiError(401, 'unauthorized', 'this endpoint needs Authorization: Bearer <DASY_API_TOKEN>', 'authorization');
+    if (!timingSafeEqual(digest(m[1].trim()), expected)) throw new ApiError(401, 'unauthorized', 'the bearer token is not valid', 'authorization');
+  };
+
+  let kafkaDown = false;
+
+  /** Send one event; answers 503 when Kafka has not acknowledged it by the deadline. */
+  async function produce(topic: string, key: string, value: Buffer, deadline: number): Promise<Placement> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new ApiError(503, 'unavailable', `Kafka did not acknowledge the event within ${pushTimeoutMs / 1000} s; it may still be recorded`)),
+        Math.max(0, deadline - Date.now()),
+      );
+    });
+    try {
+      const placement = await Promise.race([deps.producer.send(topic, key, value), late]);
+      if (kafkaDown) {
+        kafkaDown = false;
+        log.warn('Kafka acknowledges again');
+      }
+      return placement;
+    } catch (err) {
+      if (!kafkaDown) log.warn(`Kafka does not acknowledge (${errorMessage(err)}); answering 503 until it does`);
+      kafkaDown = true;
+      if (err instanceof ApiError) throw err;
+      throw new ApiError(503, 'unavailable', 'the event could not be written to Kafka; it may not have been recorded, retry later');
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Read-your-writes: wait until the scores consumer group applied the message at `p`. */
+  async function applied(p: Placement, what: string, deadline: number, name?: string) {
+    try {
+      return await deps.tracker.waitApplied(p.partition, p.offset, Math.max(1, deadline - Date.now()), name);
+    } catch (err) {
+      if (!(err instanceof NotAppliedError)) throw err;
+      throw new ApiError(
+        503,
+        'not_applied',
+        `the ${what} was accepted (${p.topic}[${p.partition}]@${p.offset}) but not applied within ${pushTimeoutMs / 1000} s; ` +
+          `it will be applied when the scores consumer catches up`,
+      );
+    }
+  }
+
+  async function current(name: string) {
+    const row = await stats.load(name);
+    if (!row) throw new ApiError(404, 'not_found', `no product named ${JSON.stringify(name)} has scores`, 'name');
+    return row;
+  }
+
+  app.get('/healthz', async () => ({ status: 'ok', consumers: deps.consumers ?? false, listening: deps.tracker.listening() }));
+
+  app.post('/api/push', { onRequest: guard }, async (req) => {
+    const push = validatePush(req.body);
+    const at = Date.now();
+    const deadline = at + pushTimeoutMs;
+    const p = await produce(deps.topics.scores, push.name, encode({ type: 'push', ...push, at }), deadline);
+    const snapshot = await applied(p, 'push', deadline, push.name);
+    const row = snapshot && includesPush(snapshot, p.offset) ? snapshot : await current(push.name);
+    if (includesPush(row, p.offset)) return { name: row.name, ...view(row) };
+    // A reset applied after this push ended its session: answer with that session.
+    const ended = await sessionOfPush(deps.pool, push.name, p.partition, p.offset);
+    if (!ended) throw new ApiError(503, 'not_applied', 'the push was applied but its session could not be read; retry the read');
+    return { name: push.name, ...ended };
+  });
+
+  app.get<{ Params: { name: string } }>('/api/products/:name/stats', async (req) => {
+    const name = validateName(req.params.name);
+    const w = validateWindow(req.query);
+    if (!w.from && !w.to) {
+      const row = await current(name);
+      return { ...statsReply(row.name, row, row.first_at, row.last_at), session: row.session };
+    }
+    await current(name);
+    return windowStats(deps.pool, name, w);
+  });
+
+  app.get<{ Params: { name: string } }>('/api/products/:name/history', async (req) => {
+    const name = validateName(req.params.name);
+    const h = validateHistory(req.query);
+    await current(name);
+    return {
+      name,
+      interval: h.interval,
+      from: h.from?.toISOString() ?? null,
+      to: h.to?.toISOString() ?? null,
+      buckets: await history(deps.pool, name, h.interval, h),
+    };
+  });
+
+  app.post<{ Params: { name: string } }>('/api/products/:name/reset', { onRequest: guard }, async (req) => {
+    const name = validateName(req.params.name);
+    const { username } = validateReset(req.body);
+    await current(name);
+    const at = Date.now();
+    const deadline = at + pushTimeoutMs;
+    const p = await produce(deps.topics.scores, name, encode({ type: 'reset', name, username, at }), deadline);
+    await applied(p, 'reset', deadline);
+    const ended = await endedSession(deps.pool, name, p.partition, p.offset, at);
+    if (!ended) throw new ApiError(404, 'not_found', `no product named ${JSON.stringify(name)} has scores`, 'name');
+    const now = await current(name);
+    return { name, session: now.session, ended };
+  });
+
+  app.get<{ Params: { name: string } }>('/api/products/:name/sessions', async (req) => {
+    const name = validateName(req.params.name);
+    const list = await sessions(deps.pool, name);
+    if (!list.length) throw new ApiError(404, 'not_found', `no product named ${JSON.stringify(name)} has scores`, 'name');
+    return { name, sessions: list };
+  });
+
+  async function adEvent(type: 'ad' | 'impression', q: AdRequest) {
+    const at = Date.now();
+    return produce(deps.topics.adEvents, q.username, encode({ type, ...q, at }), at + pushTimeoutMs);
+  }
+
+  app.get('/ad', async (req, reply: FastifyReply) => {
+    const q = validateAdRequest(req.query);
+    // Count the request and ask the upstream at the same time; an upstream failure is still an
+    // ad request (an unfilled one), so it counts.
+    const [counted, vast] = await Promise.allSettled([
+      adEvent('ad', q),
+      deps.adUpstreamUrl ? fetchUpstreamVast(deps.adUpstreamUrl, upstreamTimeoutMs) : Promise.resolve(undefined),
+    ]);
+    if (counted.status === 'rejected') throw counted.reason;
+    if (vast.status === 'rejected') throw vast.reason;
+    if (!vast.value) return reply.type('application/xml; charset=utf-8').send(SAMPLE_VAST);
+    return reply.type(vast.value.contentType).send(vast.value.body);
+  });
+
+  app.get('/impression', async (req) => {
+    await adEvent('impression', validateAdRequest(req.query));
+    return { status: 'ok' };
+  });
+
+  app.get('/statistics', async (req) => {
+    const f = validateStatistics(req.query);
+    return adStatistics(deps.pool, f.filter, f.value);
+  });
+
+  return app;
+}
+
+function digest(s: string): Buffer {
+  return createHash('sha256').update(s).digest();
+}
+
+/** Whatever went wrong, as the error a client may see. */
+export function toApiError(err: Error & { statusCode?: number; code?: string; validation?: unknown }): ApiError {
+  if (err instanceof ApiError) return err;
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new ApiError(413, 'payload_too_large', `the request body is larger than 1 MiB (${BODY_LIMIT} bytes)`);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new ApiError(415, 'unsupported_media_type', 'send the body as JSON with Content-Type: application/json');
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new ApiError(400, 'invalid_body', 'Content-Length does not match the body');
+  }
+  if (err instanceof UnavailableError || isRetriableDbError(err)) {
+    return new ApiError(503, 'unavailable', 'a backing service (PostgreSQL or Kafka) is unavailable; retry later');
+  }
+  if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
+    // fastify's own client errors (malformed request...): their messages are safe to show.
+    return new ApiError(err.statusCode, 'bad_request', err.message);
+  }
+  return new ApiError(500, 'internal', 'internal error');
+}

@@ -1,0 +1,590 @@
+import { ChildProcess, execFile, spawn } from 'child_process';
+import { randomBytes } from 'crypto';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { promisify } from 'util';
+import { Command, InvalidArgumentError } from 'commander';
+import { parse } from 'csv-parse/sync';
+import { Kafka } from 'kafkajs';
+import { Pool } from 'pg';
+import { DasyConfig, loadConfig, withDatabase } from '../../libs/config';
+import { dropDatabase } from '../../libs/db';
+import { createKafka } from '../../libs/kafka/client';
+import { deadLetterTopic, endOffsets, ensureTopics, groupId, topicName, TOPICS } from '../../libs/kafka/topics';
+import { Logger } from '../../libs/log';
+import { runMain, sleep } from '../../libs/runtime';
+import { generateProducts } from '../data/generate';
+import { GROUPS } from '../ingest/run';
+import { compareTables, Expected, expectedFromRecords, readRecords, writeBadFile } from './expect';
+
+/**
+ * `dasy chaos` (`make chaos`): ingests generated files while injecting faults, then checks that
+ * `products` and `product_count` are exactly what a clean run gives (computed independently from
+ * the file), that nothing waits in the outbox and every group applied its topic to the end. Each
+ * scenario runs in its own database (`dasy_chaos`, recreated) and namespace, never a user's.
+ *
+ * It restarts things on this machine: the local stack's Kafka broker (broker-restart) and the
+ * machine's PostgreSQL (pg-restart); cluster3 runs its own three brokers on other ports.
+ */
+
+export const SCENARIOS = ['bad-input', 'sigkill', 'pg-restart', 'broker-restart', 'cluster3'] as const;
+export type Scenario = (typeof SCENARIOS)[number];
+
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+const CLI = path.join(__dirname, '..', 'cli', 'main.js');
+const STACK_SH = path.join(ROOT, 'infra', 'stack.sh');
+const run = promisify(execFile);
+
+interface Result {
+  scenario: Scenario;
+  faults: string[];
+  exact: boolean;
+  checks: string[];
+  problems: string[];
+  seconds: number;
+}
+
+/** A fresh world per scenario: the chaos database recreated, a new namespace, a temp folder. */
+interface World {
+  scenario: Scenario;
+  config: DasyConfig;
+  env: NodeJS.ProcessEnv;
+  tmp: string;
+  say(line: string): void;
+}
+
+export function registerChaosCommand(program: Command, logger: Logger): void {
+  program
+    .command('chaos')
+    .description('ingest while injecting faults (SIGKILLs, broker and PostgreSQL restarts, a 3-broker cluster losing a node, bad input); check the tables are exact')
+    .option('--scenario <names>', `comma-separated, of: ${SCENARIOS.join(', ')} (default: all)`, parseScenarios)
+    .option('--rows <n>', 'records per generated file', positive('--rows'), 40000)
+    .option('--seed <n>', 'random seed of the generated files', positive('--seed'), 1)
+    .action((opts: { scenario?: Scenario[]; rows: number; seed: number }) =>
+      runMain(async () => chaos({ config: loadConfig(), logger, scenarios: opts.scenario ?? [...SCENARIOS], rows: opts.rows, seed: opts.seed })),
+    );
+}
+
+function parseScenarios(value: string): Scenario[] {
+  const names = value.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const n of names) if (!(SCENARIOS as readonly string[]).includes(n)) throw new InvalidArgumentError(`unknown scenario ${JSON.stringify(n)}; one of ${SCENARIOS.join(', ')}`);
+  return names as Scenario[];
+}
+
+function positive(name: string) {
+  return (value: string) => {
+    if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError(`${name} must be a whole number of at least 1`);
+    return Number(value);
+  };
+}
+
+/** Restores what a scenario changed (a stopped broker, a test cluster) even on Ctrl-C. */
+const undo: (() => Promise<void>)[] = [];
+async function runUndo() {
+  while (undo.length) await undo.pop()!().catch(() => undefined);
+}
+
+export async function chaos(options: { config: DasyConfig; logger: Logger; scenarios: Scenario[]; rows: number; seed: number }): Promise<number> {
+  const { config, scenarios } = options;
+  const say = (line: string) => process.stdout.write(`chaos: ${line}\n`);
+  const onSignal = () => {
+    say('interrupted: restoring what was stopped');
+    void runUndo().then(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const started = Date.now();
+  const databaseUrl = withDatabase(config.databaseUrl, 'dasy_chaos');
+  say(`${scenarios.length} scenario(s): ${scenarios.join(', ')}; ${options.rows.toLocaleString('en-US')}-row files (seed ${options.seed}); database dasy_chaos; Kafka ${config.kafkaBrokers.join(',')}`);
+  const results: Result[] = [];
+  for (const scenario of scenarios) {
+    const t0 = Date.now();
+    const namespace = `chaos-${scenario}-${randomBytes(3).toString('hex')}`;
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `dasy-chaos-${scenario}-`));
+    const world: World = {
+      scenario,
+      config: { ...config, databaseUrl, namespace },
+      env: { ...process.env, DATABASE_URL: databaseUrl, DASY_NAMESPACE: namespace, KAFKA_BROKERS: config.kafkaBrokers.join(','), DASY_LOG_LEVEL: 'warn' },
+      tmp,
+      say: (line) => say(`[${scenario}] ${line}`),
+    };
+    let result: Result;
+    try {
+      await dropDatabase(databaseUrl); // fresh: the tables are shared by every namespace of a database
+      result = await SCENARIO_RUNS[scenario](world, options);
+    } catch (err) {
+      result = { scenario, faults: [], exact: false, checks: [], problems: [`failed: ${(err as Error).message}`], seconds: 0 };
+    } finally {
+      await runUndo();
+    }
+    result.seconds = (Date.now() - t0) / 1000;
+    results.push(result);
+    world.say(`${result.faults.length} fault(s) injected: ${summarize(result.faults)}`);
+    for (const c of result.checks) world.say(`  ${c}`);
+    for (const p of result.problems) world.say(`  PROBLEM ${p}`);
+    world.say(`exact: ${result.exact ? 'yes' : 'NO'} (${result.seconds.toFixed(1)} s; logs in ${tmp})`);
+    if (result.exact) fs.rmSync(tmp, { recursive: true, force: true });
+  }
+  say('summary');
+  for (const r of results) say(`  ${r.scenario.padEnd(15)} ${String(r.faults.length).padStart(3)} fault(s)   exact ${r.exact ? 'yes' : 'NO '}   ${r.seconds.toFixed(1).padStart(6)} s`);
+  const ok = results.every((r) => r.exact);
+  say(`${ok ? 'all exact' : 'NOT EXACT'} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  process.removeListener('SIGINT', onSignal);
+  process.removeListener('SIGTERM', onSignal);
+  return ok ? 0 : 1;
+}
+
+function summarize(faults: string[]): string {
+  const counts = new Map<string, number>();
+  for (const f of faults) counts.set(f, (counts.get(f) ?? 0) + 1);
+  return [...counts].map(([f, n]) => (n > 1 ? `${f} ×${n}` : f)).join('; ') || 'none';
+}
+
+type ScenarioRun = (world: World, options: { rows: number; seed: number }) => Promise<Result>;
+
+const SCENARIO_RUNS: Record<Scenario, ScenarioRun> = {
+  'bad-input': badInput,
+  sigkill,
+  'pg-restart': pgRestart,
+  'broker-restart': brokerRestart,
+  cluster3,
+};
+
+// ---------------------------------------------------------------------------------------------
+// The ingest under test, and the checks after it
+
+interface IngestRun {
+  child: ChildProcess;
+  /** resolves with the ingest's summary (its last stdout line), rejects if it failed */
+  done: Promise<Record<string, unknown>>;
+  running(): boolean;
+  logFile: string;
+}
+
+function startIngest(world: World, file: string, env: NodeJS.ProcessEnv = {}): IngestRun {
+  const logFile = path.join(world.tmp, 'ingest.log');
+  const log = fs.openSync(logFile, 'w');
+  const child = spawn(process.execPath, [CLI, 'ingest', '--file', file, '--consumers', '3', '--rejects', path.join(world.tmp, 'rejects.csv')], {
+    env: { ...world.env, ...env },
+    stdio: ['ignore', 'pipe', log],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  let exited = false;
+  const done = new Promise<Record<string, unknown>>((resolve, reject) => {
+    child.on('exit', (code, signal) => {
+      exited = true;
+      fs.closeSync(log);
+      if (code !== 0) return reject(new Error(`ingest exited with ${signal ?? code}; see ${logFile}`));
+      try {
+        resolve(JSON.parse(out.trim().split('\n').pop() ?? ''));
+      } catch {
+        reject(new Error(`ingest printed no summary; see ${logFile}`));
+      }
+    });
+  });
+  done.catch(() => undefined);
+  undo.push(async () => {
+    if (!exited) child.kill('SIGKILL');
+  });
+  return { child, done, running: () => !exited, logFile };
+}
+
+/** The ingest's pipeline processes (its children), with their role. */
+function pipelineChildren(parent: number): { pid: number; role: string }[] {
+  const found: { pid: number; role: string }[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid !== parent) continue;
+      const cmd = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      const role = cmd.find((a) => ['products-consumer', 'product-count-producer', 'product-count-consumer'].includes(a));
+      if (role) found.push({ pid: Number(entry), role });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
+/** After the ingest: tables against the expectation, outbox empty, every group at its topic's end, dead letters as expected. */
+async function verify(world: World, expected: Expected, summary: Record<string, unknown>, deadLetters: { products: number; productCount: number }) {
+  const checks: string[] = [];
+  const problems: string[] = [];
+  const pool = new Pool({ connectionString: world.config.databaseUrl, max: 2 });
+  const kafka = createKafka({ brokers: world.config.kafkaBrokers, clientId: 'dasy-chaos', logger: quietLogger() });
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    const cmp = await compareTables(pool, expected);
+    checks.push(
+      `products ${cmp.products.toLocaleString('en-US')} rows, product_count ${cmp.names.toLocaleString('en-US')} names: ${cmp.exact ? 'exactly a clean run' : 'DIFFERENT from a clean run'}`,
+    );
+    problems.push(...cmp.problems);
+    if (summary.products !== expected.products.size || summary.names !== expected.counts.size) problems.push(`ingest summary says ${summary.products} products / ${summary.names} names`);
+    const outbox = Number((await pool.query('SELECT count(*) AS n FROM product_count_outbox WHERE namespace = $1', [world.config.namespace])).rows[0].n);
+    let lag = 0n;
+    for (const [topicId, app] of [['products', GROUPS.products], ['productCount', GROUPS.productCount]] as const) {
+      const topic = topicName(world.config.namespace, topicId);
+      const end = await endOffsets(admin, topic);
+      const { rows } = await pool.query<{ partition: number; next_offset: string }>('SELECT partition, next_offset FROM dasy_consumer_offsets WHERE group_id = $1 AND topic = $2', [
+        groupId(world.config.namespace, app),
+        topic,
+      ]);
+      const stored = new Map(rows.map((r) => [r.partition, BigInt(r.next_offset)]));
+      for (const [p, high] of end) if ((stored.get(p) ?? 0n) !== high) lag += high - (stored.get(p) ?? 0n);
+    }
+    const dlq = async (id: 'products' | 'productCount') => sum(await endOffsets(admin, deadLetterTopic(topicName(world.config.namespace, id))));
+    const dead = { products: await dlq('products'), productCount: await dlq('productCount') };
+    checks.push(`outbox ${outbox}, lag ${lag}, dead letters ${dead.products} (products) + ${dead.productCount} (product-count)`);
+    if (outbox !== 0) problems.push(`${outbox} marks left in the outbox`);
+    if (lag !== 0n) problems.push(`consumer groups ${lag} messages behind`);
+    if (dead.products !== deadLetters.products || dead.productCount !== deadLetters.productCount)
+      problems.push(`dead letters ${dead.products}+${dead.productCount}, expected ${deadLetters.products}+${deadLetters.productCount}`);
+    return { exact: cmp.exact && problems.length === 0, checks, problems };
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+    await pool.end();
+  }
+}
+
+async function dropNamespace(world: World) {
+  const kafka = createKafka({ brokers: world.config.kafkaBrokers, clientId: 'dasy-chaos', logger: quietLogger() });
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    const topics = (await admin.listTopics()).filter((t) => t.startsWith(world.config.namespace + '.'));
+    if (topics.length) await admin.deleteTopics({ topics });
+  } catch {
+    // best effort: a namespace's topics are harmless
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+/** What the pipeline said while it was hurt: outage notices (once per part and outage), restarts, errors. */
+function logSummary(file: string): string[] {
+  const lines = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean);
+  const count = (re: RegExp) => lines.filter((l) => re.test(l)).length;
+  const notices = / unavailable \(|reachable again|relaying again|cannot relay/;
+  // the rest, each kind once (timestamps and numbers aside), for the reader to judge
+  const others = new Map<string, string>();
+  for (const l of lines.filter((l) => !notices.test(l))) {
+    const text = l.replace(/^\S+Z /, '').slice(0, 220);
+    others.set(text.replace(/\d+/g, '#'), text);
+  }
+  return [
+    `ingest log: ${lines.length} line(s): ${count(/ unavailable \(/)} "unavailable, retrying with backoff", ${count(/reachable again/)} "reachable again", ` +
+      `${count(/exited \(.*\); restarting it/)} "restarting it", ${count(/ ERROR /)} error(s)`,
+    ...[...others.values()].slice(0, 8).map((l) => `  | ${l}`),
+  ];
+}
+
+const sum = (m: Map<number, bigint>) => Number([...m.values()].reduce((a, b) => a + b, 0n));
+
+function quietLogger(): Logger {
+  const quiet: Logger = { level: 'error', error: () => undefined, warn: () => undefined, info: () => undefined, debug: () => undefined, namespace: () => quiet };
+  return quiet;
+}
+
+async function generate(world: World, rows: number, seed: number): Promise<{ file: string; expected: Expected }> {
+  const file = path.join(world.tmp, 'products.csv');
+  await generateProducts({ rows, seed, out: file });
+  return { file, expected: expectedFromRecords(readRecords(file)) };
+}
+
+/** Ingest `file` while `inject` works; then verify. */
+async function ingestUnderFaults(
+  world: World,
+  file: string,
+  expected: Expected,
+  inject: (ingest: IngestRun) => Promise<string[]>,
+  options: { env?: NodeJS.ProcessEnv; deadLetters?: { products: number; productCount: number }; onSummary?: (s: Record<string, unknown>) => Promise<string[]> } = {},
+): Promise<Result> {
+  const ingest = startIngest(world, file, options.env);
+  world.say(`ingesting ${path.basename(file)} (namespace ${world.config.namespace}) while injecting faults`);
+  let faults: string[] = [];
+  try {
+    faults = await inject(ingest);
+    const summary = await ingest.done;
+    world.say(`ingest finished: ${JSON.stringify(summary)}`);
+    const v = await verify(world, expected, summary, options.deadLetters ?? { products: 0, productCount: 0 });
+    v.checks.push(...logSummary(ingest.logFile));
+    const extra = options.onSummary ? await options.onSummary(summary) : [];
+    const problems = [...v.problems, ...extra];
+    return { scenario: world.scenario, faults, exact: v.exact && extra.length === 0, checks: v.checks, problems, seconds: 0 };
+  } catch (err) {
+    return { scenario: world.scenario, faults, exact: false, checks: [], problems: [(err as Error).message], seconds: 0 };
+  } finally {
+    await dropNamespace(world);
+  }
+}
+
+const pause = (min: number, max: number) => sleep(min + Math.random() * (max - min));
+
+/** Until the first products are applied: the file is streaming in and every part is at work. */
+async function untilFlowing(world: World, ingest: IngestRun) {
+  const deadline = Date.now() + 60000;
+  while (ingest.running() && Date.now() < deadline) {
+    const pool = new Pool({ connectionString: world.config.databaseUrl, max: 1 });
+    try {
+      if ((await pool.query('SELECT 1 FROM products LIMIT 1')).rowCount) return;
+    } catch {
+      // not created yet
+    } finally {
+      await pool.end().catch(() => undefined);
+    }
+    await sleep(100);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenarios
+
+/** SIGKILL of products consumers, the relay and the product-count consumer, at random moments, many times. */
+async function sigkill(world: World, options: { rows: number; seed: number }): Promise<Result> {
+  const { file, expected } = await generate(world, options.rows, options.seed);
+  return ingestUnderFaults(world, file, expected, async (ingest) => {
+    const faults: string[] = [];
+    const roles = shuffle([...Array(8).fill('products-consumer'), ...Array(4).fill('product-count-producer'), ...Array(4).fill('product-count-consumer')]);
+    await pause(1000, 1500);
+    for (const role of roles) {
+      if (!ingest.running()) break;
+      const victims = pipelineChildren(ingest.child.pid!).filter((c) => c.role === role);
+      if (!victims.length) {
+        await sleep(200); // being restarted right now
+        continue;
+      }
+      const victim = victims[Math.floor(Math.random() * victims.length)];
+      try {
+        process.kill(victim.pid, 'SIGKILL');
+        faults.push(`SIGKILL ${role}`);
+      } catch {
+        // exited meanwhile
+      }
+      await pause(400, 1300);
+    }
+    return faults;
+  });
+}
+
+/** The single broker of the local stack stopped and started again mid-ingest, twice (a clean stop, then kill -9). */
+async function brokerRestart(world: World, options: { rows: number; seed: number }): Promise<Result> {
+  const stackEnv = await singleBrokerStack(world.config);
+  const { file, expected } = await generate(world, options.rows, options.seed);
+  const stack = (...args: string[]) => run(STACK_SH, args, { env: stackEnv });
+  let down = false;
+  undo.push(async () => {
+    if (down) await stack('start-node', '1');
+  });
+  return ingestUnderFaults(world, file, expected, async (ingest) => {
+    const faults: string[] = [];
+    await untilFlowing(world, ingest);
+    for (const how of ['stop-node', 'kill-node'] as const) {
+      if (how === 'kill-node') await pause(1500, 2500);
+      if (!ingest.running()) break;
+      await stack(how, '1');
+      down = true;
+      await sleep(6000);
+      await stack('start-node', '1');
+      down = false;
+      await waitForBrokers(world.config.kafkaBrokers, 1);
+      faults.push(how === 'stop-node' ? 'broker stopped (SIGTERM) for 6 s, then started' : 'broker killed (SIGKILL) for 6 s, then started');
+    }
+    return faults;
+  });
+}
+
+/** The environment for infra/stack.sh that manages the single broker at KAFKA_BROKERS; refuses a broker it does not manage. */
+async function singleBrokerStack(config: DasyConfig): Promise<NodeJS.ProcessEnv> {
+  const base = Number(process.env.KAFKA_PORT_BASE ?? 9090);
+  const dir = process.env.KAFKA_STACK_DIR ? path.resolve(process.env.KAFKA_STACK_DIR) : path.join(ROOT, '.stack', 'kafka');
+  const pidFile = path.join(dir, 'node-1', 'pid');
+  const expected = `127.0.0.1:${base + 2}`;
+  let alive = false;
+  try {
+    process.kill(Number(fs.readFileSync(pidFile, 'utf8')), 0);
+    alive = true;
+  } catch {
+    alive = false;
+  }
+  if (config.kafkaBrokers.length !== 1 || config.kafkaBrokers[0] !== expected || !alive) {
+    throw new Error(`broker-restart restarts the single broker \`make up\` started (${expected}, ${path.relative(ROOT, pidFile)}); KAFKA_BROKERS is ${config.kafkaBrokers.join(',')}${alive ? '' : ' and no broker of ours runs'}`);
+  }
+  return { ...process.env, BROKERS: '1', KAFKA_PORT_BASE: String(base), ...(process.env.KAFKA_STACK_DIR ? { KAFKA_STACK_DIR: dir } : {}) };
+}
+
+/** A three-broker KRaft cluster on other ports (RF 3, min.insync 2): one broker killed mid-ingest and brought back. */
+async function cluster3(world: World, options: { rows: number; seed: number }): Promise<Result> {
+  const base = Number(process.env.DASY_CHAOS_CLUSTER_PORT_BASE ?? 19190);
+  const dir = path.join(ROOT, '.stack', 'chaos-kafka-3');
+  const brokers = [1, 2, 3].map((n) => `127.0.0.1:${base + 2 * n}`);
+  const stackEnv = {
+    ...process.env,
+    BROKERS: '3',
+    KAFKA_PORT_BASE: String(base),
+    KAFKA_STACK_DIR: dir,
+    KAFKA_BROKERS: brokers.join(','),
+    DATABASE_URL: world.config.databaseUrl,
+    KAFKA_HEAP: process.env.KAFKA_HEAP ?? '-Xms128m -Xmx512m',
+  };
+  const stack = (...args: string[]) => run(STACK_SH, args, { env: stackEnv, maxBuffer: 1 << 20 });
+  const teardown = async () => {
+    // a throwaway cluster: kill -9 (a clean stop of three brokers takes tens of seconds)
+    for (const n of ['1', '2', '3']) await stack('kill-node', n).catch(() => undefined);
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  await teardown(); // a fresh cluster: no state from an earlier run
+  undo.push(teardown);
+  world.say(`starting a three-broker cluster at ${brokers.join(',')}`);
+  await stack('up');
+  const w: World = { ...world, config: { ...world.config, kafkaBrokers: brokers }, env: { ...world.env, KAFKA_BROKERS: brokers.join(',') } };
+  const { file, expected } = await generate(w, options.rows, options.seed);
+  let checkedReplication: string[] = [];
+  const result = await ingestUnderFaults(w, file, expected, async (ingest) => {
+    const faults: string[] = [];
+    await pause(3000, 4000);
+    checkedReplication = await replication(w);
+    if (!ingest.running()) return faults;
+    const node = String(1 + Math.floor(Math.random() * 3));
+    await stack('kill-node', node);
+    faults.push(`broker ${node} of 3 killed (SIGKILL) for 8 s, then started`);
+    await sleep(8000);
+    await stack('start-node', node);
+    await waitForBrokers(brokers, 3);
+    world.say(`broker ${node} is back: 3 of 3 registered`);
+    return faults;
+  });
+  result.checks.unshift(...checkedReplication.filter((c) => !c.startsWith('PROBLEM')));
+  for (const c of checkedReplication.filter((c) => c.startsWith('PROBLEM'))) {
+    result.problems.push(c.slice(8));
+    result.exact = false;
+  }
+  return result;
+}
+
+/** Until the cluster answers with this many brokers registered. */
+async function waitForBrokers(brokers: string[], count: number, timeoutMs = 90000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const admin = createKafka({ brokers, clientId: 'dasy-chaos', logger: quietLogger() }).admin();
+    try {
+      await admin.connect();
+      if ((await admin.describeCluster()).brokers.length >= count) return;
+    } catch {
+      // not yet
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+    if (Date.now() > deadline) throw new Error(`Kafka at ${brokers.join(',')} did not come back with ${count} broker(s)`);
+    await sleep(500);
+  }
+}
+
+/** Every partition of the namespace's topics has 3 replicas and min.insync.replicas=2. */
+async function replication(world: World): Promise<string[]> {
+  const kafka: Kafka = createKafka({ brokers: world.config.kafkaBrokers, clientId: 'dasy-chaos', logger: quietLogger() });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const topics = [topicName(world.config.namespace, 'products'), topicName(world.config.namespace, 'productCount')];
+    const meta = await admin.fetchTopicMetadata({ topics });
+    const replicas = new Set(meta.topics.flatMap((t) => t.partitions.map((p) => p.replicas.length)));
+    const configs = await admin.describeConfigs({ includeSynonyms: false, resources: topics.map((name) => ({ type: 2, name, configNames: ['min.insync.replicas'] })) });
+    const isr = new Set(configs.resources.map((r) => r.configEntries.find((e) => e.configName === 'min.insync.replicas')?.configValue));
+    const line = `topics replicated: replicas ${[...replicas].join('/')}, min.insync.replicas ${[...isr].join('/')}`;
+    return replicas.size === 1 && replicas.has(3) && isr.size === 1 && isr.has('2') ? [line] : [`PROBLEM ${line}, expected 3 and 2`];
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** The machine's PostgreSQL restarted mid-ingest (pg_ctlcluster). */
+async function pgRestart(world: World, options: { rows: number; seed: number }): Promise<Result> {
+  const url = new URL(world.config.databaseUrl);
+  if (!['127.0.0.1', 'localhost', '::1', '[::1]'].includes(url.hostname)) throw new Error(`pg-restart restarts a local PostgreSQL; DATABASE_URL points at ${url.hostname}`);
+  const versions = fs.existsSync('/etc/postgresql') ? fs.readdirSync('/etc/postgresql').filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(a) - Number(b)) : [];
+  if (!versions.length) throw new Error('pg-restart needs pg_ctlcluster (a Debian/Ubuntu PostgreSQL in /etc/postgresql)');
+  const version = versions[versions.length - 1];
+  // a larger file: both restarts (a second or two each) must land while the ingest runs
+  const { file, expected } = await generate(world, options.rows * 3, options.seed);
+  return ingestUnderFaults(world, file, expected, async (ingest) => {
+    const faults: string[] = [];
+    await untilFlowing(world, ingest);
+    for (let i = 0; i < 2; i++) {
+      if (i > 0) await pause(1000, 2000);
+      if (!ingest.running()) break;
+      await run('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'restart']);
+      faults.push(`PostgreSQL ${version} restarted (pg_ctlcluster restart)`);
+    }
+    return faults;
+  });
+}
+
+/** Thousands of malformed records mixed into the file, and a poison message straight into each topic. */
+async function badInput(world: World, options: { rows: number; seed: number }): Promise<Result> {
+  const clean = path.join(world.tmp, 'clean.csv');
+  await generateProducts({ rows: options.rows, seed: options.seed + 1, out: clean });
+  const records = readRecords(clean);
+  const badCount = Math.max(1000, Math.round(options.rows / 10));
+  const bad = writeBadFile(path.join(world.tmp, 'products-with-bad-records.csv'), records, badCount, options.seed);
+  const expected = expectedFromRecords(records);
+
+  // The poison goes in before the ingest: the groups meet it first, and must get past it.
+  const kafka = createKafka({ brokers: world.config.kafkaBrokers, clientId: 'dasy-chaos', logger: quietLogger() });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await ensureTopics(admin, world.config.namespace);
+  } finally {
+    await admin.disconnect();
+  }
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  await producer.send({ topic: topicName(world.config.namespace, 'products'), acks: -1, messages: [{ key: 'chaos-poison', value: '{"this is": not json' }] });
+  await producer.send({ topic: topicName(world.config.namespace, 'productCount'), acks: -1, messages: [{ key: '', value: 'a recount without a name', partition: 0 }] });
+  await producer.disconnect();
+  const faults = [`${bad.bad.size} malformed records in a ${(bad.good + bad.bad.size).toLocaleString('en-US')}-record file`, 'poison message in products', 'poison message in product-count'];
+
+  const rejectsFile = path.join(world.tmp, 'rejects.csv');
+  return ingestUnderFaults(world, bad.file, expected, async () => faults, {
+    deadLetters: { products: 1, productCount: 1 },
+    onSummary: async (summary) => {
+      const problems: string[] = [];
+      if (summary.rejected !== bad.bad.size || summary.accepted !== bad.good) problems.push(`ingest accepted ${summary.accepted} and rejected ${summary.rejected}; expected ${bad.good} and ${bad.bad.size}`);
+      const reported = readRecords0(rejectsFile);
+      const lines = new Set(reported.map((r) => Number(r[0])));
+      const missing = [...bad.bad.keys()].filter((l) => !lines.has(l));
+      const extra = [...lines].filter((l) => !bad.bad.has(l));
+      if (missing.length || extra.length || reported.length !== bad.bad.size)
+        problems.push(`rejects file: ${reported.length} lines; not reported: ${missing.slice(0, 5).join(',') || 'none'}; reported wrongly: ${extra.slice(0, 5).join(',') || 'none'}`);
+      if (reported.some((r) => !r[1])) problems.push('a rejected record without a reason');
+      const k = createKafka({ brokers: world.config.kafkaBrokers, clientId: 'dasy-chaos', logger: quietLogger() }).admin();
+      await k.connect();
+      try {
+        const onTopic = sum(await endOffsets(k, topicName(world.config.namespace, 'productsRejects')));
+        if (onTopic !== bad.bad.size) problems.push(`${onTopic} records on ${topicName(world.config.namespace, 'productsRejects')}, expected ${bad.bad.size}`);
+      } finally {
+        await k.disconnect();
+      }
+      if (!problems.length) world.say(`every malformed record reported once, at its line, with a reason (rejects file and ${TOPICS.productsRejects.name} topic); both poison messages dead-lettered`);
+      return problems;
+    },
+  });
+}
+
+/** The rejects file's records (line, reason, raw): parsed without its header. */
+function readRecords0(file: string): string[][] {
+  return (parse(fs.readFileSync(file), { from_line: 2, max_record_size: 4 * 1024 * 1024 }) as string[][]).filter((r) => r.length >= 2);
+}
+
+function shuffle<T>(xs: T[]): T[] {
+  for (let i = xs.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [xs[i], xs[j]] = [xs[j], xs[i]];
+  }
+  return xs;
+}

@@ -1,0 +1,14 @@
+import { Command } from 'commander';
+import { Logger } from '../../libs/log';
+import { registerApiCommands } from '../api/command';
+import { registerPipelineCommands } from './pipeline';
+import { registerChaosCommand } from '../chaos';
+import { registerBenchCommand } from '../../bench';
+
+/** The apps' commands; each app registers its own. */
+export function registerCommands(program: Command, logger: Logger): void {
+  registerPipelineCommands(program, logger);
+  registerApiCommands(program, logger);
+  registerChaosCommand(program, logger);
+  registerBenchCommand(program, logger);
+}

@@ -1,0 +1,19 @@
+import { FastifyInstance } from 'fastify';
+import type { ApiContext } from '../api/command';
+import { registerDashboard } from './plugin';
+import { DashboardSource } from './source';
+
+/** Adds the dashboard to the api's server (`extend` of runApi); it stops with the server. */
+export async function dashboardExtension(app: FastifyInstance, ctx: ApiContext): Promise<void> {
+  const admin = ctx.kafka.admin();
+  await admin.connect();
+  const source = new DashboardSource({ kafka: ctx.kafka, admin, pool: ctx.pool, namespace: ctx.config.namespace, logger: ctx.logger });
+  registerDashboard(app, source);
+  app.addHook('onReady', async () => {
+    void source.startRejectsTail().catch((err) => ctx.logger.warn('dashboard: cannot tail the rejects topic', { err: String(err) }));
+  });
+  app.addHook('onClose', async () => {
+    await source.stop();
+    await admin.disconnect().catch(() => undefined);
+  });
+}

@@ -1,0 +1,223 @@
+/**
+ * The dashboard page: one self-contained document (inline CSS and JS, no CDN, no framework) so it
+ * works offline. Live data arrives over Server-Sent Events from /api/dashboard/events; the chart is
+ * drawn on a canvas by hand. Elements carry ids the browser test relies on.
+ */
+export const DASHBOARD_HTML = /* html */ `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>dasy dashboard</title>
+<style>
+  :root { --bg:#0f1419; --panel:#171e26; --line:#26313d; --text:#dbe2ea; --muted:#8a97a6; --accent:#4fb3ff; --good:#5fd38d; --bad:#ff7b72; }
+  * { box-sizing: border-box; }
+  body { margin:0; font:14px/1.4 system-ui, sans-serif; background:var(--bg); color:var(--text); }
+  header { display:flex; align-items:center; gap:16px; padding:12px 20px; border-bottom:1px solid var(--line); }
+  header h1 { font-size:18px; margin:0; }
+  #live { font-size:12px; color:var(--muted); }
+  #live.on::before { content:"●"; color:var(--good); margin-right:6px; }
+  #live.off::before { content:"●"; color:var(--bad); margin-right:6px; }
+  main { display:grid; grid-template-columns:repeat(auto-fit, minmax(420px, 1fr)); gap:16px; padding:16px 20px; }
+  section { background:var(--panel); border:1px solid var(--line); border-radius:8px; padding:14px 16px; }
+  section h2 { font-size:15px; margin:0 0 10px; color:var(--accent); }
+  .kpis { display:flex; gap:18px; flex-wrap:wrap; margin-bottom:10px; }
+  .kpi b { display:block; font-size:22px; }
+  .kpi span { color:var(--muted); font-size:12px; }
+  table { width:100%; border-collapse:collapse; font-variant-numeric:tabular-nums; }
+  th, td { text-align:left; padding:3px 6px; border-bottom:1px solid var(--line); }
+  th { color:var(--muted); font-weight:500; }
+  td.n, th.n { text-align:right; }
+  input, button { font:inherit; padding:5px 8px; border-radius:5px; border:1px solid var(--line); background:#0d1217; color:var(--text); }
+  button { background:var(--accent); color:#041018; border:0; cursor:pointer; }
+  button.secondary { background:#2a3541; color:var(--text); }
+  form, .row { display:flex; gap:8px; flex-wrap:wrap; align-items:center; margin:8px 0; }
+  canvas { width:100%; height:200px; background:#0d1217; border:1px solid var(--line); border-radius:6px; }
+  a { color:var(--accent); text-decoration:none; }
+  a:hover { text-decoration:underline; }
+  .muted { color:var(--muted); }
+  .error { color:var(--bad); }
+  .ok { color:var(--good); }
+  pre { white-space:pre-wrap; word-break:break-all; margin:0; font-size:12px; }
+</style>
+</head>
+<body>
+<header><h1>dasy</h1><span id="namespace" class="muted"></span><span id="live" class="off">connecting</span></header>
+<main>
+  <section id="ingest">
+    <h2>Ingest</h2>
+    <div class="kpis">
+      <div class="kpi"><b id="products-count">–</b><span>products</span></div>
+      <div class="kpi"><b id="names-count">–</b><span>names</span></div>
+      <div class="kpi"><b id="outbox-count">–</b><span>names to recount</span></div>
+      <div class="kpi"><b id="rate">–</b><span>rows/s applied</span></div>
+    </div>
+    <table id="lag-table"><thead><tr><th>consumer group</th><th class="n">partition</th><th class="n">applied</th><th class="n">end</th><th class="n">lag</th></tr></thead><tbody></tbody></table>
+    <p id="dead-letters" class="muted"></p>
+    <h2>Recent rejects</h2>
+    <table id="rejects"><thead><tr><th>file</th><th class="n">line</th><th>reason</th></tr></thead><tbody></tbody></table>
+  </section>
+
+  <section id="names">
+    <h2>Top names by number of products</h2>
+    <form id="search-form"><input id="name-search" placeholder="search a name" autocomplete="off"><button>search</button></form>
+    <table id="search-results" hidden><thead><tr><th>name</th><th class="n">products</th></tr></thead><tbody></tbody></table>
+    <table id="top-table"><thead><tr><th>name</th><th class="n">products</th></tr></thead><tbody></tbody></table>
+  </section>
+
+  <section id="scores">
+    <h2>Scores</h2>
+    <form id="product-form"><input id="product-name" placeholder="product name" required><button>show</button></form>
+    <div class="kpis" id="stats">
+      <div class="kpi"><b id="stat-count">–</b><span>count</span></div>
+      <div class="kpi"><b id="stat-mean">–</b><span>mean</span></div>
+      <div class="kpi"><b id="stat-stddev">–</b><span>stddev</span></div>
+      <div class="kpi"><b id="stat-min">–</b><span>min</span></div>
+      <div class="kpi"><b id="stat-max">–</b><span>max</span></div>
+    </div>
+    <div class="row"><span class="muted">mean over time, per</span>
+      <select id="interval"><option>minute</option><option>hour</option><option>day</option></select></div>
+    <canvas id="chart" width="800" height="200" data-series="[]"></canvas>
+    <form id="push-form">
+      <input id="push-score" type="number" min="0" max="5" step="any" placeholder="score 0-5" required>
+      <input id="push-username" placeholder="username (optional)">
+      <button id="push-submit">push score</button>
+      <button id="reset" type="button" class="secondary">new session</button>
+      <span id="push-result" class="muted"></span>
+    </form>
+    <table id="sessions"><thead><tr><th class="n">session</th><th class="n">count</th><th class="n">mean</th><th class="n">stddev</th><th>reset by</th><th>ended</th></tr></thead><tbody></tbody></table>
+  </section>
+
+  <section id="ads">
+    <h2>Ad requests per username</h2>
+    <table id="ads-users"><thead><tr><th>username</th><th class="n">ad requests</th><th class="n">impressions</th><th class="n">fill rate</th></tr></thead><tbody></tbody></table>
+    <h2 style="margin-top:14px">Ad requests per SDK version</h2>
+    <table id="ads-sdks"><thead><tr><th>sdk version</th><th class="n">ad requests</th><th class="n">impressions</th><th class="n">fill rate</th></tr></thead><tbody></tbody></table>
+  </section>
+</main>
+<script>
+"use strict";
+const $ = (id) => document.getElementById(id);
+const fmt = (n) => (n === null || n === undefined ? "–" : typeof n === "number" ? (Number.isInteger(n) ? n.toLocaleString("en-US") : n.toFixed(3)) : String(n));
+const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+const pct = (r) => (r === null ? "–" : (r * 100).toFixed(1) + "%");
+function fillRows(table, rows) { table.querySelector("tbody").innerHTML = rows.join(""); }
+const token = new URLSearchParams(location.search).get("token");
+const authHeaders = token ? { authorization: "Bearer " + token } : {};
+
+function render(s) {
+  $("namespace").textContent = "namespace " + s.pipeline.namespace;
+  $("products-count").textContent = fmt(s.pipeline.tables.products);
+  $("names-count").textContent = fmt(s.pipeline.tables.product_count);
+  $("outbox-count").textContent = fmt(s.pipeline.outbox);
+  const rates = Object.entries(s.pipeline.appliedPerSecond || {}).filter(([g]) => g.endsWith(".products-consumer")).map(([, v]) => v);
+  $("rate").textContent = rates.length ? fmt(rates[0]) : "–";
+  const lag = [];
+  for (const g of s.pipeline.groups) for (const p of g.partitions)
+    lag.push("<tr><td>" + esc(g.group.slice(s.pipeline.namespace.length + 1)) + '</td><td class="n">' + p.partition + '</td><td class="n">' + fmt(Number(p.stored)) + '</td><td class="n">' + fmt(Number(p.end)) + '</td><td class="n">' + fmt(Number(p.lag)) + "</td></tr>");
+  fillRows($("lag-table"), lag);
+  const dl = Object.entries(s.pipeline.deadLetters).filter(([, n]) => n !== "0").map(([t, n]) => t + ": " + n);
+  $("dead-letters").textContent = dl.length ? "dead letters: " + dl.join(", ") : "no dead letters";
+  fillRows($("rejects"), s.rejects.map((r) => "<tr><td>" + esc(r.file) + '</td><td class="n">' + r.line + "</td><td>" + esc(r.reason) + "</td></tr>"));
+  fillRows($("top-table"), s.top.map((t) => '<tr><td><a href="#" data-name="' + esc(t.name) + '">' + esc(t.name) + '</a></td><td class="n">' + fmt(t.no_of_products) + "</td></tr>"));
+  const adRow = (r) => "<tr><td>" + esc(r.value) + '</td><td class="n">' + fmt(r.ad_requests) + '</td><td class="n">' + fmt(r.impressions) + '</td><td class="n">' + pct(r.fill_rate) + "</td></tr>";
+  fillRows($("ads-users"), s.ads.usernames.map(adRow));
+  fillRows($("ads-sdks"), s.ads.sdkVersions.map(adRow));
+}
+
+let product = null;
+async function loadProduct() {
+  if (!product) return;
+  const base = "/api/products/" + encodeURIComponent(product);
+  const [stats, hist, sess] = await Promise.all([
+    fetch(base + "/stats").then((r) => r.json()),
+    fetch(base + "/history?interval=" + $("interval").value).then((r) => r.json()),
+    fetch(base + "/sessions").then((r) => r.json()),
+  ]);
+  if (stats.error) {
+    for (const k of ["count", "mean", "stddev", "min", "max"]) $("stat-" + k).textContent = "–";
+    $("push-result").textContent = stats.error.message;
+    drawChart([]);
+    fillRows($("sessions"), []);
+    return;
+  }
+  for (const k of ["count", "mean", "stddev", "min", "max"]) $("stat-" + k).textContent = fmt(stats[k]);
+  drawChart((hist.buckets || []).map((b) => ({ t: Date.parse(b.start), mean: b.mean, count: b.count })));
+  fillRows($("sessions"), (sess.sessions || []).map((x) => '<tr><td class="n">' + x.session + '</td><td class="n">' + fmt(x.count) + '</td><td class="n">' + fmt(x.mean) + '</td><td class="n">' + fmt(x.stddev) + "</td><td>" + esc(x.reset_by || "") + "</td><td>" + esc(x.ended_at || "current") + "</td></tr>"));
+}
+
+function drawChart(points) {
+  const c = $("chart");
+  c.dataset.series = JSON.stringify(points);
+  // Draw at the element's real size (and the screen's pixel ratio) so text stays legible.
+  const ratio = window.devicePixelRatio || 1;
+  const W = Math.max(300, c.clientWidth), H = 200, pad = 34;
+  c.width = W * ratio; c.height = H * ratio;
+  const ctx = c.getContext("2d");
+  ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+  ctx.clearRect(0, 0, W, H);
+  ctx.strokeStyle = "#26313d"; ctx.fillStyle = "#8a97a6"; ctx.font = "12px system-ui";
+  for (let v = 0; v <= 5; v++) {
+    const y = H - pad / 2 - (v / 5) * (H - pad);
+    ctx.beginPath(); ctx.moveTo(pad, y); ctx.lineTo(W - 8, y); ctx.stroke(); ctx.fillText(String(v), 8, y + 4);
+  }
+  if (!points.length) { ctx.fillText("no scores yet", W / 2 - 30, H / 2); return; }
+  const t0 = points[0].t, t1 = points[points.length - 1].t, span = Math.max(1, t1 - t0);
+  const x = (t) => (points.length === 1 ? (W + pad) / 2 : pad + ((t - t0) / span) * (W - pad - 16));
+  const y = (m) => H - pad / 2 - (m / 5) * (H - pad);
+  ctx.strokeStyle = "#4fb3ff"; ctx.lineWidth = 2; ctx.beginPath();
+  points.forEach((p, i) => (i ? ctx.lineTo(x(p.t), y(p.mean)) : ctx.moveTo(x(p.t), y(p.mean))));
+  ctx.stroke(); ctx.fillStyle = "#4fb3ff";
+  for (const p of points) { ctx.beginPath(); ctx.arc(x(p.t), y(p.mean), 4, 0, 7); ctx.fill(); }
+  const last = points[points.length - 1];
+  ctx.fillText("mean " + last.mean.toFixed(3) + " (" + last.count + ")", Math.min(x(last.t) + 8, W - 110), y(last.mean) - 8);
+}
+
+$("product-form").addEventListener("submit", (e) => { e.preventDefault(); product = $("product-name").value.trim(); $("push-result").textContent = ""; loadProduct(); });
+$("interval").addEventListener("change", loadProduct);
+$("top-table").addEventListener("click", (e) => {
+  const a = e.target.closest("a[data-name]"); if (!a) return; e.preventDefault();
+  $("product-name").value = a.dataset.name; product = a.dataset.name; loadProduct();
+});
+$("search-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const q = $("name-search").value.trim();
+  const r = await fetch("/api/dashboard/names?q=" + encodeURIComponent(q)).then((r) => r.json());
+  $("search-results").hidden = false;
+  fillRows($("search-results"), r.names.map((t) => "<tr><td>" + esc(t.name) + '</td><td class="n">' + fmt(t.no_of_products) + "</td></tr>"));
+});
+$("push-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const name = $("product-name").value.trim();
+  if (!name) { $("push-result").textContent = "enter a product name first"; return; }
+  product = name;
+  const body = { name, score: Number($("push-score").value) };
+  const username = $("push-username").value.trim();
+  if (username) body.username = username;
+  const r = await fetch("/api/push", { method: "POST", headers: { "content-type": "application/json", ...authHeaders }, body: JSON.stringify(body) });
+  const j = await r.json();
+  $("push-result").className = r.ok ? "ok" : "error";
+  $("push-result").textContent = r.ok ? "pushed: count " + j.count + ", mean " + fmt(j.mean) : j.error.message;
+  loadProduct();
+});
+$("reset").addEventListener("click", async () => {
+  if (!product) return;
+  const username = $("push-username").value.trim();
+  const r = await fetch("/api/products/" + encodeURIComponent(product) + "/reset", { method: "POST", headers: { "content-type": "application/json", ...authHeaders }, body: JSON.stringify(username ? { username } : {}) });
+  const j = await r.json();
+  $("push-result").className = r.ok ? "ok" : "error";
+  $("push-result").textContent = r.ok ? "new session " + j.session : j.error.message;
+  loadProduct();
+});
+
+function connect() {
+  const es = new EventSource("/api/dashboard/events");
+  es.addEventListener("snapshot", (e) => { $("live").className = "on"; $("live").textContent = "live"; render(JSON.parse(e.data)); loadProduct(); });
+  es.addEventListener("unavailable", () => { $("live").className = "off"; $("live").textContent = "database or Kafka unavailable"; });
+  es.onerror = () => { $("live").className = "off"; $("live").textContent = "reconnecting"; };
+}
+drawChart([]);
+connect();
+</script>
+</body>
+</html>`;

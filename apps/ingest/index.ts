@@ -1,0 +1,263 @@
+import { ChildProcess, fork } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { Admin } from 'kafkajs';
+import { checkProductsHeader } from '../../libs/csv/reader';
+import { DasyConfig } from '../../libs/config';
+import { createPool, isRetriableDbError, Pool } from '../../libs/db';
+import { storedOffsets } from '../../libs/db/offsets';
+import { createKafka, isRetriableKafkaError } from '../../libs/kafka/client';
+import { endOffsets, groupId, topicName, TOPICS } from '../../libs/kafka/topics';
+import { createLogger, Logger } from '../../libs/log';
+import { createProgress } from '../../libs/progress';
+import { outageNotice, retryWhileUnavailable, sleep } from '../../libs/runtime';
+import { produceProducts } from '../products-producer';
+import { prepare } from '../stack';
+import { GROUPS } from './run';
+
+export interface IngestSummary {
+  file: string;
+  records: number;
+  accepted: number;
+  rejected: number;
+  products: number;
+  names: number;
+  seconds: number;
+}
+
+const CLI = path.join(__dirname, '..', 'cli', 'main.js');
+
+/** How long, at most, the relay of an ingest lets marks wait for more marks of their name. */
+export const INGEST_RELAY_MAX_DELAY_MS = 60_000;
+export const INGEST_RELAY_QUIET_MS = 3_000;
+
+/** A forked pipeline process, restarted if it dies before the ingest is over. */
+class PipelineProcess {
+  child!: ChildProcess;
+  partitions: number[] | undefined;
+  private stopping = false;
+  private restartDelay = 300;
+  private prepared = false;
+  private asked = false;
+  constructor(
+    private readonly args: string[],
+    private readonly logger: Logger,
+    private readonly env: NodeJS.ProcessEnv = process.env,
+  ) {
+    this.spawn();
+  }
+  private spawn() {
+    this.partitions = undefined;
+    this.asked = false;
+    const spawnedAt = Date.now();
+    this.child = fork(CLI, this.args, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: this.env });
+    this.child.on('message', (m: { type?: string; partitions?: number[] }) => {
+      if (m?.type === 'assigned') this.partitions = m.partitions;
+      if (m?.type === 'prepared?') {
+        if (this.prepared) this.send({ type: 'prepared' });
+        else this.asked = true;
+      }
+    });
+    this.child.on('exit', (code, signal) => {
+      if (this.stopping) return;
+      // Killed from outside: back at once. Failing by itself right after its start (a setting it
+      // refuses, say): again, but less and less often, so it never spins.
+      this.restartDelay = signal === null && Date.now() - spawnedAt < 5000 ? Math.min(this.restartDelay * 2, 10000) : 300;
+      this.logger.warn(`${this.args[0]} exited (${signal ?? code}); restarting it`);
+      setTimeout(() => !this.stopping && this.spawn(), this.restartDelay);
+    });
+  }
+  /** The namespace is prepared (topics, migrations): the child, waiting for it, goes on. */
+  ready(): void {
+    this.prepared = true;
+    if (this.asked) this.send({ type: 'prepared' });
+  }
+  /** a message to the child, if it is running (one restarting misses it: it only hurries things) */
+  send(message: unknown): void {
+    if (this.child.connected) this.child.send(message as object, () => undefined);
+  }
+  stop(): Promise<void> {
+    this.stopping = true;
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return Promise.resolve();
+    return new Promise((resolve) => {
+      // A part that does not finish within 20 s is killed: it leaves nothing half-done (its
+      // offsets commit with its data), and the ingest must not hang on it.
+      const kill = setTimeout(() => {
+        this.logger.warn(`${this.args[0]} did not stop within 20 s of SIGTERM; killing it`);
+        this.child.kill('SIGKILL');
+      }, 20000);
+      this.child.once('exit', () => {
+        clearTimeout(kill);
+        resolve();
+      });
+      this.child.kill('SIGTERM');
+    });
+  }
+}
+
+/**
+ * `make ingest`: the whole pipeline, start to finish. Starts N products consumers, the relay and
+ * the product-count consumer as processes, waits until the group has spread the partitions,
+ * streams the file, then waits until everything is applied: products consumers at the end
+ * offsets the producer left, the outbox empty, the product-count consumer at its end offsets.
+ * Then `products` and `product_count` reflect every record of the file.
+ */
+export async function ingest(options: { config: DasyConfig; logger: Logger; file: string; rejectsFile?: string; consumers: number }): Promise<IngestSummary> {
+  const { config, logger, file } = options;
+  const started = Date.now();
+  const log = logger.namespace('ingest');
+  await checkProductsHeader(file);
+  // The children start while this process prepares (they load their code meanwhile), and wait for
+  // it rather than prepare again (each would load the migrations and ask Kafka again).
+  const env = { ...process.env, DASY_PREPARED: `${config.namespace} ${config.databaseUrl}`, DASY_PREPARED_WAIT: '1' };
+  const products = Array.from({ length: options.consumers }, () => new PipelineProcess(['products-consumer', '--consumers', '1'], log, env));
+  // Every name the relay sends costs a recount: during an ingest, let marks coalesce until the
+  // products consumers pause (a name marked by several batches is then sent once): it waits up to
+  // a minute, or a few quiet seconds, unless told that the products are applied.
+  const relay = new PipelineProcess(
+    ['product-count-producer', '--max-delay', String(INGEST_RELAY_MAX_DELAY_MS), '--quiet', String(INGEST_RELAY_QUIET_MS)],
+    log,
+    env,
+  );
+  const counter = new PipelineProcess(['product-count-consumer'], log, env);
+  const all = [...products, relay, counter];
+  try {
+    await prepare(config, log);
+  } catch (err) {
+    await Promise.all(all.map((c) => c.stop()));
+    throw err;
+  }
+  for (const c of all) c.ready();
+  const pool = createPool({ databaseUrl: config.databaseUrl, max: 2, applicationName: 'dasy-ingest' });
+  // persistent: the progress checks wait for a restarting broker like the pipeline does
+  const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'dasy-ingest', logger: log, persistent: true });
+  const admin = kafka.admin();
+  const progress = createProgress();
+  try {
+    await admin.connect();
+    // Produce while the consumers start and join their group (a second or two): producing before
+    // the group settles is safe, and what is produced meanwhile waits in Kafka for them.
+    const assigned = waitForAssignments(products, TOPICS.products.partitions, 20000).then(() => Date.now());
+    const produced = await produceProducts({ config, logger, file, rejectsFile: options.rejectsFile });
+    const producedAt = Date.now();
+    const ready = await assigned;
+    let vacuumed: Promise<unknown> = Promise.resolve();
+    const phases = await waitCaughtUp({
+      config,
+      pool,
+      admin,
+      progress,
+      logger: log,
+      onProductsApplied: () => {
+        // Every row of the file is in: VACUUM sets the visibility map of the new pages, so the
+        // recounts that follow read only the index on products(name) (index-only scans), not a
+        // heap page per product: a third of their cost at 500,000 rows, more once the table
+        // outgrows shared_buffers. It runs while the relay starts sending (it needs no lock that
+        // the pipeline waits for); a VACUUM that cannot run (not the table's owner) is no harm.
+        vacuumed = pool.query('VACUUM products').catch((err) => log.debug('VACUUM products failed', { err: String(err) }));
+        relay.send({ type: 'drain' });
+      },
+    });
+    await vacuumed;
+    const timings = {
+      consumersReady: (ready - started) / 1000,
+      produced: (producedAt - started) / 1000,
+      productsApplied: (phases.productsAt - started) / 1000,
+      outboxEmpty: (phases.outboxAt - started) / 1000,
+      countsApplied: (phases.countsAt - started) / 1000,
+    };
+    log.info('phases (s since start)', timings);
+    // `dasy bench` reads the phases from here
+    if (process.env.DASY_BENCH_PHASES) fs.writeFileSync(process.env.DASY_BENCH_PHASES, JSON.stringify(timings));
+    const [{ rows: p }, { rows: n }] = await Promise.all([
+      pool.query<{ c: string }>('SELECT count(*) AS c FROM products'),
+      pool.query<{ c: string }>('SELECT count(*) AS c FROM product_count'),
+    ]);
+    return {
+      file,
+      records: produced.records,
+      accepted: produced.accepted,
+      rejected: produced.rejected,
+      products: Number(p[0].c),
+      names: Number(n[0].c),
+      seconds: Math.round((Date.now() - started) / 10) / 100,
+    };
+  } finally {
+    progress.done();
+    await Promise.all(all.map((c) => c.stop()));
+    await admin.disconnect().catch(() => undefined);
+    await pool.end().catch(() => undefined);
+  }
+}
+
+async function waitForAssignments(consumers: PipelineProcess[], partitions: number, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  const want = Math.min(consumers.length, partitions);
+  while (Date.now() < deadline) {
+    const seen = consumers.map((c) => c.partitions).filter((p): p is number[] => !!p && p.length > 0);
+    const union = new Set(seen.flat());
+    const total = seen.reduce((a, p) => a + p.length, 0);
+    if (seen.length >= want && union.size === partitions && total === partitions) return;
+    await sleep(25);
+  }
+}
+
+/**
+ * Until products, the outbox and product_count are caught up with what the producer wrote.
+ * PostgreSQL or Kafka going away meanwhile is waited for (said once), like the pipeline does.
+ */
+export async function waitCaughtUp(options: {
+  config: DasyConfig;
+  pool: Pool;
+  admin: Admin;
+  progress?: ReturnType<typeof createProgress>;
+  pollMs?: number;
+  logger?: Logger;
+  /** once the products consumers are at the end offsets */
+  onProductsApplied?: () => void;
+}) {
+  const { config, admin } = options;
+  const pollMs = options.pollMs ?? 50;
+  const pgNotice = outageNotice(options.logger ?? createLogger('dasy').namespace('ingest'), 'PostgreSQL');
+  // every query through here: a lost connection is retried, not the end of the ingest
+  const pool = {
+    query: (text: string, values: unknown[]) => retryWhileUnavailable(() => options.pool.query(text, values), { isRetriable: isRetriableDbError, notice: pgNotice }),
+  } as unknown as Pool;
+  // the client says it once when Kafka does not answer
+  const retry = <T>(fn: () => Promise<T>) => retryWhileUnavailable(fn, { isRetriable: isRetriableKafkaError });
+  const productsTopic = topicName(config.namespace, 'products');
+  const countTopic = topicName(config.namespace, 'productCount');
+  const productsEnd = await retry(() => endOffsets(admin, productsTopic));
+  await untilApplied(pool, groupId(config.namespace, GROUPS.products), productsTopic, productsEnd, pollMs, (lag) =>
+    options.progress?.update(`ingest: products lag ${lag.toLocaleString('en-US')}`),
+  );
+  const productsAt = Date.now();
+  options.onProductsApplied?.();
+  for (;;) {
+    // a probe of the (namespace, id) index, not a count of what may be millions of marks
+    const { rows } = await pool.query<{ id: string }>('SELECT id FROM product_count_outbox WHERE namespace = $1 LIMIT 1', [config.namespace]);
+    if (!rows.length) break;
+    options.progress?.update(`ingest: names waiting in the outbox`);
+    await sleep(pollMs);
+  }
+  const outboxAt = Date.now();
+  const countEnd = await retry(() => endOffsets(admin, countTopic));
+  await untilApplied(pool, groupId(config.namespace, GROUPS.productCount), countTopic, countEnd, pollMs, (lag) =>
+    options.progress?.update(`ingest: product-count lag ${lag.toLocaleString('en-US')}`),
+  );
+  return { productsAt, outboxAt, countsAt: Date.now() };
+}
+
+async function untilApplied(pool: Pool, group: string, topic: string, end: Map<number, bigint>, pollMs: number, onLag: (lag: bigint) => void) {
+  for (;;) {
+    const stored = await storedOffsets(pool, group, topic);
+    let lag = 0n;
+    for (const [p, high] of end) {
+      const at = stored.get(p) ?? 0n;
+      if (at < high) lag += high - at;
+    }
+    if (lag === 0n) return;
+    onLag(lag);
+    await sleep(pollMs);
+  }
+}

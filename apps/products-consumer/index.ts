@@ -1,0 +1,82 @@
+import { KafkaMessage } from 'kafkajs';
+import { PoolClient } from 'pg';
+import { BatchApp } from '../../libs/kafka/consumer-base';
+import { PoisonMessageError } from '../../libs/errors';
+import { ProductMessage } from '../products-producer';
+
+export const OUTBOX_CHANNEL = 'dasy_product_count_outbox';
+
+/**
+ * ProductsUpsert: applies a batch of `<ns>.products` messages. Within the batch the later record
+ * of a sku wins (ON CONFLICT cannot touch a row twice in one statement); one statement upserts
+ * them all from arrays and, in the same transaction, marks in the outbox every name whose count
+ * may have changed: the new name of an inserted sku, and both names of a sku that changed name
+ * (read from the rows as they were before the statement, not from what the upsert returns: one
+ * join less, a sixth of the statement's time).
+ * A description-only change marks nothing; a repeat of the same record writes nothing at all.
+ */
+export function productsUpsert(namespace: string): BatchApp<ProductMessage> {
+  return {
+    decode: decodeProduct,
+    async apply(client: PoolClient, items: ProductMessage[]) {
+      const latest = new Map<string, ProductMessage>();
+      for (const item of items) latest.set(item.sku, item);
+      const skus: string[] = [];
+      const names: string[] = [];
+      const descriptions: string[] = [];
+      for (const p of latest.values()) {
+        skus.push(p.sku);
+        names.push(p.name);
+        descriptions.push(p.description);
+      }
+      await client.query({ name: 'dasy-products-upsert', text: UPSERT_SQL, values: [skus, names, descriptions, namespace] });
+    },
+  };
+}
+
+const UPSERT_SQL = `
+WITH input AS (
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) AS t(sku, name, description)
+), old AS (
+  -- the rows as they were before this statement (all parts of a statement share one snapshot;
+  -- no one else writes these skus meanwhile: a sku has one partition, a partition one writer)
+  SELECT p.sku, p.name, p.description FROM products p JOIN input USING (sku)
+), changed AS (
+  -- new skus and changed records only: an unchanged row is not even locked (a re-ingest of the
+  -- same file writes nothing)
+  SELECT i.sku, i.name, i.description, o.name AS old_name FROM input i LEFT JOIN old o USING (sku)
+  WHERE o.sku IS NULL OR o.name <> i.name OR o.description <> i.description
+), up AS (
+  INSERT INTO products AS p (sku, name, description)
+  SELECT sku, name, description FROM changed
+  ON CONFLICT (sku) DO UPDATE SET name = excluded.name, description = excluded.description
+), marks AS (
+  -- a new sku counts for its name; a sku that changed name, for both names
+  SELECT name FROM changed WHERE old_name IS DISTINCT FROM name
+  UNION
+  SELECT old_name FROM changed WHERE old_name <> name
+), marked AS (
+  INSERT INTO product_count_outbox (namespace, name) SELECT $4, name FROM marks RETURNING 1
+)
+-- wakes the relay when this transaction commits (NOTIFY is delivered on commit only)
+SELECT CASE WHEN EXISTS (SELECT 1 FROM marked) THEN pg_notify('${OUTBOX_CHANNEL}', $4) END`;
+
+export function decodeProduct(message: KafkaMessage): ProductMessage {
+  let value: unknown;
+  try {
+    value = JSON.parse(message.value?.toString('utf8') ?? '');
+  } catch {
+    throw new PoisonMessageError('value is not JSON');
+  }
+  const v = value as Partial<ProductMessage>;
+  if (!v || typeof v !== 'object') throw new PoisonMessageError('value is not a JSON object');
+  for (const field of ['sku', 'name', 'description'] as const) {
+    if (typeof v[field] !== 'string') throw new PoisonMessageError(`${field} is missing or not a string`);
+    if (v[field]!.includes('\u0000')) throw new PoisonMessageError(`${field} holds a NUL character`);
+  }
+  if (!v.sku!.trim() || v.sku !== v.sku!.trim()) throw new PoisonMessageError('sku is empty or not trimmed');
+  if (!v.name!.trim() || v.name !== v.name!.trim()) throw new PoisonMessageError('name is empty or not trimmed');
+  const key = message.key?.toString('utf8');
+  if (key !== v.sku) throw new PoisonMessageError('message key is not the sku');
+  return { sku: v.sku!, name: v.name!, description: v.description!, line: Number(v.line) || 0, record: Number(v.record) || 0 };
+}

@@ -1,0 +1,136 @@
+import { DasyConfig } from '../../libs/config';
+import { createPool, ensureDatabase, isRetriableDbError } from '../../libs/db';
+import { UnavailableError } from '../../libs/errors';
+import type * as Migrate from '../../libs/db/migrate';
+import { deleteStoredOffsets } from '../../libs/db/offsets';
+import { createKafka, isRetriableKafkaError } from '../../libs/kafka/client';
+import { deleteTopics, ensureTopics } from '../../libs/kafka/topics';
+import { Logger } from '../../libs/log';
+import { outageNotice, retryUntil, retryWhileUnavailable } from '../../libs/runtime';
+
+// TypeORM takes a quarter of a second of CPU to load: only the processes that migrate load it.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const migrations = (): typeof Migrate => require('../../libs/db/migrate');
+
+/** `make up` waits on this: PostgreSQL answers (database created if missing) and Kafka answers a metadata request. */
+export async function stackReady(config: DasyConfig, logger: Logger, timeoutMs: number): Promise<void> {
+  await retryUntil('PostgreSQL did not answer', () => ensureDatabase(config.databaseUrl), { timeoutMs });
+  const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'dasy-stack', logger: silent(logger) });
+  await retryUntil(
+    `Kafka did not answer at ${config.kafkaBrokers.join(',')}`,
+    async () => {
+      const admin = kafka.admin();
+      try {
+        await admin.connect();
+        const cluster = await admin.describeCluster();
+        if (!cluster.controller && cluster.controller !== 0) throw new Error('no controller yet');
+        // A cluster is ready once every bootstrap broker registered: topics created earlier
+        // would get fewer replicas than the cluster is meant to give them.
+        const want = new Set(config.kafkaBrokers).size;
+        if (cluster.brokers.length < want) throw new Error(`${cluster.brokers.length} of ${want} brokers registered`);
+        await admin.listTopics();
+      } finally {
+        await admin.disconnect().catch(() => undefined);
+      }
+    },
+    { timeoutMs },
+  );
+}
+
+/** While waiting for a broker that is starting, connection errors are expected: keep them quiet. */
+function silent(logger: Logger): Logger {
+  const quiet = { ...logger, warn: () => undefined, error: () => undefined } as Logger;
+  return { ...quiet, namespace: () => quiet };
+}
+
+/**
+ * Topics of the namespace and migrations: what every app needs before it produces or consumes.
+ * A PostgreSQL or Kafka that does not answer (yet) is waited for, with backoff, said once each;
+ * anything else (a refused login, a failing migration) stops the program with one line.
+ */
+export async function prepare(config: DasyConfig, logger: Logger): Promise<void> {
+  await retryWhileUnavailable(
+    async () => {
+      await ensureDatabase(config.databaseUrl);
+      await migrations().runMigrations(config.databaseUrl);
+    },
+    { isRetriable: isUnreachableDb, notice: outageNotice(logger, `PostgreSQL at ${serverOf(config.databaseUrl)}`) },
+  );
+  const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'dasy-prepare', logger });
+  // The client says it once when Kafka does not answer (and again when it does).
+  await retryWhileUnavailable(
+    async () => {
+      const admin = kafka.admin();
+      try {
+        await admin.connect();
+        await ensureTopics(admin, config.namespace);
+      } finally {
+        await admin.disconnect().catch(() => undefined);
+      }
+    },
+    { isRetriable: isRetriableKafkaError },
+  );
+}
+
+/** ensureDatabase wraps every failure in UnavailableError; only a server that does not answer is worth waiting for. */
+function isUnreachableDb(err: unknown): boolean {
+  return isRetriableDbError(err instanceof UnavailableError ? err.cause : err);
+}
+
+function serverOf(databaseUrl: string): string {
+  const url = new URL(databaseUrl);
+  return `${url.hostname}:${url.port || 5432}`;
+}
+
+/** `make reset`: the namespace's topics, consumer state and table rows; services stay up. */
+export async function reset(config: DasyConfig, logger: Logger): Promise<string> {
+  const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'dasy-reset', logger });
+  const admin = kafka.admin();
+  await admin.connect();
+  let topics: string[];
+  try {
+    topics = await deleteTopics(admin, config.namespace);
+  } finally {
+    await admin.disconnect();
+  }
+  const pool = createPool({ databaseUrl: config.databaseUrl, max: 1 });
+  try {
+    const hasOffsets = (await pool.query(`SELECT to_regclass('dasy_consumer_offsets') AS t`)).rows[0].t !== null;
+    const offsets = hasOffsets ? await deleteStoredOffsets(pool, `${config.namespace}.`) : 0;
+    // Only tables that exist: reset also works before migrations ran.
+    const { rows } = await pool.query<{ t: string }>(
+      `SELECT c.relname AS t FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = current_schema() AND c.relkind = 'r' AND c.relname = ANY($1)`,
+      [RESET_TABLES],
+    );
+    const tables = rows.map((r) => r.t);
+    if (tables.length) await pool.query(`TRUNCATE ${tables.join(', ')}`);
+    return `reset namespace ${config.namespace}: deleted ${topics.length} topic(s), ${offsets} stored offset(s), emptied ${tables.length} table(s)`;
+  } finally {
+    await pool.end();
+  }
+}
+
+/** Tables holding data (not bookkeeping); apps with their own tables add them here. */
+export const RESET_TABLES = [
+  'products',
+  'product_count',
+  'product_count_outbox',
+  // the HTTP api's (migrations/1732300001000-Api.ts)
+  'score_stats',
+  'score_sessions',
+  'score_buckets',
+  'score_pushes',
+  'ad_counters',
+];
+
+export async function migrateUp(config: DasyConfig): Promise<string> {
+  await ensureDatabase(config.databaseUrl);
+  const applied = await migrations().runMigrations(config.databaseUrl);
+  return applied.length ? `applied ${applied.length} migration(s): ${applied.join(', ')}` : 'migrations: already up to date';
+}
+
+export async function migrateDown(config: DasyConfig): Promise<string> {
+  const reverted = await migrations().revertMigrations(config.databaseUrl);
+  return reverted.length ? `reverted ${reverted.length} migration(s): ${reverted.join(', ')}` : 'migrations: nothing to revert';
+}

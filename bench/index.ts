@@ -1,0 +1,42 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { loadConfig } from '../libs/config';
+import { Logger } from '../libs/log';
+import { runMain } from '../libs/runtime';
+
+/**
+ * `dasy bench [--quick]` (`make bench [QUICK=1]`): every workload's figures next to a floor
+ * measured in the same run, median of N runs after a warm-up (min and max beside), printed as a
+ * table and written to bench/results/<date>.json. The work is in ./run, loaded only when the
+ * command runs (it pulls in the migrations and the load generator).
+ */
+export const WORKLOADS = ['ingest', 'scale', 'stages', 'api'] as const;
+export type Workload = (typeof WORKLOADS)[number];
+
+function positive(name: string) {
+  return (v: string) => {
+    if (!/^\d+$/.test(v) || Number(v) < 1) throw new InvalidArgumentError(`${name} must be a whole number of at least 1`);
+    return Number(v);
+  };
+}
+
+export function registerBenchCommand(program: Command, logger: Logger): void {
+  program
+    .command('bench')
+    .description('the benchmarks: figures and their ratio to a floor measured in the same run (bench/results/<date>.json)')
+    .option('--quick', '50,000 rows and short loads: the whole bench in under 3 minutes')
+    .option('--runs <n>', 'measured runs per workload (after the warm-up)', positive('--runs'), 3)
+    .option('--warmups <n>', 'runs before the measured ones, not counted', (v: string) => Number(v), 1)
+    .option('--only <list>', `a subset of ${WORKLOADS.join(',')}`)
+    .option('--rows <n>', 'rows of the ingest workloads (default 500,000; 50,000 with --quick)', positive('--rows'))
+    .option('--scale-rows <n>', 'rows of the size workload (default 2,000,000; 100,000 with --quick)', positive('--scale-rows'))
+    .action((opts: { quick?: boolean; runs: number; warmups: number; only?: string; rows?: number; scaleRows?: number }) =>
+      runMain(async () => {
+        const only = (opts.only ? opts.only.split(',').map((s) => s.trim()) : [...WORKLOADS]) as Workload[];
+        for (const w of only) if (!WORKLOADS.includes(w)) throw new InvalidArgumentError(`--only: unknown workload ${w} (${WORKLOADS.join(', ')})`);
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { bench } = require('./run') as typeof import('./run');
+        return bench(loadConfig(), logger, { quick: !!opts.quick, runs: opts.runs, warmups: opts.warmups, only, rows: opts.rows, scaleRows: opts.scaleRows });
+      }),
+    );
+}
+

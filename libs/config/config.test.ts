@@ -1,0 +1,79 @@
+import { ConfigError } from '../errors';
+import { loadConfig, parseBrokers, parsePositiveInt, withDatabase, databaseName } from './index';
+
+describe('loadConfig', () => {
+  test('defaults from the contract when nothing is set', () => {
+    expect(loadConfig({})).toEqual({
+      databaseUrl: 'postgres://postgres@127.0.0.1:5432/dasy',
+      kafkaBrokers: ['127.0.0.1:9092'],
+      namespace: 'dasy',
+      port: 3000,
+      apiToken: undefined,
+      audit: true,
+      adUpstreamUrl: undefined,
+    });
+  });
+
+  test('reads every variable', () => {
+    expect(
+      loadConfig({
+        DATABASE_URL: 'postgresql://u:p@db:6543/other',
+        KAFKA_BROKERS: 'a:1, b:2',
+        DASY_NAMESPACE: 'ns-1',
+        PORT: '8080',
+        DASY_API_TOKEN: 'secret',
+        DASY_AUDIT: 'off',
+        AD_UPSTREAM_URL: 'http://127.0.0.1:9/vast',
+      }),
+    ).toEqual({
+      databaseUrl: 'postgresql://u:p@db:6543/other',
+      kafkaBrokers: ['a:1', 'b:2'],
+      namespace: 'ns-1',
+      port: 8080,
+      apiToken: 'secret',
+      audit: false,
+      adUpstreamUrl: 'http://127.0.0.1:9/vast',
+    });
+  });
+
+  test.each([
+    [{ DATABASE_URL: 'not a url' }, 'DATABASE_URL: not a valid URL ("not a url"); expected postgres://user@host:port/database'],
+    [{ DATABASE_URL: 'mysql://h/db' }, 'DATABASE_URL: scheme must be postgres:// or postgresql://, got "mysql:"'],
+    [{ DATABASE_URL: 'postgres://h:5432' }, 'DATABASE_URL: names no database (add /<name> after the host)'],
+    [{ PORT: '0' }, 'PORT: 0 is out of range 1-65535'],
+    [{ PORT: '65536' }, 'PORT: 65536 is out of range 1-65535'],
+    [{ PORT: 'http' }, 'PORT: "http" is not a port number'],
+    [{ KAFKA_BROKERS: 'localhost' }, 'KAFKA_BROKERS: "localhost" is not host:port'],
+    [{ KAFKA_BROKERS: 'h:70000' }, 'KAFKA_BROKERS: port of "h:70000" is out of range 1-65535'],
+    [{ KAFKA_BROKERS: ' , ' }, 'KAFKA_BROKERS: is empty; expected host:port[,host:port...]'],
+    [{ DASY_NAMESPACE: 'a b' }, `DASY_NAMESPACE: "a b" must be 1-180 characters of letters, digits, '.', '_' or '-'`],
+    [{ DASY_AUDIT: 'maybe' }, 'DASY_AUDIT: "maybe" must be on or off'],
+    [{ AD_UPSTREAM_URL: 'ftp://x/y' }, 'AD_UPSTREAM_URL: must be an http:// or https:// URL'],
+  ])('%j is refused with one line naming the variable', (env, message) => {
+    let thrown: unknown;
+    try {
+      loadConfig(env);
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    expect((thrown as Error).message).toBe(message);
+    expect((thrown as Error).message).not.toContain('\n');
+  });
+});
+
+test('parseBrokers accepts IPv6 literals', () => {
+  expect(parseBrokers('[::1]:9092')).toEqual(['[::1]:9092']);
+});
+
+test('parsePositiveInt', () => {
+  expect(parsePositiveInt('CONSUMERS', undefined, 2)).toBe(2);
+  expect(parsePositiveInt('CONSUMERS', '4', 2)).toBe(4);
+  expect(() => parsePositiveInt('CONSUMERS', '0', 2)).toThrow('CONSUMERS: "0" must be a whole number from 1 to');
+});
+
+test('withDatabase swaps only the database name', () => {
+  const url = withDatabase('postgres://u@h:5/dasy?sslmode=disable', 'other_db');
+  expect(url).toBe('postgres://u@h:5/other_db?sslmode=disable');
+  expect(databaseName(url)).toBe('other_db');
+});

@@ -1,0 +1,174 @@
+import * as net from 'net';
+import * as path from 'path';
+import { Admin } from 'kafkajs';
+import { caughtUp, diffTables, exact, expectedFromFiles, kafkaOf, linesMatching, pipelineParts, sleep } from './faults-kit';
+import { createTestEnv, runCli, TestEnv, waitFor } from './harness';
+
+/**
+ * PostgreSQL unreachable for the pipeline's parts: they reach it through a TCP proxy this test
+ * runs on loopback, and the proxy is cut (every connection dropped, new ones closed at once)
+ * while work waits. Each part says so once, retries with backoff, and resumes when the proxy
+ * is back; the tables are exact. (The machine's PostgreSQL itself is never touched: others
+ * share it. `make chaos --scenario pg-restart` restarts it for real.)
+ */
+
+let t: TestEnv;
+let admin: Admin;
+beforeAll(async () => {
+  t = await createTestEnv('faultspg');
+  admin = kafkaOf(t).admin();
+  await admin.connect();
+});
+afterAll(async () => {
+  await admin?.disconnect();
+  await t?.cleanup();
+});
+
+/** A loopback TCP proxy to PostgreSQL that can be cut and restored; counts connection attempts while cut. */
+async function pgProxy(target: { host: string; port: number }) {
+  const sockets = new Set<net.Socket>();
+  let cut = false;
+  let refused = 0;
+  const server = net.createServer((client) => {
+    if (cut) {
+      refused++;
+      client.destroy();
+      return;
+    }
+    const upstream = net.connect(target);
+    sockets.add(client).add(upstream);
+    const drop = () => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    client.on('error', drop).on('close', drop);
+    upstream.on('error', drop).on('close', drop);
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    cut() {
+      cut = true;
+      refused = 0;
+      for (const s of sockets) s.destroy();
+      sockets.clear();
+    },
+    restore() {
+      cut = false;
+    },
+    refused: () => refused,
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
+  };
+}
+
+test('PostgreSQL unreachable: the consumers and the relay say so once, retry with backoff, resume; tables exact', async () => {
+  const direct = new URL(t.databaseUrl);
+  const proxy = await pgProxy({ host: direct.hostname, port: Number(direct.port || 5432) });
+  const viaProxy = new URL(t.databaseUrl);
+  viaProxy.hostname = '127.0.0.1';
+  viaProxy.port = String(proxy.port);
+  try {
+    const file = path.join(t.tmp, 'pg.csv');
+    expect((await runCli(t, ['data', '--rows', '6000', '--seed', '31', '--out', file])).code).toBe(0);
+    const expected = expectedFromFiles(file);
+
+    const parts = pipelineParts(t, 2, { DATABASE_URL: viaProxy.toString() });
+    const all = [...parts.products, parts.relay, parts.counter];
+    for (const p of all) p.start();
+    // Up: each holds its connections through the proxy.
+    await waitFor('every part connected', async () => {
+      const { rows } = await t.pool.query<{ a: string }>(`SELECT DISTINCT application_name AS a FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'dasy-%'`);
+      return rows.length >= 3;
+    });
+    await sleep(1500); // and joined their groups
+
+    proxy.cut();
+    // The producer needs no database past its start: it goes direct and streams the file meanwhile.
+    const produced = await runCli(t, ['products-producer', '--file', file, '--rejects', path.join(t.tmp, 'rejects.csv')]);
+    expect(produced.code).toBe(0);
+    await sleep(6000); // every part tried and is backing off
+    const attemptsWhileCut = proxy.refused();
+    proxy.restore();
+
+    await caughtUp(t, admin);
+    for (const p of all) await p.stop();
+    expect(await diffTables(t.pool, expected)).toEqual(exact(expected));
+
+    // Said once, and once that it is back; no stack traces, no other complaints.
+    for (const p of parts.products) {
+      expect(linesMatching(p.stderr(), /PostgreSQL/).map((l) => l.replace(/^\S+ /, '').replace(/ \(.*\); /, ' (…); '))).toEqual([
+        `WARN dasy:consumer:${t.namespace}.products: PostgreSQL unavailable (…); retrying with backoff`,
+        `WARN dasy:consumer:${t.namespace}.products: PostgreSQL reachable again; resuming`,
+      ]);
+    }
+    expect(linesMatching(parts.relay.stderr(), /relay/).map((l) => l.replace(/^\S+ /, '').replace(/ \(.*\); /, ' (…); ').replace(/ \{.*$/, ''))).toEqual([
+      'WARN dasy:product-count-producer: cannot relay (…); retrying with backoff',
+      'WARN dasy:product-count-producer: relaying again',
+    ]);
+    for (const p of all) expect(linesMatching(p.stderr(), /ERROR|at .*\.js:\d+/)).toEqual([]);
+    // Backoff, not a busy loop: a few dozen attempts in those seconds, not thousands.
+    expect(attemptsWhileCut).toBeLessThan(300);
+  } finally {
+    await proxy.close();
+  }
+});
+
+// (Its first version waited for exactly two blocked backends, while a consumer runs up to three
+// batch transactions at once: it timed out, and never released its lock client, so the pool and
+// the test run hung. Now: one consumer, however many of its transactions block, the lock always
+// released. What it checks, a checked-out client losing its server no longer crashes a part, is
+// libs/db createPool's error listener.)
+test('backends terminated inside their transactions (pg_terminate_backend): the parts survive, say so once, retry; tables exact', async () => {
+  const w = await createTestEnv('faultspgterm');
+  const wAdmin = kafkaOf(w).admin();
+  await wAdmin.connect();
+  try {
+    const file = path.join(w.tmp, 'term.csv');
+    expect((await runCli(w, ['data', '--rows', '4000', '--seed', '32', '--out', file])).code).toBe(0);
+    const expected = expectedFromFiles(file);
+    const parts = pipelineParts(w, 1);
+    const all = [...parts.products, parts.relay, parts.counter];
+    for (const p of all) p.start();
+    // Hold the products consumer inside its transactions (a SHARE lock on products makes its
+    // upserts wait), then terminate those backends as an administrator would.
+    const lock = await w.pool.connect();
+    let terminated: { done: boolean }[] = [];
+    try {
+      await lock.query('BEGIN');
+      await lock.query('LOCK TABLE products IN SHARE MODE');
+      expect((await runCli(w, ['products-producer', '--file', file, '--rejects', path.join(w.tmp, 'rejects.csv')])).code).toBe(0);
+      const blocked = `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'dasy-products-consumer' AND wait_event_type = 'Lock'`;
+      await waitFor('the products consumer inside a transaction', async () => (await w.pool.query(blocked)).rows.length > 0);
+      await sleep(500); // its other partitions' batches too
+      terminated = (await w.pool.query<{ done: boolean }>(`SELECT pg_terminate_backend(pid) AS done FROM (${blocked}) b`)).rows;
+    } finally {
+      await lock.query('ROLLBACK').catch(() => undefined);
+      lock.release(true);
+    }
+    expect(terminated.length).toBeGreaterThan(0);
+    expect(terminated.every((r) => r.done)).toBe(true);
+
+    await caughtUp(w, wAdmin);
+    for (const p of all) await p.stop();
+    expect(await diffTables(w.pool, expected)).toEqual(exact(expected));
+    // no crash, no restart: the products consumer ran once, said it once, and said it is back
+    for (const p of parts.products) {
+      expect(p.runs.length).toBe(1);
+      expect(linesMatching(p.stderr(), /PostgreSQL/).map((l) => l.replace(/^\S+ /, '').replace(/ \(.*\); /, ' (…); '))).toEqual([
+        `WARN dasy:consumer:${w.namespace}.products: PostgreSQL unavailable (…); retrying with backoff`,
+        `WARN dasy:consumer:${w.namespace}.products: PostgreSQL reachable again; resuming`,
+      ]);
+      expect(linesMatching(p.stderr(), /Unhandled|ERROR|at .*\.js:\d+/)).toEqual([]);
+    }
+  } finally {
+    await wAdmin.disconnect();
+    await w.cleanup();
+  }
+});
