@@ -15,12 +15,16 @@ export class Core1732300000000 implements MigrationInterface {
       name text PRIMARY KEY,
       no_of_products integer NOT NULL CHECK (no_of_products > 0))`);
     // Append-only: a mark becomes visible to the relay only when its batch commits, and the relay
-    // deletes exactly the ids it sent, so it can never swallow a mark it did not send.
+    // deletes exactly the marks it sent, so it can never swallow a mark it did not send. One row
+    // per products batch, holding every name the batch marked: a row per name cost a first
+    // ingest as much again as the products themselves (a heap tuple and two index entries each).
+    // Stored uncompressed: the arrays are read once, and compressing them only costs CPU.
     await q.query(`CREATE TABLE IF NOT EXISTS product_count_outbox (
-      id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+      id bigint GENERATED ALWAYS AS IDENTITY,
       namespace text NOT NULL,
-      name text NOT NULL)`);
-    await q.query(`CREATE INDEX IF NOT EXISTS product_count_outbox_ns_idx ON product_count_outbox (namespace, id)`);
+      names text[] NOT NULL,
+      PRIMARY KEY (namespace, id))`);
+    await q.query(`ALTER TABLE product_count_outbox ALTER COLUMN names SET STORAGE EXTERNAL`);
     await q.query(`CREATE TABLE IF NOT EXISTS dasy_consumer_offsets (
       group_id text NOT NULL,
       topic text NOT NULL,

@@ -225,7 +225,7 @@ async function verify(world: World, expected: Expected, summary: Record<string, 
     );
     problems.push(...cmp.problems);
     if (summary.products !== expected.products.size || summary.names !== expected.counts.size) problems.push(`ingest summary says ${summary.products} products / ${summary.names} names`);
-    const outbox = Number((await pool.query('SELECT count(*) AS n FROM product_count_outbox WHERE namespace = $1', [world.config.namespace])).rows[0].n);
+    const outbox = Number((await pool.query('SELECT coalesce(sum(cardinality(names)), 0) AS n FROM product_count_outbox WHERE namespace = $1', [world.config.namespace])).rows[0].n);
     let lag = 0n;
     for (const [topicId, app] of [['products', GROUPS.products], ['productCount', GROUPS.productCount]] as const) {
       const topic = topicName(world.config.namespace, topicId);

@@ -109,7 +109,7 @@ export function createProductCountRelay(options: {
       // drain with a serialization error: nothing is lost, its names were sent twice.)
       await client.query(`SET TRANSACTION ISOLATION LEVEL REPEATABLE READ`);
       await client.query(`CREATE TEMP TABLE IF NOT EXISTS dasy_relay_names (name text NOT NULL) ON COMMIT DELETE ROWS`);
-      const taken = await client.query(`INSERT INTO dasy_relay_names (name) SELECT DISTINCT name FROM product_count_outbox WHERE namespace = $1`, [
+      const taken = await client.query(`INSERT INTO dasy_relay_names (name) SELECT DISTINCT unnest(names) FROM product_count_outbox WHERE namespace = $1`, [
         config.namespace,
       ]);
       if (!taken.rowCount) return 0;

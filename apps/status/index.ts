@@ -70,7 +70,7 @@ export async function collectStatus(deps: { admin: Admin; pool: Pool; namespace:
       report.tables[t] = (await exists(pool, t)) ? Number((await pool.query(`SELECT count(*) AS c FROM ${t}`)).rows[0].c) : null;
     }
     if (await exists(pool, 'product_count_outbox')) {
-      report.outbox = Number((await pool.query('SELECT count(*) AS c FROM product_count_outbox WHERE namespace = $1', [config.namespace])).rows[0].c);
+      report.outbox = Number((await pool.query('SELECT coalesce(sum(cardinality(names)), 0) AS c FROM product_count_outbox WHERE namespace = $1', [config.namespace])).rows[0].c);
     }
     return report;
   }

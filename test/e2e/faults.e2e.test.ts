@@ -187,7 +187,7 @@ test('the relay SIGKILLed between its send and the deletion of its marks: the ma
   const produced = await runCli(t, ['products-producer', '--file', file, '--rejects', path.join(t.tmp, 'rejects.csv')]);
   expect(produced.code).toBe(0);
   await waitFor('products applied', () => appliedAll(t, admin, 'products', 'products-consumer'));
-  const marksOf = async () => (await rows<{ name: string }>(t.pool, 'SELECT name FROM product_count_outbox WHERE namespace = $1 ORDER BY id', [t.namespace])).map((r) => r.name);
+  const marksOf = async () => (await rows<{ name: string }>(t.pool, 'SELECT unnest(names) AS name FROM product_count_outbox WHERE namespace = $1 ORDER BY id', [t.namespace])).map((r) => r.name);
   const marks = await marksOf();
   const names = [...new Set(marks)].sort();
   expect(names.length).toBeGreaterThan(0);
