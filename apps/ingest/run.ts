@@ -4,7 +4,7 @@ import { createPool, Pool } from '../../libs/db';
 import { BatchApp, BatchConsumer, createBatchConsumer } from '../../libs/kafka/consumer-base';
 import { createKafka } from '../../libs/kafka/client';
 import { groupId, topicName, TopicId } from '../../libs/kafka/topics';
-import { Logger } from '../../libs/log';
+import { createLogger, Logger } from '../../libs/log';
 import { untilSignal } from '../../libs/runtime';
 import { createProductCountRelay } from '../product-count-producer';
 import { productCountRecount } from '../product-count-consumer';
@@ -130,9 +130,19 @@ export function productCountRelay(config: DasyConfig, logger: Logger, options: {
  * channel exists) it reports its partitions once the group assigned them.
  */
 export async function runConsumerUntilSignal(component: { consumer: BatchConsumer; start(): Promise<void>; stop(): Promise<void> }): Promise<void> {
-  const stopped = untilSignal([component]);
+  let signalled = false;
+  const stopped = untilSignal([component], () => (signalled = true));
+  // Nothing left to wait on before a signal: the consumer ended without being told to. Say so and
+  // exit non-zero (a supervisor restarts it), rather than leave with 0 as if all were well.
+  const idledOut = () => {
+    if (signalled) return;
+    createLogger('dasy').error('the consumer stopped on its own (no connection or timer left); exiting so that it can be restarted');
+    process.exit(1);
+  };
+  process.once('beforeExit', idledOut);
   await component.start();
   await stopped;
+  process.off('beforeExit', idledOut);
   exitWhenStopped();
 }
 
