@@ -2,6 +2,8 @@ import { Kafka, Message, Partitioners, Producer, TopicMessages } from 'kafkajs';
 import { UnavailableError } from '../../libs/errors';
 import { MicroBatcher } from './batcher';
 
+const PARTITION_CACHE_MAX = 100_000;
+
 /** Where a message landed: the reply to a push waits for this offset to be applied. */
 export interface Placement {
   topic: string;
@@ -67,14 +69,23 @@ export class EventProducer {
     await this.producer.connect();
   }
 
+  /** `topic\0key` → partition: keys repeat (product names), and murmur2 is a cost per message */
+  private partitionCache = new Map<string, number>();
+
   partitionFor(topic: string, key: string): number {
+    const cacheKey = `${topic}\u0000${key}`;
+    const cached = this.partitionCache.get(cacheKey);
+    if (cached !== undefined) return cached;
     const n = this.partitionCounts.get(topic);
     if (!n) throw new Error(`unknown topic ${topic}`);
-    return this.partitioner({
+    const partition = this.partitioner({
       topic,
       partitionMetadata: Array.from({ length: n }, (_, partitionId) => ({ partitionId, leader: 0, replicas: [], isr: [], partitionErrorCode: 0 })),
       message: { key, value: null },
     });
+    if (this.partitionCache.size >= PARTITION_CACHE_MAX) this.partitionCache.clear();
+    this.partitionCache.set(cacheKey, partition);
+    return partition;
   }
 
   /** Resolves once the broker acknowledged the message (acks=all), with where it landed. */

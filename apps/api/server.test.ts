@@ -1,5 +1,5 @@
 import { UnavailableError } from '../../libs/errors';
-import { toApiError } from './server';
+import { BODY_LIMIT, isPlainPush, toApiError } from './server';
 import { includesPush } from './store';
 import { ApiError } from './validate';
 
@@ -29,4 +29,19 @@ test('a session includes a push unless a reset after the push started it', () =>
   expect(includesPush(s(null), 5n)).toBe(true);
   expect(includesPush(s(4n), 5n)).toBe(true);
   expect(includesPush(s(6n), 5n)).toBe(false);
+});
+
+test('the fast path takes only plain JSON pushes; fastify answers the rest', () => {
+  const req = (headers: Record<string, string>, method = 'POST', url = '/api/push') => ({ method, url, headers });
+  const json = { 'content-type': 'application/json', 'content-length': '30' };
+  expect(isPlainPush(req(json))).toBe(true);
+  expect(isPlainPush(req({ ...json, 'content-type': 'Application/JSON; charset=UTF-8' }))).toBe(true);
+  expect(isPlainPush(req(json, 'POST', '/api/push?x=1'))).toBe(false);
+  expect(isPlainPush(req(json, 'GET'))).toBe(false);
+  expect(isPlainPush(req({ ...json, 'content-type': 'text/plain' }))).toBe(false);
+  expect(isPlainPush(req({ ...json, 'content-type': 'application/json; charset=latin1' }))).toBe(false);
+  expect(isPlainPush(req({ 'content-type': 'application/json' }))).toBe(false); // no length: chunked or empty
+  expect(isPlainPush(req({ ...json, 'transfer-encoding': 'chunked' }))).toBe(false);
+  expect(isPlainPush(req({ ...json, 'content-length': String(BODY_LIMIT) }))).toBe(true);
+  expect(isPlainPush(req({ ...json, 'content-length': String(BODY_LIMIT + 1) }))).toBe(false); // fastify's 413
 });

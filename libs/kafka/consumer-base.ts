@@ -156,9 +156,17 @@ export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchC
   });
 
   let restarting = false;
+  // a crash while a restart is under way (the new runner crashed before connectAndRun returned):
+  // restart once more when that one ends, or the consumer stays stopped and the process idles out
+  let crashedWhileRestarting = false;
   async function restartAfterCrash() {
-    if (restarting || !running || stopping) return;
+    if (!running || stopping) return;
+    if (restarting) {
+      crashedWhileRestarting = true;
+      return;
+    }
     restarting = true;
+    crashedWhileRestarting = false;
     let delay = 500;
     try {
       while (running && !stopping) {
@@ -174,6 +182,7 @@ export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchC
       }
     } finally {
       restarting = false;
+      if (crashedWhileRestarting) void restartAfterCrash();
     }
   }
 
