@@ -237,6 +237,11 @@ async function verify(world: World, expected: Expected, summary: Record<string, 
       const stored = new Map(rows.map((r) => [r.partition, BigInt(r.next_offset)]));
       for (const [p, high] of end) if ((stored.get(p) ?? 0n) !== high) lag += high - (stored.get(p) ?? 0n);
     }
+    // Fewer messages in the products topic than records accepted: lost on the way in (the
+    // producer's side), not by a consumer. More is fine (a resend the broker did not dedupe).
+    const inTopic = sum(await endOffsets(admin, topicName(world.config.namespace, 'products')));
+    const accepted = Number(summary.accepted);
+    if (Number.isFinite(accepted) && inTopic < accepted) problems.push(`the products topic holds ${inTopic} messages, ${accepted - inTopic} fewer than the ${accepted} records accepted`);
     const dlq = async (id: 'products' | 'productCount') => sum(await endOffsets(admin, deadLetterTopic(topicName(world.config.namespace, id))));
     const dead = { products: await dlq('products'), productCount: await dlq('productCount') };
     checks.push(`outbox ${outbox}, lag ${lag}, dead letters ${dead.products} (products) + ${dead.productCount} (product-count)`);

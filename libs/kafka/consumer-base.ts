@@ -166,12 +166,13 @@ export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchC
       return;
     }
     restarting = true;
-    crashedWhileRestarting = false;
     let delay = 500;
     try {
       while (running && !stopping) {
         await new Promise((r) => setTimeout(r, delay));
         if (!running || stopping) return;
+        // only a crash of the runner this attempt starts calls for another restart
+        crashedWhileRestarting = false;
         try {
           await connectAndRun();
           return;
@@ -182,7 +183,7 @@ export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchC
       }
     } finally {
       restarting = false;
-      if (crashedWhileRestarting) void restartAfterCrash();
+      if (crashedWhileRestarting && running && !stopping) void restartAfterCrash();
     }
   }
 
