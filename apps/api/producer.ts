@@ -1,8 +1,7 @@
 import { Kafka, Message, Partitioners, Producer, TopicMessages } from 'kafkajs';
+import { partitionFor } from '../../libs/kafka/murmur2';
 import { UnavailableError } from '../../libs/errors';
 import { MicroBatcher } from './batcher';
-
-const PARTITION_CACHE_MAX = 100_000;
 
 /** Where a message landed: the reply to a push waits for this offset to be applied. */
 export interface Placement {
@@ -29,7 +28,6 @@ interface Outgoing {
 export class EventProducer {
   private producer: Producer;
   private partitionCounts = new Map<string, number>();
-  private readonly partitioner = Partitioners.DefaultPartitioner();
   private readonly batcher: MicroBatcher<Outgoing, Placement>;
 
   constructor(
@@ -69,23 +67,11 @@ export class EventProducer {
     await this.producer.connect();
   }
 
-  /** `topic\0key` → partition: keys repeat (product names), and murmur2 is a cost per message */
-  private partitionCache = new Map<string, number>();
-
+  /** kafkajs's default (Java-compatible) murmur2 partition, without its 64-bit emulation */
   partitionFor(topic: string, key: string): number {
-    const cacheKey = `${topic}\u0000${key}`;
-    const cached = this.partitionCache.get(cacheKey);
-    if (cached !== undefined) return cached;
     const n = this.partitionCounts.get(topic);
     if (!n) throw new Error(`unknown topic ${topic}`);
-    const partition = this.partitioner({
-      topic,
-      partitionMetadata: Array.from({ length: n }, (_, partitionId) => ({ partitionId, leader: 0, replicas: [], isr: [], partitionErrorCode: 0 })),
-      message: { key, value: null },
-    });
-    if (this.partitionCache.size >= PARTITION_CACHE_MAX) this.partitionCache.clear();
-    this.partitionCache.set(cacheKey, partition);
-    return partition;
+    return partitionFor(key, n);
   }
 
   /** Resolves once the broker acknowledged the message (acks=all), with where it landed. */

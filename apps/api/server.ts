@@ -87,26 +87,27 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
     try {
       done(null, JSON.parse(text));
     } catch {
-      done(new ApiError(400, 'invalid_json', 'the request body is not valid JSON'), undefined);
+      done(invalidJsonError(), undefined);
     }
   });
 
-  /** The error a client sees, logged when it is ours (500) or an outage. */
-  const shown = (err: Error & { statusCode?: number; code?: string }, method: string, url: string): ApiError => {
+  /** The error a client sees and its headers, logged when it is ours (500) or an outage. */
+  const shown = (err: Error & { statusCode?: number; code?: string }, method: string, url: string): { e: ApiError; headers: Record<string, string> } => {
     const e = toApiError(err);
     if (e.code === 'internal') {
       log.error(`${method} ${url}: ${errorMessage(err)}`, { stack: err.stack, cause: (err as DasyError).cause });
     } else if (e.code === 'unavailable' && !(err instanceof ApiError)) {
       log.warn(`${method} ${url.split('?')[0]}: ${errorMessage(err)}`);
     }
-    return e;
+    const headers: Record<string, string> = {};
+    if (e.statusCode === 401) headers['www-authenticate'] = 'Bearer';
+    if (e.statusCode === 503) headers['retry-after'] = '1';
+    return { e, headers };
   };
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
-    const e = shown(err, req.method, req.url);
-    if (e.statusCode === 401) reply.header('www-authenticate', 'Bearer');
-    if (e.statusCode === 503) reply.header('retry-after', '1');
-    void reply.code(e.statusCode).send(e.body());
+    const { e, headers } = shown(err, req.method, req.url);
+    void reply.code(e.statusCode).headers(headers).send(e.body());
   });
 
   app.setNotFoundHandler((req, reply) => {
@@ -121,7 +122,7 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
   app.addHook('onRequest', async (_req, reply) => {
     if (!closing) return;
     reply.header('connection', 'close');
-    throw new ApiError(503, 'unavailable', 'the api is stopping; retry');
+    throw stoppingError();
   });
 
   const expected = deps.apiToken ? digest(deps.apiToken) : undefined;
@@ -208,15 +209,13 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
       res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
       res.end(text);
     };
-    const fail = (err: Error, headers: Record<string, string> = {}) => {
-      const e = shown(err, 'POST', '/api/push');
-      if (e.statusCode === 401) headers['www-authenticate'] = 'Bearer';
-      if (e.statusCode === 503) headers['retry-after'] = '1';
-      reply(e.statusCode, e.body(), headers);
+    const fail = (err: Error, extra: Record<string, string> = {}) => {
+      const { e, headers } = shown(err, 'POST', '/api/push');
+      reply(e.statusCode, e.body(), { ...headers, ...extra });
     };
     // As fastify's onRequest hooks: these answer before the body is read.
     if (closing) {
-      fail(new ApiError(503, 'unavailable', 'the api is stopping; retry'), { connection: 'close' });
+      fail(stoppingError(), { connection: 'close' });
       return true;
     }
     try {
@@ -235,7 +234,7 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
         body = text.trim() === '' ? undefined : JSON.parse(text);
       } catch {
         // as fastify does after a body it could not parse
-        return fail(new ApiError(400, 'invalid_json', 'the request body is not valid JSON'), { connection: 'close' });
+        return fail(invalidJsonError(), { connection: 'close' });
       }
       push(body).then(
         (result) => reply(200, result),
@@ -337,6 +336,9 @@ export function isPlainPush(req: Pick<IncomingMessage, 'method' | 'url' | 'heade
 }
 
 const PLAIN_JSON = /^application\/json(?:\s*;\s*charset="?utf-8"?)?$/i;
+
+const invalidJsonError = () => new ApiError(400, 'invalid_json', 'the request body is not valid JSON');
+const stoppingError = () => new ApiError(503, 'unavailable', 'the api is stopping; retry');
 
 function digest(s: string): Buffer {
   return createHash('sha256').update(s).digest();

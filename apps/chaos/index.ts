@@ -16,6 +16,7 @@ import { Logger } from '../../libs/log';
 import { runMain, sleep } from '../../libs/runtime';
 import { generateProducts } from '../data/generate';
 import { GROUPS } from '../ingest/run';
+import { waitingNames } from '../product-count-producer';
 import { compareTables, Expected, expectedFromRecords, readRecords, writeBadFile } from './expect';
 
 /**
@@ -225,7 +226,7 @@ async function verify(world: World, expected: Expected, summary: Record<string, 
     );
     problems.push(...cmp.problems);
     if (summary.products !== expected.products.size || summary.names !== expected.counts.size) problems.push(`ingest summary says ${summary.products} products / ${summary.names} names`);
-    const outbox = Number((await pool.query('SELECT coalesce(sum(cardinality(names)), 0) AS n FROM product_count_outbox WHERE namespace = $1', [world.config.namespace])).rows[0].n);
+    const outbox = await waitingNames(pool, world.config.namespace);
     let lag = 0n;
     for (const [topicId, app] of [['products', GROUPS.products], ['productCount', GROUPS.productCount]] as const) {
       const topic = topicName(world.config.namespace, topicId);

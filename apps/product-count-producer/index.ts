@@ -34,6 +34,12 @@ export interface ProductCountRelay {
   relayed(): number;
 }
 
+/** Names waiting in the namespace's outbox (a name marked by several batches counts each time). */
+export async function waitingNames(db: Pool, namespace: string): Promise<number> {
+  const { rows } = await db.query<{ n: string }>('SELECT coalesce(sum(cardinality(names)), 0) AS n FROM product_count_outbox WHERE namespace = $1', [namespace]);
+  return Number(rows[0].n);
+}
+
 /** bytes of names per partition in one send */
 const SEND_BYTES_PER_PARTITION = 512 * 1024;
 

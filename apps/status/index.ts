@@ -5,6 +5,7 @@ import { storedOffsets } from '../../libs/db/offsets';
 import { createKafka } from '../../libs/kafka/client';
 import { deadLetterTopic, endOffsets, groupId, topicName, TopicId } from '../../libs/kafka/topics';
 import { Logger } from '../../libs/log';
+import { waitingNames } from '../product-count-producer';
 
 /** Consumer groups whose lag `make status` shows: [topic, app]. Apps with consumers add theirs. */
 export const STATUS_GROUPS: [TopicId, string][] = [
@@ -70,7 +71,7 @@ export async function collectStatus(deps: { admin: Admin; pool: Pool; namespace:
       report.tables[t] = (await exists(pool, t)) ? Number((await pool.query(`SELECT count(*) AS c FROM ${t}`)).rows[0].c) : null;
     }
     if (await exists(pool, 'product_count_outbox')) {
-      report.outbox = Number((await pool.query('SELECT coalesce(sum(cardinality(names)), 0) AS c FROM product_count_outbox WHERE namespace = $1', [config.namespace])).rows[0].c);
+      report.outbox = await waitingNames(pool, config.namespace);
     }
     return report;
   }

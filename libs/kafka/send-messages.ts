@@ -98,7 +98,7 @@ export function createSendMessages(deps: SendMessagesDeps) {
       const settled = await Promise.allSettled(
         [...perLeader].map(async ([nodeId, topics]) => {
           const broker = await cluster.findBroker({ nodeId });
-          const topicData = [...topics].map(([topic, partitions]) => ({ topic, partitions: partitions.map((p) => ({ ...p })) }));
+          const topicData = [...topics].map(([topic, partitions]) => ({ topic, partitions }));
           await eosManager.acquireBrokerLock(broker);
           try {
             if (eosManager.isTransactional()) await eosManager.addPartitionsToTransaction(topicData);
