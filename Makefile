@@ -16,7 +16,7 @@ REJECTS ?=
 
 .PHONY: help build up down reset create-migrations destroy-migrations data products-producer \
         products-consumer product-count-producer product-count-consumer ingest api status demo \
-        test test-unit test-e2e bench chaos
+        test test-unit test-e2e bench chaos lint format
 
 help:
 	@echo "dasy: make demo | make test | make up | make down | make ingest FILE=... | make api | make status | make bench"
@@ -82,6 +82,14 @@ test: build
 	else $(MAKE) --no-print-directory up; fi
 	node_modules/.bin/jest --selectProjects unit
 	node_modules/.bin/jest --selectProjects e2e --runInBand
+
+# ESLint (type-aware: no-floating-promises, no-misused-promises) and Prettier's check.
+lint: node_modules/.package-lock.json
+	node_modules/.bin/eslint --max-warnings 0 .
+	node_modules/.bin/prettier --check --log-level warn .
+
+format: node_modules/.package-lock.json
+	node_modules/.bin/prettier --write --log-level warn .
 
 test-unit: build
 	node_modules/.bin/jest --selectProjects unit
