@@ -39,4 +39,3 @@ export function registerBenchCommand(program: Command, logger: Logger): void {
       }),
     );
 }
-

@@ -23,7 +23,13 @@ export interface BenchEnv {
 
 /** Environment of a dasy child: the bench database and namespace, quiet logs. */
 export function childEnv(bench: BenchEnv, namespace: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: bench.databaseUrl, KAFKA_BROKERS: bench.kafkaBrokers.join(','), DASY_NAMESPACE: namespace, ...extra };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATABASE_URL: bench.databaseUrl,
+    KAFKA_BROKERS: bench.kafkaBrokers.join(','),
+    DASY_NAMESPACE: namespace,
+    ...extra,
+  };
   delete env.DASY_LOG_LEVEL;
   delete env.DASY_API_TOKEN;
   env.CI = 'true'; // no progress bars
@@ -256,4 +262,3 @@ export async function runConsumers(bench: BenchEnv, pool: Pool, database: string
     await backends.stop();
   }
 }
-

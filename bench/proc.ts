@@ -103,7 +103,7 @@ export class ProcSampler {
       if (s) parents.set(pid, s.ppid);
     }
     // descendants: repeat until stable (a tree is shallow)
-    for (let changed = true; changed; ) {
+    for (let changed = true; changed;) {
       changed = false;
       for (const [pid, ppid] of parents) {
         if (!tree.has(pid) && tree.has(ppid)) {

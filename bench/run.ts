@@ -66,7 +66,10 @@ export async function bench(config: DasyConfig, logger: Logger, options: Options
   if (!fs.existsSync(CLI)) throw new Error('dist/ is missing: run `make build`');
   if (!procAvailable) say('no /proc here: peak RSS and CPU per process are not measured');
   const started = new Date();
-  const stamp = started.toISOString().replace(/[:.]/g, '-').replace(/-\d{3}Z$/, 'Z');
+  const stamp = started
+    .toISOString()
+    .replace(/[:.]/g, '-')
+    .replace(/-\d{3}Z$/, 'Z');
   const base = databaseName(config.databaseUrl);
   const pipelineDb = `${base}_bench`;
   const floorDb = `${base}_bench_floor`;
@@ -107,7 +110,9 @@ export async function bench(config: DasyConfig, logger: Logger, options: Options
   });
   const rows = options.rows ?? (options.quick ? 50_000 : 500_000);
   const scaleRows = options.scaleRows ?? (options.quick ? 100_000 : 2_000_000);
-  say(`${options.quick ? 'quick' : 'full'} run: ${options.only.join(', ')}; ${options.runs} measured run(s) after a warm-up; databases ${pipelineDb} and ${floorDb}`);
+  say(
+    `${options.quick ? 'quick' : 'full'} run: ${options.only.join(', ')}; ${options.runs} measured run(s) after a warm-up; databases ${pipelineDb} and ${floorDb}`,
+  );
   const load0 = os.loadavg();
   try {
     if (options.only.includes('ingest')) await ingestWorkload(ctx, rows, true);
@@ -126,7 +131,14 @@ export async function bench(config: DasyConfig, logger: Logger, options: Options
     seconds: round((finished.getTime() - started.getTime()) / 1000, 1),
     quick: options.quick,
     runs: options.runs,
-    host: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memoryGb: round(os.totalmem() / 2 ** 30, 1), node: process.version, loadavgBefore: load0.map((x) => round(x, 2)), loadavgAfter: os.loadavg().map((x) => round(x, 2)) },
+    host: {
+      cpus: os.cpus().length,
+      model: os.cpus()[0]?.model,
+      memoryGb: round(os.totalmem() / 2 ** 30, 1),
+      node: process.version,
+      loadavgBefore: load0.map((x) => round(x, 2)),
+      loadavgAfter: os.loadavg().map((x) => round(x, 2)),
+    },
     commit: gitCommit(),
     table: ctx.rows,
     workloads: ctx.results,
@@ -136,15 +148,27 @@ export async function bench(config: DasyConfig, logger: Logger, options: Options
   const out = path.join(dir, `${stamp}${options.quick ? '-quick' : ''}.json`);
   fs.writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
   console.log(formatTable(ctx.rows));
-  console.log(`\nload average ${load0.map((x) => x.toFixed(1)).join(' ')} before, ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} after; ${os.cpus().length} CPUs; ${report.seconds} s in all`);
+  console.log(
+    `\nload average ${load0.map((x) => x.toFixed(1)).join(' ')} before, ${os
+      .loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')} after; ${os.cpus().length} CPUs; ${report.seconds} s in all`,
+  );
   console.log(`results: ${path.relative(process.cwd(), out)}`);
   return 0;
 }
 
 function gitCommit(): string | undefined {
   try {
-    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: path.resolve(__dirname, '..', '..'), stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: path.resolve(__dirname, '..', '..'), stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: path.resolve(__dirname, '..', '..'), stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], {
+      cwd: path.resolve(__dirname, '..', '..'),
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
+      .toString()
+      .trim();
     return dirty ? `${head}+dirty` : head;
   } catch {
     return undefined;
@@ -165,7 +189,10 @@ function dataFile(rows: number): string {
 }
 
 function namespace(ctx: Context): string {
-  return `${ctx.config.namespace}-bench-${ctx.stamp.slice(0, 19).replace(/[^0-9]/g, '').slice(4)}-${++ctx.nsCounter}`;
+  return `${ctx.config.namespace}-bench-${ctx.stamp
+    .slice(0, 19)
+    .replace(/[^0-9]/g, '')
+    .slice(4)}-${++ctx.nsCounter}`;
 }
 
 function median(xs: number[]): number {
@@ -178,7 +205,11 @@ function processTable(runs: IngestRun['processes'][]) {
   const out: Record<string, { processes: number; peakRssMb: number; cpuSeconds: number }> = {};
   for (const l of labels) {
     const of = runs.map((r) => r[l]).filter(Boolean);
-    out[l] = { processes: Math.max(...of.map((o) => o.processes)), peakRssMb: Math.max(...of.map((o) => o.peakRssMb)), cpuSeconds: round(median(of.map((o) => o.cpuSeconds)), 2) };
+    out[l] = {
+      processes: Math.max(...of.map((o) => o.processes)),
+      peakRssMb: Math.max(...of.map((o) => o.peakRssMb)),
+      cpuSeconds: round(median(of.map((o) => o.cpuSeconds)), 2),
+    };
   }
   return out;
 }
@@ -238,15 +269,44 @@ async function ingestWorkload(ctx: Context, rows: number, reingest: boolean) {
     }
   }
   ctx.floors.set(rows, floors);
-  const floorFig = figure('s', floors.map((f) => f.seconds));
-  const ingestFig = figure('s', ingests.map((r) => r.seconds));
+  const floorFig = figure(
+    's',
+    floors.map((f) => f.seconds),
+  );
+  const ingestFig = figure(
+    's',
+    ingests.map((r) => r.seconds),
+  );
   const ratio = ingestFig.median / floorFig.median;
   const workload = reingest ? 'ingest' : 'ingest (size)';
-  ctx.rows.push({ workload: `${workload} ${rows.toLocaleString('en-US')} rows`, metric: 'end to end', value: ingestFig, floor: floorFig, ratio: round(ratio, 2) });
-  ctx.rows.push({ workload: '', metric: 'rows/s', value: figure('rows/s', ingests.map((r) => rows / r.seconds)) });
+  ctx.rows.push({
+    workload: `${workload} ${rows.toLocaleString('en-US')} rows`,
+    metric: 'end to end',
+    value: ingestFig,
+    floor: floorFig,
+    ratio: round(ratio, 2),
+  });
+  ctx.rows.push({
+    workload: '',
+    metric: 'rows/s',
+    value: figure(
+      'rows/s',
+      ingests.map((r) => rows / r.seconds),
+    ),
+  });
   if (reingests.length) {
-    const re = figure('s', reingests.map((r) => r.seconds));
-    ctx.rows.push({ workload: `re-ingest ${rows.toLocaleString('en-US')} rows`, metric: 'same file again', value: re, floor: floorFig, ratio: round(re.median / floorFig.median, 2), note: 'nothing changes' });
+    const re = figure(
+      's',
+      reingests.map((r) => r.seconds),
+    );
+    ctx.rows.push({
+      workload: `re-ingest ${rows.toLocaleString('en-US')} rows`,
+      metric: 'same file again',
+      value: re,
+      floor: floorFig,
+      ratio: round(re.median / floorFig.median, 2),
+      note: 'nothing changes',
+    });
   }
   const procs = processTable(ingests.map((r) => r.processes));
   const peak = Object.entries(procs).filter(([l]) => !l.startsWith('pg:') && l !== 'postgres' && l !== 'kafka');
@@ -259,16 +319,59 @@ async function ingestWorkload(ctx: Context, rows: number, reingest: boolean) {
   });
   const cpu = Object.entries(procs).map(([l, p]) => `${l} ${p.cpuSeconds}`);
   const busy = ingests.map((r) => r.machineBusy).filter((b): b is number => b !== undefined);
-  if (busy.length) ctx.rows.push({ workload: '', metric: 'machine CPU busy (%)', value: figure('%', busy.map((b) => b * 100)), note: "anyone's work: the stack, the pipeline, other users" });
-  ctx.rows.push({ workload: '', metric: 'CPU s by process (median)', value: figure('s', [Object.values(procs).reduce((a, p) => a + p.cpuSeconds, 0)]), note: cpu.join(', ') });
+  if (busy.length)
+    ctx.rows.push({
+      workload: '',
+      metric: 'machine CPU busy (%)',
+      value: figure(
+        '%',
+        busy.map((b) => b * 100),
+      ),
+      note: "anyone's work: the stack, the pipeline, other users",
+    });
+  ctx.rows.push({
+    workload: '',
+    metric: 'CPU s by process (median)',
+    value: figure('s', [Object.values(procs).reduce((a, p) => a + p.cpuSeconds, 0)]),
+    note: cpu.join(', '),
+  });
   const prior = ctx.results['ingest'] as { rows: number; medianSeconds: number } | undefined;
   const entry: Record<string, unknown> = {
     rows,
     file: path.relative(process.cwd(), file),
-    floor: { seconds: floorFig, copy: figure('s', floors.map((f) => f.copySeconds)), upsert: figure('s', floors.map((f) => f.upsertSeconds)), count: figure('s', floors.map((f) => f.countSeconds)) },
-    ingest: { seconds: ingestFig, reported: figure('s', ingests.map((r) => r.reported)), phases: ingests.map((r) => r.phases) },
+    floor: {
+      seconds: floorFig,
+      copy: figure(
+        's',
+        floors.map((f) => f.copySeconds),
+      ),
+      upsert: figure(
+        's',
+        floors.map((f) => f.upsertSeconds),
+      ),
+      count: figure(
+        's',
+        floors.map((f) => f.countSeconds),
+      ),
+    },
+    ingest: {
+      seconds: ingestFig,
+      reported: figure(
+        's',
+        ingests.map((r) => r.reported),
+      ),
+      phases: ingests.map((r) => r.phases),
+    },
     ratio: round(ratio, 3),
-    reingest: reingests.length ? { seconds: figure('s', reingests.map((r) => r.seconds)), phases: reingests.map((r) => r.phases) } : undefined,
+    reingest: reingests.length
+      ? {
+          seconds: figure(
+            's',
+            reingests.map((r) => r.seconds),
+          ),
+          phases: reingests.map((r) => r.phases),
+        }
+      : undefined,
     processes: procs,
     machineBusy: busy.length ? figure('share', busy) : undefined,
     checks: ingests.map((r) => r.check),
@@ -286,7 +389,9 @@ async function ingestWorkload(ctx: Context, rows: number, reingest: boolean) {
 function verify(run: IngestRun, floor: FloorRun, what: string) {
   const c = run.check;
   if (c.mismatches !== 0 || c.products !== floor.products || c.names !== floor.names) {
-    throw new Error(`${what}: wrong result: products ${c.products} (floor ${floor.products}), names ${c.names} (floor ${floor.names}), ${c.mismatches} product_count rows differ from GROUP BY`);
+    throw new Error(
+      `${what}: wrong result: products ${c.products} (floor ${floor.products}), names ${c.names} (floor ${floor.names}), ${c.mismatches} product_count rows differ from GROUP BY`,
+    );
   }
 }
 
@@ -309,7 +414,9 @@ async function stagesWorkload(ctx: Context, rows: number) {
       const p = await runProducer(ctx.bench, ctx.pool, ctx.pipelineDb, ns, file);
       say(`stages ${rows.toLocaleString('en-US')}: 2 products-consumers draining, ${tag}`);
       const c = await runConsumers(ctx.bench, ctx.pool, ctx.pipelineDb, ns, 2);
-      say(`stages ${tag}: producer ${fmt(p.records / p.seconds)} records/s; consumers ${fmt(c.messages / c.seconds / c.partitions)} msg/s/partition (${c.seconds.toFixed(2)} s)`);
+      say(
+        `stages ${tag}: producer ${fmt(p.records / p.seconds)} records/s; consumers ${fmt(c.messages / c.seconds / c.partitions)} msg/s/partition (${c.seconds.toFixed(2)} s)`,
+      );
       if (i >= ctx.options.warmups) {
         produced.push(p.records / p.seconds);
         consumed.push(c.messages / c.seconds / c.partitions);
@@ -320,15 +427,43 @@ async function stagesWorkload(ctx: Context, rows: number) {
       await dropNamespace(ctx.bench, ctx.pool, ns).catch(() => undefined);
     }
   }
-  const copyRate = figure('rows/s', floors.map((f) => rows / f.copySeconds));
-  const upsertRate = figure('rows/s', floors.map((f) => rows / f.upsertSeconds));
+  const copyRate = figure(
+    'rows/s',
+    floors.map((f) => rows / f.copySeconds),
+  );
+  const upsertRate = figure(
+    'rows/s',
+    floors.map((f) => rows / f.upsertSeconds),
+  );
   const prod = figure('records/s', produced);
   const cons = figure('msg/s/partition', consumed);
   const consAll = figure('msg/s', consumedTotal);
-  ctx.rows.push({ workload: `producer alone ${rows.toLocaleString('en-US')}`, metric: 'records/s', value: prod, floor: copyRate, ratio: round(copyRate.median / prod.median, 2), note: 'floor: psql \\copy rows/s' });
+  ctx.rows.push({
+    workload: `producer alone ${rows.toLocaleString('en-US')}`,
+    metric: 'records/s',
+    value: prod,
+    floor: copyRate,
+    ratio: round(copyRate.median / prod.median, 2),
+    note: 'floor: psql \\copy rows/s',
+  });
   ctx.rows.push({ workload: `consumers alone (2 processes, ${TOPICS.products.partitions} partitions)`, metric: 'msg/s/partition', value: cons });
-  ctx.rows.push({ workload: '', metric: 'msg/s in all', value: consAll, floor: upsertRate, ratio: round(upsertRate.median / consAll.median, 2), note: 'floor: DISTINCT ON upsert rows/s' });
-  ctx.results.stages = { rows, producer: prod, consumersPerPartition: cons, consumers: consAll, floorCopy: copyRate, floorUpsert: upsertRate, processes: procs };
+  ctx.rows.push({
+    workload: '',
+    metric: 'msg/s in all',
+    value: consAll,
+    floor: upsertRate,
+    ratio: round(upsertRate.median / consAll.median, 2),
+    note: 'floor: DISTINCT ON upsert rows/s',
+  });
+  ctx.results.stages = {
+    rows,
+    producer: prod,
+    consumersPerPartition: cons,
+    consumers: consAll,
+    floorCopy: copyRate,
+    floorUpsert: upsertRate,
+    processes: procs,
+  };
 }
 
 async function prepareNamespace(ctx: Context, ns: string) {
@@ -356,7 +491,9 @@ async function apiWorkload(ctx: Context) {
     const out: LoadResult[] = [];
     for (let i = 1; i <= ctx.options.runs; i++) {
       const r = await load(server.url, { seconds, connections, requests: requests() });
-      say(`api: ${what} run ${i}/${ctx.options.runs}: ${fmt(r.rps)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms${r.non2xx || r.errors ? `, ${r.non2xx} non-2xx, ${r.errors} errors` : ''}`);
+      say(
+        `api: ${what} run ${i}/${ctx.options.runs}: ${fmt(r.rps)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms${r.non2xx || r.errors ? `, ${r.non2xx} non-2xx, ${r.errors} errors` : ''}`,
+      );
       out.push(r);
     }
     return out;
@@ -378,7 +515,11 @@ async function apiWorkload(ctx: Context) {
   const env = { ...childEnv(ctx.bench, ns), DATABASE_URL: apiUrl };
   say(`api: starting dasy api (namespace ${ns})`);
   const api = await startApi(env);
-  const bareRow = (rs: LoadResult[]) => figure('req/s', rs.map((r) => r.rps));
+  const bareRow = (rs: LoadResult[]) =>
+    figure(
+      'req/s',
+      rs.map((r) => r.rps),
+    );
   if ('skipped' in api) {
     await dropDatabase(apiUrl).catch(() => undefined);
     say(`api: SKIPPED: ${api.skipped}`);
@@ -403,11 +544,58 @@ async function apiWorkload(ctx: Context) {
   const bp = bareRow(barePush);
   const bg = bareRow(bareGet);
   const bad = (rs: LoadResult[]) => rs.reduce((a, r) => a + r.non2xx + r.errors, 0);
-  ctx.rows.push({ workload: `api pushes (${connections} connections)`, metric: 'req/s', value: pushFig, floor: bp, ratio: round(bp.median / pushFig.median, 2), note: `bare node:http POST; ${bad(push)} non-2xx/errors` });
-  ctx.rows.push({ workload: '', metric: 'p50 ms', value: figure('ms', push.map((r) => r.p50)), floor: figure('ms', barePush.map((r) => r.p50)) });
-  ctx.rows.push({ workload: '', metric: 'p99 ms', value: figure('ms', push.map((r) => r.p99)), floor: figure('ms', barePush.map((r) => r.p99)) });
-  ctx.rows.push({ workload: `api GET stats (${connections} connections)`, metric: 'req/s', value: statsFig, floor: bg, ratio: round(bg.median / statsFig.median, 2), note: `bare node:http GET; ${bad(stats)} non-2xx/errors` });
-  ctx.rows.push({ workload: '', metric: 'p99 ms', value: figure('ms', stats.map((r) => r.p99)), floor: figure('ms', bareGet.map((r) => r.p99)) });
+  ctx.rows.push({
+    workload: `api pushes (${connections} connections)`,
+    metric: 'req/s',
+    value: pushFig,
+    floor: bp,
+    ratio: round(bp.median / pushFig.median, 2),
+    note: `bare node:http POST; ${bad(push)} non-2xx/errors`,
+  });
+  ctx.rows.push({
+    workload: '',
+    metric: 'p50 ms',
+    value: figure(
+      'ms',
+      push.map((r) => r.p50),
+    ),
+    floor: figure(
+      'ms',
+      barePush.map((r) => r.p50),
+    ),
+  });
+  ctx.rows.push({
+    workload: '',
+    metric: 'p99 ms',
+    value: figure(
+      'ms',
+      push.map((r) => r.p99),
+    ),
+    floor: figure(
+      'ms',
+      barePush.map((r) => r.p99),
+    ),
+  });
+  ctx.rows.push({
+    workload: `api GET stats (${connections} connections)`,
+    metric: 'req/s',
+    value: statsFig,
+    floor: bg,
+    ratio: round(bg.median / statsFig.median, 2),
+    note: `bare node:http GET; ${bad(stats)} non-2xx/errors`,
+  });
+  ctx.rows.push({
+    workload: '',
+    metric: 'p99 ms',
+    value: figure(
+      'ms',
+      stats.map((r) => r.p99),
+    ),
+    floor: figure(
+      'ms',
+      bareGet.map((r) => r.p99),
+    ),
+  });
   ctx.results.api = { connections, seconds, push, stats, bare: { post: barePush, get: bareGet } };
 }
 

@@ -22,7 +22,10 @@ test('requests of one turn go together; those arriving during a run wait for the
   release();
   expect(await Promise.all(first)).toEqual([10, 20, 30]);
   await tick();
-  expect(runs).toEqual([[1, 2, 3], [4, 5]]);
+  expect(runs).toEqual([
+    [1, 2, 3],
+    [4, 5],
+  ]);
   release();
   expect(await Promise.all(second)).toEqual([40, 50]);
   await batcher.drained();

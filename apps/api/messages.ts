@@ -7,8 +7,7 @@ import { PoisonMessageError } from '../../libs/errors';
  * the same topic and key as the pushes of its product, so it is ordered exactly with them.
  */
 export type ScoreMessage =
-  | { type: 'push'; name: string; score: number; username: string | null; at: number }
-  | { type: 'reset'; name: string; username: string | null; at: number };
+  { type: 'push'; name: string; score: number; username: string | null; at: number } | { type: 'reset'; name: string; username: string | null; at: number };
 
 export type AdEventType = 'ad' | 'impression';
 

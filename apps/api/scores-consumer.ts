@@ -236,7 +236,11 @@ export async function applyScores(
     }
   }
   if (buckets.size) await client.query(mergeBuckets(1), bucketParams(buckets));
-  if (audited.length) await client.query(audit(1), auditParams(audited, () => batch.partition));
+  if (audited.length)
+    await client.query(
+      audit(1),
+      auditParams(audited, () => batch.partition),
+    );
   await client.query('SELECT pg_notify($1, $2)', [options.channel, payload]);
   return result;
 }

@@ -25,7 +25,18 @@ test('outages are 503; anything unexpected is a 500 that shows nothing of the ca
 });
 
 test('a session includes a push unless a reset after the push started it', () => {
-  const s = (started_offset: bigint | null) => ({ name: 'n', session: 1, count: 0, mean: 0, m2: 0, min: null, max: null, first_at: null, last_at: null, started_offset });
+  const s = (started_offset: bigint | null) => ({
+    name: 'n',
+    session: 1,
+    count: 0,
+    mean: 0,
+    m2: 0,
+    min: null,
+    max: null,
+    first_at: null,
+    last_at: null,
+    started_offset,
+  });
   expect(includesPush(s(null), 5n)).toBe(true);
   expect(includesPush(s(4n), 5n)).toBe(true);
   expect(includesPush(s(6n), 5n)).toBe(false);

@@ -187,7 +187,12 @@ describe('validateStatistics', () => {
 });
 
 test('ajv errors become our format, naming the field', () => {
-  expect(fromAjvErrors([{ instancePath: '', keyword: 'required', params: { missingProperty: 'score' }, message: "must have required property 'score'" }], 'body').body()).toEqual({
+  expect(
+    fromAjvErrors(
+      [{ instancePath: '', keyword: 'required', params: { missingProperty: 'score' }, message: "must have required property 'score'" }],
+      'body',
+    ).body(),
+  ).toEqual({
     error: { code: 'missing', message: 'score is required', field: 'score' },
   });
   expect(fromAjvErrors([{ instancePath: '/score', keyword: 'type', params: { type: 'number' }, message: 'must be number' }], 'body').body()).toEqual({

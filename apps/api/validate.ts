@@ -197,7 +197,10 @@ export function validateStatistics(query: unknown): StatisticsFilter {
 }
 
 /** fastify's schemaErrorFormatter: ajv errors (should a route declare a schema) in our format. */
-export function fromAjvErrors(errors: { instancePath?: string; keyword?: string; message?: string; params?: Record<string, unknown> }[], dataVar: string): ApiError {
+export function fromAjvErrors(
+  errors: { instancePath?: string; keyword?: string; message?: string; params?: Record<string, unknown> }[],
+  dataVar: string,
+): ApiError {
   const e = errors[0] ?? {};
   const path = (e.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.');
   const missing = e.keyword === 'required' && typeof e.params?.missingProperty === 'string' ? (e.params.missingProperty as string) : undefined;

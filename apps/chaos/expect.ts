@@ -54,7 +54,8 @@ export async function compareTables(pool: Pool, expected: Expected): Promise<Com
     seen.add(p.sku);
     const e = expected.products.get(p.sku);
     if (!e) note(`products: unexpected sku ${JSON.stringify(p.sku)}`);
-    else if (e.name !== p.name || e.description !== p.description) note(`products: sku ${JSON.stringify(p.sku)} holds ${JSON.stringify([p.name, p.description])}, expected ${JSON.stringify([e.name, e.description])}`);
+    else if (e.name !== p.name || e.description !== p.description)
+      note(`products: sku ${JSON.stringify(p.sku)} holds ${JSON.stringify([p.name, p.description])}, expected ${JSON.stringify([e.name, e.description])}`);
   }
   for (const sku of expected.products.keys()) if (!seen.has(sku)) note(`products: missing sku ${JSON.stringify(sku)}`);
   const counts = (await pool.query<{ name: string; no_of_products: number }>('SELECT name, no_of_products FROM product_count')).rows;
@@ -114,7 +115,9 @@ export function writeBadFile(file: string, records: { name: string; sku: string;
   const emitBad = () => {
     // two of them are over the 1 MiB limit (quoted, with newlines: a multi-line record)
     const big = n === 1 || n === Math.floor(badCount / 2);
-    const [kind, make] = big ? ['larger than 1 MiB', (i: number) => `Big Name,big-sku-${i},"${'x'.repeat(600_000)}\n${'y'.repeat(600_000)}"`] : kinds[n % kinds.length];
+    const [kind, make] = big
+      ? ['larger than 1 MiB', (i: number) => `Big Name,big-sku-${i},"${'x'.repeat(600_000)}\n${'y'.repeat(600_000)}"`]
+      : kinds[n % kinds.length];
     const text = make(n);
     bad.set(line, kind);
     out.push(text);

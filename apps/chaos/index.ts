@@ -58,7 +58,9 @@ interface World {
 export function registerChaosCommand(program: Command, logger: Logger): void {
   program
     .command('chaos')
-    .description('ingest while injecting faults (SIGKILLs, broker and PostgreSQL restarts, a 3-broker cluster losing a node, bad input); check the tables are exact')
+    .description(
+      'ingest while injecting faults (SIGKILLs, broker and PostgreSQL restarts, a 3-broker cluster losing a node, bad input); check the tables are exact',
+    )
     .option('--scenario <names>', `comma-separated, of: ${SCENARIOS.join(', ')} (default: all)`, parseScenarios)
     .option('--rows <n>', 'records per generated file', positive('--rows'), 40000)
     .option('--seed <n>', 'random seed of the generated files', positive('--seed'), 1)
@@ -68,8 +70,12 @@ export function registerChaosCommand(program: Command, logger: Logger): void {
 }
 
 function parseScenarios(value: string): Scenario[] {
-  const names = value.split(',').map((s) => s.trim()).filter(Boolean);
-  for (const n of names) if (!(SCENARIOS as readonly string[]).includes(n)) throw new InvalidArgumentError(`unknown scenario ${JSON.stringify(n)}; one of ${SCENARIOS.join(', ')}`);
+  const names = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const n of names)
+    if (!(SCENARIOS as readonly string[]).includes(n)) throw new InvalidArgumentError(`unknown scenario ${JSON.stringify(n)}; one of ${SCENARIOS.join(', ')}`);
   return names as Scenario[];
 }
 
@@ -97,7 +103,9 @@ export async function chaos(options: { config: DasyConfig; logger: Logger; scena
   process.once('SIGTERM', onSignal);
   const started = Date.now();
   const databaseUrl = withDatabase(config.databaseUrl, 'dasy_chaos');
-  say(`${scenarios.length} scenario(s): ${scenarios.join(', ')}; ${options.rows.toLocaleString('en-US')}-row files (seed ${options.seed}); database dasy_chaos; Kafka ${config.kafkaBrokers.join(',')}`);
+  say(
+    `${scenarios.length} scenario(s): ${scenarios.join(', ')}; ${options.rows.toLocaleString('en-US')}-row files (seed ${options.seed}); database dasy_chaos; Kafka ${config.kafkaBrokers.join(',')}`,
+  );
   const results: Result[] = [];
   for (const scenario of scenarios) {
     const t0 = Date.now();
@@ -128,7 +136,10 @@ export async function chaos(options: { config: DasyConfig; logger: Logger; scena
     if (result.exact) fs.rmSync(tmp, { recursive: true, force: true });
   }
   say('summary');
-  for (const r of results) say(`  ${r.scenario.padEnd(15)} ${String(r.faults.length).padStart(3)} fault(s)   exact ${r.exact ? 'yes' : 'NO '}   ${r.seconds.toFixed(1).padStart(6)} s`);
+  for (const r of results)
+    say(
+      `  ${r.scenario.padEnd(15)} ${String(r.faults.length).padStart(3)} fault(s)   exact ${r.exact ? 'yes' : 'NO '}   ${r.seconds.toFixed(1).padStart(6)} s`,
+    );
   const ok = results.every((r) => r.exact);
   say(`${ok ? 'all exact' : 'NOT EXACT'} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   process.removeListener('SIGINT', onSignal);
@@ -225,16 +236,20 @@ async function verify(world: World, expected: Expected, summary: Record<string, 
       `products ${cmp.products.toLocaleString('en-US')} rows, product_count ${cmp.names.toLocaleString('en-US')} names: ${cmp.exact ? 'exactly a clean run' : 'DIFFERENT from a clean run'}`,
     );
     problems.push(...cmp.problems);
-    if (summary.products !== expected.products.size || summary.names !== expected.counts.size) problems.push(`ingest summary says ${summary.products} products / ${summary.names} names`);
+    if (summary.products !== expected.products.size || summary.names !== expected.counts.size)
+      problems.push(`ingest summary says ${summary.products} products / ${summary.names} names`);
     const outbox = await waitingNames(pool, world.config.namespace);
     let lag = 0n;
-    for (const [topicId, app] of [['products', GROUPS.products], ['productCount', GROUPS.productCount]] as const) {
+    for (const [topicId, app] of [
+      ['products', GROUPS.products],
+      ['productCount', GROUPS.productCount],
+    ] as const) {
       const topic = topicName(world.config.namespace, topicId);
       const end = await endOffsets(admin, topic);
-      const { rows } = await pool.query<{ partition: number; next_offset: string }>('SELECT partition, next_offset FROM dasy_consumer_offsets WHERE group_id = $1 AND topic = $2', [
-        groupId(world.config.namespace, app),
-        topic,
-      ]);
+      const { rows } = await pool.query<{ partition: number; next_offset: string }>(
+        'SELECT partition, next_offset FROM dasy_consumer_offsets WHERE group_id = $1 AND topic = $2',
+        [groupId(world.config.namespace, app), topic],
+      );
       const stored = new Map(rows.map((r) => [r.partition, BigInt(r.next_offset)]));
       for (const [p, high] of end) if ((stored.get(p) ?? 0n) !== high) lag += high - (stored.get(p) ?? 0n);
     }
@@ -242,7 +257,8 @@ async function verify(world: World, expected: Expected, summary: Record<string, 
     // producer's side), not by a consumer. More is fine (a resend the broker did not dedupe).
     const inTopic = sum(await endOffsets(admin, topicName(world.config.namespace, 'products')));
     const accepted = Number(summary.accepted);
-    if (Number.isFinite(accepted) && inTopic < accepted) problems.push(`the products topic holds ${inTopic} messages, ${accepted - inTopic} fewer than the ${accepted} records accepted`);
+    if (Number.isFinite(accepted) && inTopic < accepted)
+      problems.push(`the products topic holds ${inTopic} messages, ${accepted - inTopic} fewer than the ${accepted} records accepted`);
     const dlq = async (id: 'products' | 'productCount') => sum(await endOffsets(admin, deadLetterTopic(topicName(world.config.namespace, id))));
     const dead = { products: await dlq('products'), productCount: await dlq('productCount') };
     checks.push(`outbox ${outbox}, lag ${lag}, dead letters ${dead.products} (products) + ${dead.productCount} (product-count)`);
@@ -292,7 +308,14 @@ function logSummary(file: string): string[] {
 const sum = (m: Map<number, bigint>) => Number([...m.values()].reduce((a, b) => a + b, 0n));
 
 function quietLogger(): Logger {
-  const quiet: Logger = { level: 'error', error: () => undefined, warn: () => undefined, info: () => undefined, debug: () => undefined, namespace: () => quiet };
+  const quiet: Logger = {
+    level: 'error',
+    error: () => undefined,
+    warn: () => undefined,
+    info: () => undefined,
+    debug: () => undefined,
+    namespace: () => quiet,
+  };
   return quiet;
 }
 
@@ -308,7 +331,11 @@ async function ingestUnderFaults(
   file: string,
   expected: Expected,
   inject: (ingest: IngestRun) => Promise<string[]>,
-  options: { env?: NodeJS.ProcessEnv; deadLetters?: { products: number; productCount: number }; onSummary?: (s: Record<string, unknown>) => Promise<string[]> } = {},
+  options: {
+    env?: NodeJS.ProcessEnv;
+    deadLetters?: { products: number; productCount: number };
+    onSummary?: (s: Record<string, unknown>) => Promise<string[]>;
+  } = {},
 ): Promise<Result> {
   const ingest = startIngest(world, file, options.env);
   world.say(`ingesting ${path.basename(file)} (namespace ${world.config.namespace}) while injecting faults`);
@@ -418,7 +445,9 @@ async function singleBrokerStack(config: DasyConfig): Promise<NodeJS.ProcessEnv>
     alive = false;
   }
   if (config.kafkaBrokers.length !== 1 || config.kafkaBrokers[0] !== expected || !alive) {
-    throw new Error(`broker-restart restarts the single broker \`make up\` started (${expected}, ${path.relative(ROOT, pidFile)}); KAFKA_BROKERS is ${config.kafkaBrokers.join(',')}${alive ? '' : ' and no broker of ours runs'}`);
+    throw new Error(
+      `broker-restart restarts the single broker \`make up\` started (${expected}, ${path.relative(ROOT, pidFile)}); KAFKA_BROKERS is ${config.kafkaBrokers.join(',')}${alive ? '' : ' and no broker of ours runs'}`,
+    );
   }
   return { ...process.env, BROKERS: '1', KAFKA_PORT_BASE: String(base), ...(process.env.KAFKA_STACK_DIR ? { KAFKA_STACK_DIR: dir } : {}) };
 }
@@ -499,7 +528,10 @@ async function replication(world: World): Promise<string[]> {
     const topics = [topicName(world.config.namespace, 'products'), topicName(world.config.namespace, 'productCount')];
     const meta = await admin.fetchTopicMetadata({ topics });
     const replicas = new Set(meta.topics.flatMap((t) => t.partitions.map((p) => p.replicas.length)));
-    const configs = await admin.describeConfigs({ includeSynonyms: false, resources: topics.map((name) => ({ type: 2, name, configNames: ['min.insync.replicas'] })) });
+    const configs = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: topics.map((name) => ({ type: 2, name, configNames: ['min.insync.replicas'] })),
+    });
     const isr = new Set(configs.resources.map((r) => r.configEntries.find((e) => e.configName === 'min.insync.replicas')?.configValue));
     const line = `topics replicated: replicas ${[...replicas].join('/')}, min.insync.replicas ${[...isr].join('/')}`;
     return replicas.size === 1 && replicas.has(3) && isr.size === 1 && isr.has('2') ? [line] : [`PROBLEM ${line}, expected 3 and 2`];
@@ -511,8 +543,14 @@ async function replication(world: World): Promise<string[]> {
 /** The machine's PostgreSQL restarted mid-ingest (pg_ctlcluster). */
 async function pgRestart(world: World, options: { rows: number; seed: number }): Promise<Result> {
   const url = new URL(world.config.databaseUrl);
-  if (!['127.0.0.1', 'localhost', '::1', '[::1]'].includes(url.hostname)) throw new Error(`pg-restart restarts a local PostgreSQL; DATABASE_URL points at ${url.hostname}`);
-  const versions = fs.existsSync('/etc/postgresql') ? fs.readdirSync('/etc/postgresql').filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(a) - Number(b)) : [];
+  if (!['127.0.0.1', 'localhost', '::1', '[::1]'].includes(url.hostname))
+    throw new Error(`pg-restart restarts a local PostgreSQL; DATABASE_URL points at ${url.hostname}`);
+  const versions = fs.existsSync('/etc/postgresql')
+    ? fs
+        .readdirSync('/etc/postgresql')
+        .filter((v) => /^\d+$/.test(v))
+        .sort((a, b) => Number(a) - Number(b))
+    : [];
   if (!versions.length) throw new Error('pg-restart needs pg_ctlcluster (a Debian/Ubuntu PostgreSQL in /etc/postgresql)');
   const version = versions[versions.length - 1];
   // a larger file: both restarts (a second or two each) must land while the ingest runs
@@ -551,22 +589,33 @@ async function badInput(world: World, options: { rows: number; seed: number }): 
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   await producer.send({ topic: topicName(world.config.namespace, 'products'), acks: -1, messages: [{ key: 'chaos-poison', value: '{"this is": not json' }] });
-  await producer.send({ topic: topicName(world.config.namespace, 'productCount'), acks: -1, messages: [{ key: '', value: 'a recount without a name', partition: 0 }] });
+  await producer.send({
+    topic: topicName(world.config.namespace, 'productCount'),
+    acks: -1,
+    messages: [{ key: '', value: 'a recount without a name', partition: 0 }],
+  });
   await producer.disconnect();
-  const faults = [`${bad.bad.size} malformed records in a ${(bad.good + bad.bad.size).toLocaleString('en-US')}-record file`, 'poison message in products', 'poison message in product-count'];
+  const faults = [
+    `${bad.bad.size} malformed records in a ${(bad.good + bad.bad.size).toLocaleString('en-US')}-record file`,
+    'poison message in products',
+    'poison message in product-count',
+  ];
 
   const rejectsFile = path.join(world.tmp, 'rejects.csv');
   return ingestUnderFaults(world, bad.file, expected, async () => faults, {
     deadLetters: { products: 1, productCount: 1 },
     onSummary: async (summary) => {
       const problems: string[] = [];
-      if (summary.rejected !== bad.bad.size || summary.accepted !== bad.good) problems.push(`ingest accepted ${summary.accepted} and rejected ${summary.rejected}; expected ${bad.good} and ${bad.bad.size}`);
+      if (summary.rejected !== bad.bad.size || summary.accepted !== bad.good)
+        problems.push(`ingest accepted ${summary.accepted} and rejected ${summary.rejected}; expected ${bad.good} and ${bad.bad.size}`);
       const reported = readRecords0(rejectsFile);
       const lines = new Set(reported.map((r) => Number(r[0])));
       const missing = [...bad.bad.keys()].filter((l) => !lines.has(l));
       const extra = [...lines].filter((l) => !bad.bad.has(l));
       if (missing.length || extra.length || reported.length !== bad.bad.size)
-        problems.push(`rejects file: ${reported.length} lines; not reported: ${missing.slice(0, 5).join(',') || 'none'}; reported wrongly: ${extra.slice(0, 5).join(',') || 'none'}`);
+        problems.push(
+          `rejects file: ${reported.length} lines; not reported: ${missing.slice(0, 5).join(',') || 'none'}; reported wrongly: ${extra.slice(0, 5).join(',') || 'none'}`,
+        );
       if (reported.some((r) => !r[1])) problems.push('a rejected record without a reason');
       const k = createKafka({ brokers: world.config.kafkaBrokers, clientId: 'dasy-chaos', logger: quietLogger() }).admin();
       await k.connect();
@@ -576,7 +625,10 @@ async function badInput(world: World, options: { rows: number; seed: number }): 
       } finally {
         await k.disconnect();
       }
-      if (!problems.length) world.say(`every malformed record reported once, at its line, with a reason (rejects file and ${TOPICS.productsRejects.name} topic); both poison messages dead-lettered`);
+      if (!problems.length)
+        world.say(
+          `every malformed record reported once, at its line, with a reason (rejects file and ${TOPICS.productsRejects.name} topic); both poison messages dead-lettered`,
+        );
       return problems;
     },
   });

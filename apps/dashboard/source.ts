@@ -31,9 +31,7 @@ export class DashboardSource {
   private tail: Consumer | undefined;
   private readonly tailGroup: string;
 
-  constructor(
-    private readonly deps: { kafka: Kafka; admin: Admin; pool: Pool; namespace: string; logger: Logger },
-  ) {
+  constructor(private readonly deps: { kafka: Kafka; admin: Admin; pool: Pool; namespace: string; logger: Logger }) {
     this.tailGroup = `${deps.namespace}.dashboard-${process.pid}`;
   }
 
@@ -91,8 +89,14 @@ export class DashboardSource {
       return { value: r.value, ad_requests: requests, impressions, fill_rate: requests > 0 ? impressions / requests : null };
     };
     return {
-      usernames: rows.filter((r) => r.dimension === 'username').slice(0, 20).map(toRow),
-      sdkVersions: rows.filter((r) => r.dimension === 'sdk_version').slice(0, 20).map(toRow),
+      usernames: rows
+        .filter((r) => r.dimension === 'username')
+        .slice(0, 20)
+        .map(toRow),
+      sdkVersions: rows
+        .filter((r) => r.dimension === 'sdk_version')
+        .slice(0, 20)
+        .map(toRow),
     };
   }
 

@@ -50,7 +50,13 @@ async function seed(url: string, config: DasyConfig) {
   }
   const platforms = ['ios', 'android'];
   for (let k = 0; k < 30; k++) {
-    const q = new URLSearchParams({ sdk_version: `2.${k % 3}.0`, session_id: `s${k}`, platform: platforms[k % 2], username: `demo-user-${k % 4}`, country_code: 'DE' });
+    const q = new URLSearchParams({
+      sdk_version: `2.${k % 3}.0`,
+      session_id: `s${k}`,
+      platform: platforms[k % 2],
+      username: `demo-user-${k % 4}`,
+      country_code: 'DE',
+    });
     await fetch(`${url}/ad?${q}`);
     if (k % 3 !== 0) await fetch(`${url}/impression?${q}`);
   }

@@ -221,7 +221,8 @@ export async function waitCaughtUp(options: {
   const pgNotice = outageNotice(options.logger ?? createLogger('dasy').namespace('ingest'), 'PostgreSQL');
   // every query through here: a lost connection is retried, not the end of the ingest
   const pool = {
-    query: (text: string, values: unknown[]) => retryWhileUnavailable(() => options.pool.query(text, values), { isRetriable: isRetriableDbError, notice: pgNotice }),
+    query: (text: string, values: unknown[]) =>
+      retryWhileUnavailable(() => options.pool.query(text, values), { isRetriable: isRetriableDbError, notice: pgNotice }),
   } as unknown as Pool;
   // the client says it once when Kafka does not answer
   const retry = <T>(fn: () => Promise<T>) => retryWhileUnavailable(fn, { isRetriable: isRetriableKafkaError });

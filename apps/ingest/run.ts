@@ -47,7 +47,14 @@ export interface ConsumerTuning {
 const DEFAULT_TUNING: ConsumerTuning = { members: 1, concurrency: 3, maxBytesPerPartition: 2 * 1024 * 1024 };
 
 /** A consumer of one pipeline topic, its app and its pool, as one lifecycle. */
-export function pipelineConsumer<T>(config: DasyConfig, logger: Logger, topicId: TopicId, app: string, batchApp: BatchApp<T>, tuning: Partial<ConsumerTuning> = {}) {
+export function pipelineConsumer<T>(
+  config: DasyConfig,
+  logger: Logger,
+  topicId: TopicId,
+  app: string,
+  batchApp: BatchApp<T>,
+  tuning: Partial<ConsumerTuning> = {},
+) {
   const t = { ...DEFAULT_TUNING, ...tuning, ...envTuning(app) };
   // When `ingest` forked this process, tell it about every (re)assignment (of all its members).
   const assignedTo = new Map<number, number[]>();
@@ -112,7 +119,11 @@ export function productCountConsumer(config: DasyConfig, logger: Logger) {
   return pipelineConsumer(config, logger, 'productCount', GROUPS.productCount, productCountRecount(), { maxBytesPerPartition: 512 * 1024 });
 }
 
-export function productCountRelay(config: DasyConfig, logger: Logger, options: { maxDelayMs?: number; quietMs?: number; afterSend?: (names: string[]) => Promise<void> } = {}) {
+export function productCountRelay(
+  config: DasyConfig,
+  logger: Logger,
+  options: { maxDelayMs?: number; quietMs?: number; afterSend?: (names: string[]) => Promise<void> } = {},
+) {
   const pool = createPool({ databaseUrl: sessionSettings(config.databaseUrl), max: 2, applicationName: 'dasy-product-count-producer' });
   const relay = createProductCountRelay({ config, pool, logger, maxDelayMs: options.maxDelayMs, quietMs: options.quietMs, afterSend: options.afterSend });
   return {

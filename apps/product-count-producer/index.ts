@@ -36,7 +36,9 @@ export interface ProductCountRelay {
 
 /** Names waiting in the namespace's outbox (a name marked by several batches counts each time). */
 export async function waitingNames(db: Pool, namespace: string): Promise<number> {
-  const { rows } = await db.query<{ n: string }>('SELECT coalesce(sum(cardinality(names)), 0) AS n FROM product_count_outbox WHERE namespace = $1', [namespace]);
+  const { rows } = await db.query<{ n: string }>('SELECT coalesce(sum(cardinality(names)), 0) AS n FROM product_count_outbox WHERE namespace = $1', [
+    namespace,
+  ]);
   return Number(rows[0].n);
 }
 

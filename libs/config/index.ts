@@ -70,7 +70,10 @@ export function withDatabase(databaseUrl: string, database: string): string {
 
 export function parseBrokers(value: string | undefined): string[] {
   const raw = optional(value) ?? DEFAULTS.KAFKA_BROKERS;
-  const brokers = raw.split(',').map((b) => b.trim()).filter(Boolean);
+  const brokers = raw
+    .split(',')
+    .map((b) => b.trim())
+    .filter(Boolean);
   if (brokers.length === 0) throw new ConfigError('KAFKA_BROKERS', 'is empty; expected host:port[,host:port...]');
   for (const b of brokers) {
     const m = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d+)$/.exec(b);

@@ -25,7 +25,12 @@ function ingest(text: string, cuts: number[] = []): Out {
 function ingestEverywhere(text: string): Out {
   const whole = ingest(text);
   for (let cut = 1; cut < text.length; cut++) expect(ingest(text, [cut])).toEqual(whole);
-  expect(ingest(text, Array.from({ length: text.length - 1 }, (_, i) => i + 1))).toEqual(whole);
+  expect(
+    ingest(
+      text,
+      Array.from({ length: text.length - 1 }, (_, i) => i + 1),
+    ),
+  ).toEqual(whole);
   return whole;
 }
 
@@ -33,9 +38,15 @@ const P = (line: number, sku: string, name: string, description: string) => ({ l
 
 describe('accepted records', () => {
   test('quoted commas, doubled quotes, multi-line descriptions', () => {
-    const text = 'name,sku,description\n' + 'Ann Lee,a-b,"one, two"\n' + 'Bo Li,c-d,"say ""hi"""\n' + 'Cy Ma,e-f,"first line\nsecond line"\n' + 'Di Ng,g-h,plain\n';
+    const text =
+      'name,sku,description\n' + 'Ann Lee,a-b,"one, two"\n' + 'Bo Li,c-d,"say ""hi"""\n' + 'Cy Ma,e-f,"first line\nsecond line"\n' + 'Di Ng,g-h,plain\n';
     expect(ingestEverywhere(text)).toEqual({
-      products: [P(2, 'a-b', 'Ann Lee', 'one, two'), P(3, 'c-d', 'Bo Li', 'say "hi"'), P(4, 'e-f', 'Cy Ma', 'first line\nsecond line'), P(6, 'g-h', 'Di Ng', 'plain')],
+      products: [
+        P(2, 'a-b', 'Ann Lee', 'one, two'),
+        P(3, 'c-d', 'Bo Li', 'say "hi"'),
+        P(4, 'e-f', 'Cy Ma', 'first line\nsecond line'),
+        P(6, 'g-h', 'Di Ng', 'plain'),
+      ],
       rejects: [],
     });
   });
@@ -148,7 +159,7 @@ describe('the header', () => {
 
 test('the parser agrees with csv-parse on well-formed input (independent oracle)', () => {
   let seed = 7;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
   const pick = (s: string) => s[Math.floor(rnd() * s.length)];
   const field = () => {
     const len = Math.floor(rnd() * 12);

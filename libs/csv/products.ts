@@ -35,7 +35,10 @@ export class ProductsCsv {
   private columns: { sku: number; name: number; description: number; count: number } | undefined;
   private records = 0;
 
-  constructor(private readonly sink: ProductsSink, maxRecordBytes = MAX_RECORD_BYTES) {
+  constructor(
+    private readonly sink: ProductsSink,
+    maxRecordBytes = MAX_RECORD_BYTES,
+  ) {
     this.parser = new CsvParser({ record: (r) => this.onRecord(r), reject: (r) => this.onReject(r) }, maxRecordBytes);
   }
 
@@ -106,7 +109,10 @@ function readHeader(r: ParsedRecord) {
   const missing = REQUIRED_COLUMNS.filter((c) => ({ sku, name, description })[c] < 0);
   if (missing.length) {
     throw new InputError(
-      `the header (line ${r.line}) must name the columns name, sku and description; missing: ${missing.join(', ')} (found: ${r.fields.map((f) => JSON.stringify(f)).join(',')})`.slice(0, 500),
+      `the header (line ${r.line}) must name the columns name, sku and description; missing: ${missing.join(', ')} (found: ${r.fields.map((f) => JSON.stringify(f)).join(',')})`.slice(
+        0,
+        500,
+      ),
     );
   }
   return { sku, name, description, count: r.fields.length };

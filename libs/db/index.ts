@@ -63,7 +63,9 @@ export function isRetriableDbError(err: unknown): boolean {
     if (e.code.startsWith('08')) return true;
   }
   const msg = String(e?.message ?? '');
-  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|terminating connection|the database system is (starting up|shutting down)|Connection ended/i.test(msg);
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|terminating connection|the database system is (starting up|shutting down)|Connection ended/i.test(
+    msg,
+  );
 }
 
 /** Data errors: the payload can never be stored (bad byte sequence, value out of range...). */

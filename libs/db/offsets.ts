@@ -50,7 +50,9 @@ export class StoredOffsetMismatch extends FencedError {
     /** where the partition really stands (null: unknown, re-read it) */
     readonly stored: bigint | null,
   ) {
-    super(`${key.topic}[${key.partition}] for ${key.group}: batch starts at ${batchStart} but the stored offset is ${stored ?? 'being written by another consumer'}`);
+    super(
+      `${key.topic}[${key.partition}] for ${key.group}: batch starts at ${batchStart} but the stored offset is ${stored ?? 'being written by another consumer'}`,
+    );
   }
 }
 

@@ -73,9 +73,7 @@ export function createKafka(options: {
 }
 
 const noDelaySocketFactory: ISocketFactory = ({ host, port, ssl, onConnect }) => {
-  const socket = ssl
-    ? tls.connect({ host, port, ...(net.isIP(host) ? {} : { servername: host }), ...ssl }, onConnect)
-    : net.connect({ host, port }, onConnect);
+  const socket = ssl ? tls.connect({ host, port, ...(net.isIP(host) ? {} : { servername: host }), ...ssl }, onConnect) : net.connect({ host, port }, onConnect);
   socket.setKeepAlive(true, 60000);
   socket.setNoDelay(true);
   return socket;
@@ -110,8 +108,18 @@ export function isUnavailability(message: string, extra: Record<string, unknown>
 
 /** Whether a kafkajs error (or one it wraps) says the cluster is unreachable or not ready, rather than a usage error. */
 export function isRetriableKafkaError(err: unknown): boolean {
-  for (let e = err as { name?: string; message?: string; retriable?: boolean; cause?: unknown } | undefined, depth = 0; e && depth < 8; e = e.cause as typeof e, depth++) {
-    if (e.name === 'KafkaJSConnectionError' || e.name === 'KafkaJSConnectionClosedError' || e.name === 'KafkaJSNumberOfRetriesExceeded' || e.name === 'KafkaJSRequestTimeoutError') return true;
+  for (
+    let e = err as { name?: string; message?: string; retriable?: boolean; cause?: unknown } | undefined, depth = 0;
+    e && depth < 8;
+    e = e.cause as typeof e, depth++
+  ) {
+    if (
+      e.name === 'KafkaJSConnectionError' ||
+      e.name === 'KafkaJSConnectionClosedError' ||
+      e.name === 'KafkaJSNumberOfRetriesExceeded' ||
+      e.name === 'KafkaJSRequestTimeoutError'
+    )
+      return true;
     if (e.name === 'KafkaJSGroupCoordinatorNotFound' || e.name === 'KafkaJSBrokerNotFound' || e.name === 'KafkaJSNoBrokerAvailableError') return true;
     // a request waiting on a lock that a reconnect holds (metadata refresh during an outage)
     if (e.name === 'KafkaJSLockTimeout') return true;

@@ -149,7 +149,8 @@ export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchC
     const error = event.payload.error;
     // A broker that is down or restarting: one notice per outage (the client's), not one per crash.
     if (isRetriableKafkaError(error) && kafkaOutage(kafka)) kafkaOutage(kafka)!.failed(errorMessage(error));
-    else log.warn(`consumer stopped on an error; ${event.payload.restart ? 'kafkajs restarts it' : 'restarting it with backoff'}`, { error: errorMessage(error) });
+    else
+      log.warn(`consumer stopped on an error; ${event.payload.restart ? 'kafkajs restarts it' : 'restarting it with backoff'}`, { error: errorMessage(error) });
     // kafkajs is told never to restart a crashed consumer (restartOnFailure above): it would
     // stay stopped, and the process idle (or exit) without consuming. Start it again ourselves.
     if (!event.payload.restart) void restartAfterCrash();
@@ -268,7 +269,12 @@ export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchC
       if (!advanced) await advanceOffset(client, key, info.firstOffset, info.nextOffset, () => logStart(info.partition));
       const extraPoison: Poison[] = [];
       if (!isolate) {
-        if (items.length) await app.apply(client, items.map((i) => i.value), info);
+        if (items.length)
+          await app.apply(
+            client,
+            items.map((i) => i.value),
+            info,
+          );
       } else {
         // Find the messages PostgreSQL refuses, one savepoint each; apply the rest.
         for (const item of items) {
@@ -374,7 +380,11 @@ export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchC
         await client.query('ROLLBACK');
         return false;
       }
-      if (app.applyMany) await app.applyMany(client, group.map((w) => ({ items: w.items, batch: w.info })));
+      if (app.applyMany)
+        await app.applyMany(
+          client,
+          group.map((w) => ({ items: w.items, batch: w.info })),
+        );
       else for (const w of group) if (w.items.length) await app.apply(client, w.items, w.info);
       await client.query('COMMIT');
       return true;

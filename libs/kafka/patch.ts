@@ -49,7 +49,13 @@ if (!require.cache[sendTarget]) {
   m.filename = sendTarget;
   m.loaded = true;
   m.exports = (deps: Pick<SendMessagesDeps, 'logger' | 'cluster' | 'partitioner' | 'eosManager' | 'retrier'>) =>
-    createSendMessages({ ...deps, groupMessagesPerPartition, responseSerializer, staleMetadata, metadataNotLoaded: (message) => new KafkaJSMetadataNotLoaded(message) });
+    createSendMessages({
+      ...deps,
+      groupMessagesPerPartition,
+      responseSerializer,
+      staleMetadata,
+      metadataNotLoaded: (message) => new KafkaJSMetadataNotLoaded(message),
+    });
   require.cache[sendTarget] = m;
 }
 

@@ -14,10 +14,18 @@ function world() {
   const broker = (nodeId: number) => ({
     nodeId,
     async produce(request: { topicData: { topic: string; partitions: { partition: number; messages: unknown[]; firstSequence: number }[] }[] }) {
-      if (nodeId === 1 && !brokerOneUp) throw Object.assign(new Error('Connection error: read ECONNRESET'), { name: 'KafkaJSConnectionError', retriable: true });
-      const partitions = request.topicData.flatMap((t) => t.partitions.map((p) => ({ partition: p.partition, count: p.messages.length, firstSequence: p.firstSequence })));
+      if (nodeId === 1 && !brokerOneUp)
+        throw Object.assign(new Error('Connection error: read ECONNRESET'), { name: 'KafkaJSConnectionError', retriable: true });
+      const partitions = request.topicData.flatMap((t) =>
+        t.partitions.map((p) => ({ partition: p.partition, count: p.messages.length, firstSequence: p.firstSequence })),
+      );
       produced.push({ broker: nodeId, partitions });
-      return { topics: request.topicData.map((t) => ({ topicName: t.topic, partitions: t.partitions.map((p) => ({ partition: p.partition, errorCode: 0, baseOffset: '0' })) })) };
+      return {
+        topics: request.topicData.map((t) => ({
+          topicName: t.topic,
+          partitions: t.partitions.map((p) => ({ partition: p.partition, errorCode: 0, baseOffset: '0' })),
+        })),
+      };
     },
   });
   const brokers = new Map([1, 2].map((n) => [n, broker(n)]));
@@ -92,7 +100,13 @@ test('a partition whose broker died mid-send is resent to its new leader, even o
   const result = await w.send({ acks: -1, topicMessages: [{ topic: 't', messages }] });
   // partitions 1 and 2 once (broker 2's first answer), then partition 0 once at its new leader
   expect(w.produced).toEqual([
-    { broker: 2, partitions: [{ partition: 1, count: 2, firstSequence: 0 }, { partition: 2, count: 2, firstSequence: 0 }] },
+    {
+      broker: 2,
+      partitions: [
+        { partition: 1, count: 2, firstSequence: 0 },
+        { partition: 2, count: 2, firstSequence: 0 },
+      ],
+    },
     { broker: 2, partitions: [{ partition: 0, count: 3, firstSequence: 0 }] },
   ]);
   expect(result.map((r) => r.partition).sort()).toEqual([0, 1, 2]);

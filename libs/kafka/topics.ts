@@ -77,7 +77,10 @@ export async function ensureTopics(admin: Admin, namespace: string): Promise<str
       // Another process may have created them between listTopics and createTopics.
       if (!alreadyExists(err)) throw err;
     }
-    await waitForLeaders(admin, wanted.map((t) => t.topic));
+    await waitForLeaders(
+      admin,
+      wanted.map((t) => t.topic),
+    );
   }
   return wanted.map((t) => t.topic);
 }

@@ -53,9 +53,18 @@ test('with no consumer running, a push answers 503 (accepted, not yet applied) a
   const before = await total();
   const raced = push(b, 'Raced', 4.5);
   await waitFor('the push is in Kafka', async () => (await total()) === before + 1);
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner, retry: { retries: Number.MAX_SAFE_INTEGER } });
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+    retry: { retries: Number.MAX_SAFE_INTEGER },
+  });
   await producer.connect();
-  await producer.send({ topic, acks: -1, messages: [{ key: 'Raced', value: JSON.stringify({ type: 'reset', name: 'Raced', username: 'racer', at: Date.now() }) }] });
+  await producer.send({
+    topic,
+    acks: -1,
+    messages: [{ key: 'Raced', value: JSON.stringify({ type: 'reset', name: 'Raced', username: 'racer', at: Date.now() }) }],
+  });
   await producer.disconnect();
   await admin.disconnect();
 
@@ -164,7 +173,9 @@ test('SIGTERM: the api processes and the consumer exit 0, promptly', async () =>
 test('the api migration reverts to nothing and applies again', async () => {
   const apiTables = ['ad_counters', 'score_buckets', 'score_pushes', 'score_sessions', 'score_stats'];
   const present = async () =>
-    (await rows<{ t: string }>(t.pool, `SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' AND tablename = ANY($1) ORDER BY 1`, [apiTables])).map((r) => r.t);
+    (await rows<{ t: string }>(t.pool, `SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' AND tablename = ANY($1) ORDER BY 1`, [apiTables])).map(
+      (r) => r.t,
+    );
   expect(await present()).toEqual(apiTables);
   await revertMigrations(t.databaseUrl);
   expect(await present()).toEqual([]);

@@ -178,7 +178,12 @@ describe('windows and history from minute buckets', () => {
 
   beforeAll(async () => {
     const kafka = createKafka({ brokers: t.config.kafkaBrokers, clientId: 'api-test', logger: createLogger('test') });
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner, retry: { retries: Number.MAX_SAFE_INTEGER } });
+    const producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      retry: { retries: Number.MAX_SAFE_INTEGER },
+    });
     await producer.connect();
     await producer.send({
       topic: topicName(t.namespace, 'scores'),
@@ -191,7 +196,10 @@ describe('windows and history from minute buckets', () => {
 
   test('the whole current session', async () => {
     const s = await get(`/api/products/${name}/stats`);
-    expectStats(s.body, timed.map(([, x]) => x));
+    expectStats(
+      s.body,
+      timed.map(([, x]) => x),
+    );
     expect(s.body.first_at).toBe('2024-03-01T10:00:10.000Z');
     expect(s.body.last_at).toBe('2024-03-02T09:00:00.000Z');
   });
@@ -265,7 +273,12 @@ describe('windows and history from minute buckets', () => {
 
   test('resets are ordered exactly with the pushes of their product, also inside one batch', async () => {
     const kafka = createKafka({ brokers: t.config.kafkaBrokers, clientId: 'api-test', logger: createLogger('test') });
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner, retry: { retries: Number.MAX_SAFE_INTEGER } });
+    const producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      retry: { retries: Number.MAX_SAFE_INTEGER },
+    });
     await producer.connect();
     const base = at('2024-04-01T00:00:00Z');
     const seq = [
@@ -383,8 +396,24 @@ describe('validation: every rule answers 4xx {"error":{"code","message","field"}
     ['push: body is an array', 'POST', '/api/push', { json: [1] }, 400, 'invalid_body', null],
     ['push: no body', 'POST', '/api/push', { headers: { 'content-type': 'application/json' } }, 400, 'invalid_body', null],
     ['push: invalid JSON', 'POST', '/api/push', { raw: '{"name":', headers: { 'content-type': 'application/json' } }, 400, 'invalid_json', null],
-    ['push: not JSON content type', 'POST', '/api/push', { raw: 'name=x&score=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, 415, 'unsupported_media_type', null],
-    ['push: text/plain', 'POST', '/api/push', { raw: '{"name":"x","score":1}', headers: { 'content-type': 'text/plain' } }, 415, 'unsupported_media_type', null],
+    [
+      'push: not JSON content type',
+      'POST',
+      '/api/push',
+      { raw: 'name=x&score=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } },
+      415,
+      'unsupported_media_type',
+      null,
+    ],
+    [
+      'push: text/plain',
+      'POST',
+      '/api/push',
+      { raw: '{"name":"x","score":1}', headers: { 'content-type': 'text/plain' } },
+      415,
+      'unsupported_media_type',
+      null,
+    ],
     ['push: missing name', 'POST', '/api/push', { json: { score: 1 } }, 400, 'missing', 'name'],
     ['push: name not a string', 'POST', '/api/push', { json: { name: 12, score: 1 } }, 400, 'invalid_type', 'name'],
     ['push: blank name', 'POST', '/api/push', { json: { name: '   ', score: 1 } }, 400, 'empty', 'name'],
@@ -392,7 +421,15 @@ describe('validation: every rule answers 4xx {"error":{"code","message","field"}
     ['push: name with NUL', 'POST', '/api/push', { json: { name: 'a\u0000b', score: 1 } }, 400, 'invalid_value', 'name'],
     ['push: missing score', 'POST', '/api/push', { json: { name: 'x' } }, 400, 'missing', 'score'],
     ['push: score as a string', 'POST', '/api/push', { json: { name: 'x', score: '3' } }, 400, 'invalid_type', 'score'],
-    ['push: score 1e999 (Infinity)', 'POST', '/api/push', { raw: '{"name":"x","score":1e999}', headers: { 'content-type': 'application/json' } }, 400, 'not_finite', 'score'],
+    [
+      'push: score 1e999 (Infinity)',
+      'POST',
+      '/api/push',
+      { raw: '{"name":"x","score":1e999}', headers: { 'content-type': 'application/json' } },
+      400,
+      'not_finite',
+      'score',
+    ],
     ['push: score below 0', 'POST', '/api/push', { json: { name: 'x', score: -0.01 } }, 400, 'out_of_range', 'score'],
     ['push: score above 5', 'POST', '/api/push', { json: { name: 'x', score: 5.01 } }, 400, 'out_of_range', 'score'],
     ['push: username not a string', 'POST', '/api/push', { json: { name: 'x', score: 1, username: 5 } }, 400, 'invalid_type', 'username'],

@@ -29,7 +29,15 @@ beforeAll(async () => {
   url = line.replace(/\/$/, '');
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-quic',
+    ],
   });
   fs.mkdirSync(OUT, { recursive: true });
 }, 150000);
@@ -97,9 +105,9 @@ test('the page shows the database numbers, and a pushed score updates stats and 
   expect(after).not.toEqual(before);
   expect(after[after.length - 1].mean).not.toBe(before[before.length - 1].mean);
   // Sessions: one, current, with the new count.
-  expect(await page.$$eval('#sessions tbody tr', (trs) => trs.map((tr) => [tr.children[0].textContent, tr.children[1].textContent, tr.children[5].textContent]))).toEqual([
-    ['1', '13', 'current'],
-  ]);
+  expect(
+    await page.$$eval('#sessions tbody tr', (trs) => trs.map((tr) => [tr.children[0].textContent, tr.children[1].textContent, tr.children[5].textContent])),
+  ).toEqual([['1', '13', 'current']]);
   // Ads: the demo's seeded events, with fill rates.
   const users = await page.$$eval('#ads-users tbody tr', (trs) => trs.length);
   expect(users).toBe(4);

@@ -24,7 +24,11 @@ export interface Expected {
 export function expectedFromFiles(...files: string[]): Expected {
   const products = new Map<string, { name: string; description: string }>();
   for (const file of files) {
-    const records = parse(fs.readFileSync(file), { columns: (h: string[]) => h.map((c) => c.trim().toLowerCase()), bom: true, skip_empty_lines: true }) as Record<string, string>[];
+    const records = parse(fs.readFileSync(file), {
+      columns: (h: string[]) => h.map((c) => c.trim().toLowerCase()),
+      bom: true,
+      skip_empty_lines: true,
+    }) as Record<string, string>[];
     for (const r of records) {
       const sku = r.sku.trim();
       const name = r.name.trim();
@@ -71,7 +75,8 @@ export async function diffTables(pool: Pool, expected: Expected): Promise<TableD
     seen.add(p.sku);
     const e = expected.products.get(p.sku);
     if (!e) productsExtra.push(p.sku);
-    else if (e.name !== p.name || e.description !== p.description) productsDiffer.push(`${p.sku}: ${JSON.stringify([p.name, p.description])} instead of ${JSON.stringify([e.name, e.description])}`);
+    else if (e.name !== p.name || e.description !== p.description)
+      productsDiffer.push(`${p.sku}: ${JSON.stringify([p.name, p.description])} instead of ${JSON.stringify([e.name, e.description])}`);
   }
   const productsMissing = [...expected.products.keys()].filter((sku) => !seen.has(sku));
   const seenNames = new Set<string>();

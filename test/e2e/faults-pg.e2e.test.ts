@@ -84,7 +84,9 @@ test('PostgreSQL unreachable: the consumers and the relay say so once, retry wit
     for (const p of all) p.start();
     // Up: each holds its connections through the proxy.
     await waitFor('every part connected', async () => {
-      const { rows } = await t.pool.query<{ a: string }>(`SELECT DISTINCT application_name AS a FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'dasy-%'`);
+      const { rows } = await t.pool.query<{ a: string }>(
+        `SELECT DISTINCT application_name AS a FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'dasy-%'`,
+      );
       return rows.length >= 3;
     });
     await sleep(1500); // and joined their groups
@@ -108,10 +110,14 @@ test('PostgreSQL unreachable: the consumers and the relay say so once, retry wit
         `WARN dasy:consumer:${t.namespace}.products: PostgreSQL reachable again; resuming`,
       ]);
     }
-    expect(linesMatching(parts.relay.stderr(), /relay/).map((l) => l.replace(/^\S+ /, '').replace(/ \(.*\); /, ' (…); ').replace(/ \{.*$/, ''))).toEqual([
-      'WARN dasy:product-count-producer: cannot relay (…); retrying with backoff',
-      'WARN dasy:product-count-producer: relaying again',
-    ]);
+    expect(
+      linesMatching(parts.relay.stderr(), /relay/).map((l) =>
+        l
+          .replace(/^\S+ /, '')
+          .replace(/ \(.*\); /, ' (…); ')
+          .replace(/ \{.*$/, ''),
+      ),
+    ).toEqual(['WARN dasy:product-count-producer: cannot relay (…); retrying with backoff', 'WARN dasy:product-count-producer: relaying again']);
     for (const p of all) expect(linesMatching(p.stderr(), /ERROR|at .*\.js:\d+/)).toEqual([]);
     // Backoff, not a busy loop: a few dozen attempts in those seconds, not thousands.
     expect(attemptsWhileCut).toBeLessThan(300);

@@ -86,7 +86,19 @@ test('parts SIGKILLed mid-ingest, many times, and restarted: products and produc
   };
   // (the product-count consumer first: after a kill, a part is back to work only once its group
   // dropped the dead member, a session timeout later)
-  const plan = ['counter-in-transaction', 'products', 'relay', 'products-in-transaction', 'counter', 'products', 'relay', 'products', 'counter', 'relay', 'products'];
+  const plan = [
+    'counter-in-transaction',
+    'products',
+    'relay',
+    'products-in-transaction',
+    'counter',
+    'products',
+    'relay',
+    'products',
+    'counter',
+    'relay',
+    'products',
+  ];
   for (const step of plan) {
     await sleep(300 + Math.random() * 700);
     if (step === 'products-in-transaction') await killInTransaction('products', 'dasy-products-consumer', parts.products);
@@ -110,7 +122,9 @@ test('parts SIGKILLed mid-ingest, many times, and restarted: products and produc
   ]);
   expect(kills.length).toBe(plan.length);
   // nothing left waiting, nothing dead-lettered
-  const { rows } = await t.pool.query<{ n: string }>('SELECT coalesce(sum(cardinality(names)), 0) AS n FROM product_count_outbox WHERE namespace = $1', [t.namespace]);
+  const { rows } = await t.pool.query<{ n: string }>('SELECT coalesce(sum(cardinality(names)), 0) AS n FROM product_count_outbox WHERE namespace = $1', [
+    t.namespace,
+  ]);
   expect(rows[0].n).toBe('0');
   const dlq = (id: 'products' | 'productCount') => messagesIn(admin, deadLetterTopic(topicName(t.namespace, id)));
   expect([await dlq('products'), await dlq('productCount')]).toEqual([0, 0]);

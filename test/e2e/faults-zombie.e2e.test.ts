@@ -26,7 +26,11 @@ beforeAll(async () => {
   await admin.connect();
   await admin.createTopics({ topics: [{ topic: topic(), numPartitions: 2, replicationFactor: 1 }], waitForLeaders: false });
   // (kafkajs's own wait can ask the broker before its metadata has the topic: ask until it has)
-  await waitFor('the topic has its leaders', async () => (await admin.fetchTopicMetadata({ topics: [topic()] })).topics[0]?.partitions.every((p) => p.leader >= 0), 30000);
+  await waitFor(
+    'the topic has its leaders',
+    async () => (await admin.fetchTopicMetadata({ topics: [topic()] })).topics[0]?.partitions.every((p) => p.leader >= 0),
+    30000,
+  );
   await t.pool.query(`CREATE TABLE zombie_applied (partition integer NOT NULL, "offset" bigint NOT NULL, consumer text NOT NULL)`);
 });
 afterAll(async () => {
@@ -53,16 +57,21 @@ async function produce(kafka: Kafka, from: number, count: number) {
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   // both partitions get messages, so the zombie holds a batch of each
-  await producer.send({ topic: topic(), acks: -1, messages: Array.from({ length: count }, (_, i) => ({ key: `k${from + i}`, value: `v${from + i}`, partition: (from + i) % 2 })) });
+  await producer.send({
+    topic: topic(),
+    acks: -1,
+    messages: Array.from({ length: count }, (_, i) => ({ key: `k${from + i}`, value: `v${from + i}`, partition: (from + i) % 2 })),
+  });
   await producer.disconnect();
 }
 
 async function storedEqualsEnd(): Promise<boolean> {
   const end = await endOffsets(admin, topic());
-  const stored = await rows<{ partition: number; next_offset: string }>(t.pool, 'SELECT partition, next_offset FROM dasy_consumer_offsets WHERE group_id = $1 AND topic = $2', [
-    `${t.namespace}.zombie`,
-    topic(),
-  ]);
+  const stored = await rows<{ partition: number; next_offset: string }>(
+    t.pool,
+    'SELECT partition, next_offset FROM dasy_consumer_offsets WHERE group_id = $1 AND topic = $2',
+    [`${t.namespace}.zombie`, topic()],
+  );
   const at = new Map(stored.map((r) => [r.partition, BigInt(r.next_offset)]));
   return [...end].every(([p, high]) => at.get(p) === high);
 }

@@ -141,7 +141,10 @@ test('duplicate recounts change nothing; poison messages are dead-lettered with 
   });
   await producer.disconnect();
 
-  await waitFor('both groups applied everything', async () => (await appliedAll(t, admin, 'products', 'products-consumer')) && (await appliedAll(t, admin, 'productCount', 'product-count-consumer')));
+  await waitFor(
+    'both groups applied everything',
+    async () => (await appliedAll(t, admin, 'products', 'products-consumer')) && (await appliedAll(t, admin, 'productCount', 'product-count-consumer')),
+  );
   await caughtUp(t, admin);
   for (const part of [...parts.products, parts.relay, parts.counter]) await part.stop();
 
@@ -187,7 +190,10 @@ test('the relay SIGKILLed between its send and the deletion of its marks: the ma
   const produced = await runCli(t, ['products-producer', '--file', file, '--rejects', path.join(t.tmp, 'rejects.csv')]);
   expect(produced.code).toBe(0);
   await waitFor('products applied', () => appliedAll(t, admin, 'products', 'products-consumer'));
-  const marksOf = async () => (await rows<{ name: string }>(t.pool, 'SELECT unnest(names) AS name FROM product_count_outbox WHERE namespace = $1 ORDER BY id', [t.namespace])).map((r) => r.name);
+  const marksOf = async () =>
+    (await rows<{ name: string }>(t.pool, 'SELECT unnest(names) AS name FROM product_count_outbox WHERE namespace = $1 ORDER BY id', [t.namespace])).map(
+      (r) => r.name,
+    );
   const marks = await marksOf();
   const names = [...new Set(marks)].sort();
   expect(names.length).toBeGreaterThan(0);

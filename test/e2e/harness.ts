@@ -30,7 +30,10 @@ export interface TestEnv {
 
 export async function createTestEnv(label: string): Promise<TestEnv> {
   if (!fs.existsSync(CLI)) throw new Error('dist/ is missing: run `make build` (make test does) before the e2e suite');
-  const id = `${label.replace(/[^a-z0-9]/gi, '').toLowerCase().slice(0, 20)}_${randomBytes(4).toString('hex')}`;
+  const id = `${label
+    .replace(/[^a-z0-9]/gi, '')
+    .toLowerCase()
+    .slice(0, 20)}_${randomBytes(4).toString('hex')}`;
   const base = loadConfig(process.env);
   const namespace = `t-${id}`;
   const databaseUrl = withDatabase(base.databaseUrl, `dasy_test_${id}`);

@@ -156,7 +156,10 @@ test('a sku repeated inside one batch and across batches: the record later in th
   expect(await rows(t.pool, `SELECT sku, name, description FROM products WHERE sku = 'rep-sku'`)).toEqual([
     { sku: 'rep-sku', name: 'Final Owner', description: 'final, across batches' },
   ]);
-  const c = await rows<{ name: string; no_of_products: number }>(t.pool, `SELECT name, no_of_products FROM product_count WHERE name LIKE '% Owner' ORDER BY name`);
+  const c = await rows<{ name: string; no_of_products: number }>(
+    t.pool,
+    `SELECT name, no_of_products FROM product_count WHERE name LIKE '% Owner' ORDER BY name`,
+  );
   expect(c).toEqual([{ name: 'Final Owner', no_of_products: 1 }]);
   expect(await rows(t.pool, `SELECT count(*)::int AS n FROM product_count WHERE name LIKE 'Filler %'`)).toEqual([{ n: 500 }]);
   expect(await counts()).toEqual(await groupBy());
@@ -166,7 +169,9 @@ test('a file without the required columns is refused at once with one clear line
   const file = write('noheader.csv', 'title,code\nx,y\n');
   const r = await runCli(t, ['ingest', '--file', file]);
   expect(r.code).toBe(2);
-  expect(r.stderr.trim()).toBe('dasy: the header (line 1) must name the columns name, sku and description; missing: name, sku, description (found: "title","code")');
+  expect(r.stderr.trim()).toBe(
+    'dasy: the header (line 1) must name the columns name, sku and description; missing: name, sku, description (found: "title","code")',
+  );
 });
 
 test('a missing file is one clear line, not a stack trace', async () => {

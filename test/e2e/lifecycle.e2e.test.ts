@@ -35,7 +35,9 @@ test('status shows every group with per-partition lag, and the table counts', as
   expect(r.code).toBe(0);
   const report = JSON.parse(r.stdout);
   expect(report.namespace).toBe(t.namespace);
-  expect(report.groups.map((g: { group: string; topic: string; partitions: unknown[]; lag: string }) => [g.group, g.topic, g.partitions.length, g.lag])).toEqual([
+  expect(
+    report.groups.map((g: { group: string; topic: string; partitions: unknown[]; lag: string }) => [g.group, g.topic, g.partitions.length, g.lag]),
+  ).toEqual([
     [`${t.namespace}.products-consumer`, `${t.namespace}.products`, 6, '0'],
     [`${t.namespace}.product-count-consumer`, `${t.namespace}.product-count`, 6, '0'],
   ]);

@@ -35,9 +35,7 @@ test('a message goes through the real broker and comes back, keyed and in order'
 
 test('a row round-trips through the real database, in the migrated schema', async () => {
   await t.pool.query(`INSERT INTO products (sku, name, description) VALUES ($1, $2, $3)`, ['a-b', 'Ann Lee', 'multi\nline, "quoted"']);
-  expect(await rows(t.pool, 'SELECT sku, name, description FROM products')).toEqual([
-    { sku: 'a-b', name: 'Ann Lee', description: 'multi\nline, "quoted"' },
-  ]);
+  expect(await rows(t.pool, 'SELECT sku, name, description FROM products')).toEqual([{ sku: 'a-b', name: 'Ann Lee', description: 'multi\nline, "quoted"' }]);
   const tables = await rows<{ table_name: string }>(
     t.pool,
     `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_name IN ('products','product_count') ORDER BY 1`,
