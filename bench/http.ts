@@ -20,7 +20,7 @@ interface AutocannonResult {
   requests: { average: number };
 }
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const autocannon: (opts: Record<string, unknown>) => Promise<AutocannonResult> = require('autocannon');
+const autocannon = require('autocannon') as (opts: Record<string, unknown>) => Promise<AutocannonResult>;
 
 export interface LoadResult {
   /** 2xx responses per second */

@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { loadConfig } from '../libs/config';
+import { loadConfig, intOption } from '../libs/config';
 import { Logger } from '../libs/log';
 import { runMain } from '../libs/runtime';
 
@@ -12,23 +12,16 @@ import { runMain } from '../libs/runtime';
 export const WORKLOADS = ['ingest', 'scale', 'stages', 'api'] as const;
 export type Workload = (typeof WORKLOADS)[number];
 
-function positive(name: string) {
-  return (v: string) => {
-    if (!/^\d+$/.test(v) || Number(v) < 1) throw new InvalidArgumentError(`${name} must be a whole number of at least 1`);
-    return Number(v);
-  };
-}
-
 export function registerBenchCommand(program: Command, logger: Logger): void {
   program
     .command('bench')
     .description('the benchmarks: figures and their ratio to a floor measured in the same run (bench/results/<date>.json)')
     .option('--quick', '50,000 rows and short loads: the whole bench in under 3 minutes')
-    .option('--runs <n>', 'measured runs per workload (after the warm-up)', positive('--runs'), 3)
-    .option('--warmups <n>', 'runs before the measured ones, not counted', (v: string) => Number(v), 1)
+    .option('--runs <n>', 'measured runs per workload (after the warm-up)', intOption('--runs'), 3)
+    .option('--warmups <n>', 'runs before the measured ones, not counted', intOption('--warmups', 0, 10), 1)
     .option('--only <list>', `a subset of ${WORKLOADS.join(',')}`)
-    .option('--rows <n>', 'rows of the ingest workloads (default 500,000; 50,000 with --quick)', positive('--rows'))
-    .option('--scale-rows <n>', 'rows of the size workload (default 2,000,000; 100,000 with --quick)', positive('--scale-rows'))
+    .option('--rows <n>', 'rows of the ingest workloads (default 500,000; 50,000 with --quick)', intOption('--rows'))
+    .option('--scale-rows <n>', 'rows of the size workload (default 2,000,000; 100,000 with --quick)', intOption('--scale-rows'))
     .action((opts: { quick?: boolean; runs: number; warmups: number; only?: string; rows?: number; scaleRows?: number }) =>
       runMain(async () => {
         const only = (opts.only ? opts.only.split(',').map((s) => s.trim()) : [...WORKLOADS]) as Workload[];

@@ -133,21 +133,21 @@ export async function runIngest(bench: BenchEnv, pool: Pool, database: string, n
   fs.rmSync(phasesFile, { force: true });
   const rejects = path.join(os.tmpdir(), `dasy-bench-${process.pid}.rejects.csv`);
   const r = await runCli(
-    ['ingest', '--file', file, '--consumers', String(consumers), '--rejects', rejects],
-    childEnv(bench, namespace, { DASY_BENCH_PHASES: phasesFile }),
+    ['ingest', '--file', file, '--consumers', String(consumers), '--rejects', rejects, '--phases-file', phasesFile],
+    childEnv(bench, namespace),
     { pool, database },
   );
   const last = r.stdout.trim().split('\n').pop() ?? '';
   if (r.code !== 0) throw new Error(`dasy ingest failed (${r.code}): ${r.stderr.trim().split('\n').slice(-5).join(' | ')}`);
   let summary: Record<string, unknown>;
   try {
-    summary = JSON.parse(last);
+    summary = JSON.parse(last) as Record<string, unknown>;
   } catch {
     throw new Error(`dasy ingest printed no JSON summary: ${last.slice(0, 200)}`);
   }
   let phases: Record<string, number> | undefined;
   try {
-    phases = JSON.parse(fs.readFileSync(phasesFile, 'utf8'));
+    phases = JSON.parse(fs.readFileSync(phasesFile, 'utf8')) as Record<string, number>;
     fs.rmSync(phasesFile, { force: true });
   } catch {
     phases = undefined;

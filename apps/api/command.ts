@@ -1,15 +1,16 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { FastifyInstance } from 'fastify';
 import { Kafka } from 'kafkajs';
 import { Pool } from 'pg';
 import { AddressInfo } from 'net';
-import { DasyConfig, loadConfig } from '../../libs/config';
+import { DasyConfig, intOption, loadConfig } from '../../libs/config';
 import { createPool } from '../../libs/db';
 import { createKafka } from '../../libs/kafka/client';
-import { BatchConsumer } from '../../libs/kafka/consumer-base';
+import { BatchConsumer } from '../../libs/consumer';
 import { groupId, topicName } from '../../libs/kafka/topics';
 import { Logger } from '../../libs/log';
-import { runMain, Stoppable, untilSignal } from '../../libs/runtime';
+import { runComponent, runMain, Stoppable, untilSignal } from '../../libs/runtime';
+import { eventsConsumer, scoresConsumer } from '../components';
 import { prepare } from '../stack';
 import { AppliedTracker } from './applied';
 import { createEventsConsumer, EVENTS_CONSUMER } from './events-consumer';
@@ -131,51 +132,14 @@ export async function runApi(config: DasyConfig, logger: Logger, options: ApiOpt
   return 0;
 }
 
-/** `dasy scores-consumer` / `dasy events-consumer`: one consumer of the api's topics, until stopped. */
-export async function runConsumer(config: DasyConfig, logger: Logger, which: 'scores' | 'events'): Promise<number> {
-  await prepare(config, logger);
-  const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: `dasy-${which}-consumer`, logger, noDelay: true });
-  const pool = createPool({ databaseUrl: config.databaseUrl, max: which === 'scores' ? 7 : 4, applicationName: `dasy-${which}-consumer` });
-  const consumer =
-    which === 'scores'
-      ? createScoresConsumer({ kafka, pool, logger, namespace: config.namespace, audit: config.audit })
-      : createEventsConsumer({ kafka, pool, logger, namespace: config.namespace });
-  const shutdown: Stoppable = {
-    async stop() {
-      await consumer.stop();
-      await pool.end().catch(() => undefined);
-    },
-  };
-  try {
-    await consumer.start();
-  } catch (err) {
-    await shutdown.stop();
-    throw err;
-  }
-  const group = groupId(config.namespace, which === 'scores' ? SCORES_CONSUMER : EVENTS_CONSUMER);
-  void consumer.joined().then((partitions) => console.log(`${which}-consumer running in group ${group}, partitions ${partitions.join(',') || 'none'}`));
-  await untilSignal([shutdown]);
-  return 0;
-}
-
-function port(value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) > 65535) throw new InvalidArgumentError('--port must be 0-65535 (0: any free port)');
-  return Number(value);
-}
-
-function millis(value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('--push-timeout must be a whole number of milliseconds');
-  return Number(value);
-}
-
 export function registerApiCommands(program: Command, logger: Logger): void {
   program
     .command('api')
     .description('the HTTP api (score pushes, statistics, ad requests), with its consumers unless --no-consumers')
-    .option('--port <port>', 'port to listen on (default: PORT, 3000); 0 for any free port', port)
+    .option('--port <port>', 'port to listen on (default: PORT, 3000); 0 for any free port', intOption('--port', 0, 65535))
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--no-consumers', 'run the server alone (run dasy scores-consumer and dasy events-consumer elsewhere)')
-    .option('--push-timeout <ms>', 'how long a push waits to be applied before answering 503', millis, 5000)
+    .option('--push-timeout <ms>', 'how long a push waits to be applied before answering 503', intOption('--push-timeout', 1, 3_600_000), 5000)
     .action((opts: { port?: number; host: string; consumers: boolean; pushTimeout: number }) =>
       runMain(async () => {
         const config = loadConfig();
@@ -189,13 +153,10 @@ export function registerApiCommands(program: Command, logger: Logger): void {
       }),
     );
 
-  program
-    .command('scores-consumer')
-    .description('apply <ns>.scores (pushes and resets) to the score statistics tables until stopped')
-    .action(() => runMain(async () => runConsumer(loadConfig(), logger, 'scores')));
-
-  program
-    .command('events-consumer')
-    .description('apply <ns>.ad-events to the ad request counters until stopped')
-    .action(() => runMain(async () => runConsumer(loadConfig(), logger, 'events')));
+  for (const part of [scoresConsumer, eventsConsumer]) {
+    program
+      .command(part.name)
+      .description(part.description)
+      .action(() => runMain(async () => runComponent(part, {}, { config: loadConfig(), logger, prepare })));
+  }
 }

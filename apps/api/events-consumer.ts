@@ -1,6 +1,6 @@
 import { Kafka } from 'kafkajs';
 import { Pool, PoolClient } from 'pg';
-import { BatchApp, BatchConsumer, createBatchConsumer } from '../../libs/kafka/consumer-base';
+import { BatchApp, BatchConsumer, createBatchConsumer } from '../../libs/consumer';
 import { groupId, topicName } from '../../libs/kafka/topics';
 import { Logger } from '../../libs/log';
 import { AdEventMessage, decodeAdEvent } from './messages';

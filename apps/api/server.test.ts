@@ -17,7 +17,7 @@ test('fastify client errors become our format', () => {
 
 test('outages are 503; anything unexpected is a 500 that shows nothing of the cause', () => {
   expect(toApiError(new UnavailableError('kafka down')).statusCode).toBe(503);
-  expect(toApiError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' })).statusCode).toBe(503);
+  expect(toApiError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED', syscall: 'connect' })).statusCode).toBe(503);
   const internal = toApiError(new TypeError("Cannot read properties of undefined (reading 'x')"));
   expect([internal.statusCode, internal.body()]).toEqual([500, { error: { code: 'internal', message: 'internal error', field: null } }]);
   const mine = new ApiError(404, 'not_found', 'no', 'name');

@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'crypto';
 import { createServer, IncomingMessage, ServerResponse } from 'http';
 import Fastify, { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Pool } from 'pg';
-import { isRetriableDbError } from '../../libs/db';
+import { isRetriable } from '../../libs/errors/classify';
 import { DasyError, errorMessage, UnavailableError } from '../../libs/errors';
 import { Logger } from '../../libs/log';
 import { view } from '../../libs/stats';
@@ -355,7 +355,7 @@ export function toApiError(err: Error & { statusCode?: number; code?: string; va
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new ApiError(400, 'invalid_body', 'Content-Length does not match the body');
   }
-  if (err instanceof UnavailableError || isRetriableDbError(err)) {
+  if (err instanceof UnavailableError || isRetriable(err)) {
     return new ApiError(503, 'unavailable', 'a backing service (PostgreSQL or Kafka) is unavailable; retry later');
   }
   if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {

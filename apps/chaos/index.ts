@@ -8,14 +8,14 @@ import { Command, InvalidArgumentError } from 'commander';
 import { parse } from 'csv-parse/sync';
 import { Kafka } from 'kafkajs';
 import { Pool } from 'pg';
-import { DasyConfig, loadConfig, withDatabase } from '../../libs/config';
+import { DasyConfig, intOption, loadConfig, withDatabase } from '../../libs/config';
 import { dropDatabase } from '../../libs/db';
 import { createKafka } from '../../libs/kafka/client';
 import { deadLetterTopic, endOffsets, ensureTopics, groupId, topicName, TOPICS } from '../../libs/kafka/topics';
 import { Logger } from '../../libs/log';
 import { runMain, sleep } from '../../libs/runtime';
 import { generateProducts } from '../data/generate';
-import { GROUPS } from '../ingest/run';
+import { GROUPS } from '../components';
 import { waitingNames } from '../product-count-producer';
 import { compareTables, Expected, expectedFromRecords, readRecords, writeBadFile } from './expect';
 
@@ -62,8 +62,8 @@ export function registerChaosCommand(program: Command, logger: Logger): void {
       'ingest while injecting faults (SIGKILLs, broker and PostgreSQL restarts, a 3-broker cluster losing a node, bad input); check the tables are exact',
     )
     .option('--scenario <names>', `comma-separated, of: ${SCENARIOS.join(', ')} (default: all)`, parseScenarios)
-    .option('--rows <n>', 'records per generated file', positive('--rows'), 40000)
-    .option('--seed <n>', 'random seed of the generated files', positive('--seed'), 1)
+    .option('--rows <n>', 'records per generated file', intOption('--rows'), 40000)
+    .option('--seed <n>', 'random seed of the generated files', intOption('--seed'), 1)
     .action((opts: { scenario?: Scenario[]; rows: number; seed: number }) =>
       runMain(async () => chaos({ config: loadConfig(), logger, scenarios: opts.scenario ?? [...SCENARIOS], rows: opts.rows, seed: opts.seed })),
     );
@@ -79,13 +79,6 @@ function parseScenarios(value: string): Scenario[] {
   return names as Scenario[];
 }
 
-function positive(name: string) {
-  return (value: string) => {
-    if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError(`${name} must be a whole number of at least 1`);
-    return Number(value);
-  };
-}
-
 /** Restores what a scenario changed (a stopped broker, a test cluster) even on Ctrl-C. */
 const undo: (() => Promise<void>)[] = [];
 async function runUndo() {
@@ -97,7 +90,8 @@ export async function chaos(options: { config: DasyConfig; logger: Logger; scena
   const say = (line: string) => process.stdout.write(`chaos: ${line}\n`);
   const onSignal = () => {
     say('interrupted: restoring what was stopped');
-    void runUndo().then(() => process.exit(130));
+    const exit = () => process.exit(130);
+    runUndo().then(exit, exit);
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -190,7 +184,7 @@ function startIngest(world: World, file: string, env: NodeJS.ProcessEnv = {}): I
       fs.closeSync(log);
       if (code !== 0) return reject(new Error(`ingest exited with ${signal ?? code}; see ${logFile}`));
       try {
-        resolve(JSON.parse(out.trim().split('\n').pop() ?? ''));
+        resolve(JSON.parse(out.trim().split('\n').pop() ?? '') as Record<string, unknown>);
       } catch {
         reject(new Error(`ingest printed no summary; see ${logFile}`));
       }
@@ -237,7 +231,7 @@ async function verify(world: World, expected: Expected, summary: Record<string, 
     );
     problems.push(...cmp.problems);
     if (summary.products !== expected.products.size || summary.names !== expected.counts.size)
-      problems.push(`ingest summary says ${summary.products} products / ${summary.names} names`);
+      problems.push(`ingest summary says ${String(summary.products)} products / ${String(summary.names)} names`);
     const outbox = await waitingNames(pool, world.config.namespace);
     let lag = 0n;
     for (const [topicId, app] of [
@@ -382,7 +376,11 @@ async function sigkill(world: World, options: { rows: number; seed: number }): P
   const { file, expected } = await generate(world, options.rows, options.seed);
   return ingestUnderFaults(world, file, expected, async (ingest) => {
     const faults: string[] = [];
-    const roles = shuffle([...Array(8).fill('products-consumer'), ...Array(4).fill('product-count-producer'), ...Array(4).fill('product-count-consumer')]);
+    const roles = shuffle([
+      ...Array<string>(8).fill('products-consumer'),
+      ...Array<string>(4).fill('product-count-producer'),
+      ...Array<string>(4).fill('product-count-consumer'),
+    ]);
     await pause(1000, 1500);
     for (const role of roles) {
       if (!ingest.running()) break;
@@ -433,11 +431,11 @@ async function brokerRestart(world: World, options: { rows: number; seed: number
 
 /** The environment for infra/stack.sh that manages the single broker at KAFKA_BROKERS; refuses a broker it does not manage. */
 async function singleBrokerStack(config: DasyConfig): Promise<NodeJS.ProcessEnv> {
-  const base = Number(process.env.KAFKA_PORT_BASE ?? 9090);
-  const dir = process.env.KAFKA_STACK_DIR ? path.resolve(process.env.KAFKA_STACK_DIR) : path.join(ROOT, '.stack', 'kafka');
+  const base = config.kafkaPortBase;
+  const dir = config.kafkaStackDir ? path.resolve(config.kafkaStackDir) : path.join(ROOT, '.stack', 'kafka');
   const pidFile = path.join(dir, 'node-1', 'pid');
   const expected = `127.0.0.1:${base + 2}`;
-  let alive = false;
+  let alive: boolean;
   try {
     process.kill(Number(fs.readFileSync(pidFile, 'utf8')), 0);
     alive = true;
@@ -449,12 +447,12 @@ async function singleBrokerStack(config: DasyConfig): Promise<NodeJS.ProcessEnv>
       `broker-restart restarts the single broker \`make up\` started (${expected}, ${path.relative(ROOT, pidFile)}); KAFKA_BROKERS is ${config.kafkaBrokers.join(',')}${alive ? '' : ' and no broker of ours runs'}`,
     );
   }
-  return { ...process.env, BROKERS: '1', KAFKA_PORT_BASE: String(base), ...(process.env.KAFKA_STACK_DIR ? { KAFKA_STACK_DIR: dir } : {}) };
+  return { ...process.env, BROKERS: '1', KAFKA_PORT_BASE: String(base), ...(config.kafkaStackDir ? { KAFKA_STACK_DIR: dir } : {}) };
 }
 
 /** A three-broker KRaft cluster on other ports (RF 3, min.insync 2): one broker killed mid-ingest and brought back. */
 async function cluster3(world: World, options: { rows: number; seed: number }): Promise<Result> {
-  const base = Number(process.env.DASY_CHAOS_CLUSTER_PORT_BASE ?? 19190);
+  const base = world.config.chaosClusterPortBase;
   const dir = path.join(ROOT, '.stack', 'chaos-kafka-3');
   const brokers = [1, 2, 3].map((n) => `127.0.0.1:${base + 2 * n}`);
   const stackEnv = {
@@ -464,7 +462,8 @@ async function cluster3(world: World, options: { rows: number; seed: number }): 
     KAFKA_STACK_DIR: dir,
     KAFKA_BROKERS: brokers.join(','),
     DATABASE_URL: world.config.databaseUrl,
-    KAFKA_HEAP: process.env.KAFKA_HEAP ?? '-Xms128m -Xmx512m',
+    // the setting when the user gave one; a smaller heap than the stack's for three throwaway brokers
+    KAFKA_HEAP: world.config.kafkaHeap ?? '-Xms128m -Xmx512m',
   };
   const stack = (...args: string[]) => run(STACK_SH, args, { env: stackEnv, maxBuffer: 1 << 20 });
   const teardown = async () => {
@@ -607,7 +606,7 @@ async function badInput(world: World, options: { rows: number; seed: number }): 
     onSummary: async (summary) => {
       const problems: string[] = [];
       if (summary.rejected !== bad.bad.size || summary.accepted !== bad.good)
-        problems.push(`ingest accepted ${summary.accepted} and rejected ${summary.rejected}; expected ${bad.good} and ${bad.bad.size}`);
+        problems.push(`ingest accepted ${String(summary.accepted)} and rejected ${String(summary.rejected)}; expected ${bad.good} and ${bad.bad.size}`);
       const reported = readRecords0(rejectsFile);
       const lines = new Set(reported.map((r) => Number(r[0])));
       const missing = [...bad.bad.keys()].filter((l) => !lines.has(l));

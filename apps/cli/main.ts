@@ -1,6 +1,7 @@
 import '../../libs/kafka/patch'; // before kafkajs loads
 import { Command, InvalidArgumentError } from 'commander';
-import { loadConfig } from '../../libs/config';
+import { describeSettings, intOption, loadConfig } from '../../libs/config';
+import { ConfigError } from '../../libs/errors';
 import { createLogger } from '../../libs/log';
 import { runMain } from '../../libs/runtime';
 import { migrateDown, migrateUp, prepare, reset, stackReady } from '../stack';
@@ -12,20 +13,34 @@ const program = new Command('dasy')
   .showHelpAfterError()
   .configureOutput({ outputError: (str, write) => write(str) });
 
-export function positiveInt(name: string) {
-  return (value: string) => {
-    if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError(`${name} must be a whole number of at least 1`);
-    return Number(value);
-  };
-}
-
 const logger = createLogger('dasy');
+
+// Every setting is validated before any command runs: a bad value stops the program with one
+// line naming the variable (DESIGN.md §3), whichever command was asked for.
+program.hook('preAction', () => {
+  try {
+    loadConfig();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`dasy: ${err.message}\n`);
+    process.exit(2);
+  }
+});
+
+program
+  .command('settings')
+  .description('every environment variable dasy reads, with its default and meaning')
+  .action(() => {
+    const rows = describeSettings();
+    const width = Math.max(...rows.map((r) => r.variable.length));
+    for (const r of rows) console.log(`${r.variable.padEnd(width)}  ${r.meaning}${r.default ? ` (default: ${r.default})` : ''}`);
+  });
 
 program
   .command('stack-ready')
   .description('wait until PostgreSQL (database created if missing) and Kafka answer')
-  .option('--timeout <seconds>', 'give up after this long', positiveInt('--timeout'), 60)
-  .action((opts) => runMain(async () => stackReady(loadConfig(), logger, opts.timeout * 1000)));
+  .option('--timeout <seconds>', 'give up after this long', intOption('--timeout'), 60)
+  .action((opts: { timeout: number }) => runMain(async () => stackReady(loadConfig(), logger, opts.timeout * 1000)));
 
 program
   .command('prepare')

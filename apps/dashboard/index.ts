@@ -1,4 +1,5 @@
 import { FastifyInstance } from 'fastify';
+import { errorMessage } from '../../libs/errors';
 import type { ApiContext } from '../api/command';
 import { registerDashboard } from './plugin';
 import { DashboardSource } from './source';
@@ -10,7 +11,7 @@ export async function dashboardExtension(app: FastifyInstance, ctx: ApiContext):
   const source = new DashboardSource({ kafka: ctx.kafka, admin, pool: ctx.pool, namespace: ctx.config.namespace, logger: ctx.logger });
   registerDashboard(app, source);
   app.addHook('onReady', async () => {
-    void source.startRejectsTail().catch((err) => ctx.logger.warn('dashboard: cannot tail the rejects topic', { err: String(err) }));
+    source.startRejectsTail().catch((err) => ctx.logger.warn('dashboard: cannot tail the rejects topic', { err: errorMessage(err) }));
   });
   app.addHook('onClose', async () => {
     await source.stop();

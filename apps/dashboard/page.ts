@@ -116,7 +116,7 @@ function render(s) {
   for (const g of s.pipeline.groups) for (const p of g.partitions)
     lag.push("<tr><td>" + esc(g.group.slice(s.pipeline.namespace.length + 1)) + '</td><td class="n">' + p.partition + '</td><td class="n">' + fmt(Number(p.stored)) + '</td><td class="n">' + fmt(Number(p.end)) + '</td><td class="n">' + fmt(Number(p.lag)) + "</td></tr>");
   fillRows($("lag-table"), lag);
-  const dl = Object.entries(s.pipeline.deadLetters).filter(([, n]) => n !== "0").map(([t, n]) => t + ": " + n);
+  const dl = Object.entries(s.pipeline.deadLetters).filter(([, d]) => d.messages !== "0").map(([t, d]) => t + ": " + d.messages + (d.lastReason ? " (last: " + d.lastReason + ")" : ""));
   $("dead-letters").textContent = dl.length ? "dead letters: " + dl.join(", ") : "no dead letters";
   fillRows($("rejects"), s.rejects.map((r) => "<tr><td>" + esc(r.file) + '</td><td class="n">' + r.line + "</td><td>" + esc(r.reason) + "</td></tr>"));
   fillRows($("top-table"), s.top.map((t) => '<tr><td><a href="#" data-name="' + esc(t.name) + '">' + esc(t.name) + '</a></td><td class="n">' + fmt(t.no_of_products) + "</td></tr>"));

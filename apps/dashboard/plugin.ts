@@ -36,8 +36,9 @@ export function registerDashboard(app: FastifyInstance, source: DashboardSource)
         if (!closed) res.write(`event: unavailable\ndata: {}\n\n`);
       }
     };
-    void send();
-    const timer = setInterval(send, 1000);
+    const tick = () => void send().catch(() => undefined);
+    tick();
+    const timer = setInterval(tick, 1000);
     const close = () => {
       if (closed) return;
       closed = true;

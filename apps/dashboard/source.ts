@@ -1,7 +1,10 @@
 import { Admin, Consumer, Kafka } from 'kafkajs';
 import { Pool } from 'pg';
 import { topicName } from '../../libs/kafka/topics';
+import { errorMessage } from '../../libs/errors';
+import { isKafkaUnavailable } from '../../libs/errors/classify';
 import { Logger } from '../../libs/log';
+import { retry } from '../../libs/runtime';
 import { collectStatus, StatusReport } from '../status';
 
 export interface DashboardSnapshot {
@@ -46,7 +49,7 @@ export class DashboardSource {
   }
 
   async searchNames(q: string, limit = 20): Promise<{ name: string; no_of_products: number }[]> {
-    const { rows } = await this.deps.pool.query(
+    const { rows } = await this.deps.pool.query<{ name: string; no_of_products: number }>(
       `SELECT name, no_of_products FROM product_count WHERE name ILIKE $1 ORDER BY no_of_products DESC, name LIMIT $2`,
       ['%' + q.replace(/[\\%_]/g, (c) => '\\' + c) + '%', limit],
     );
@@ -57,7 +60,9 @@ export class DashboardSource {
     const { pool, admin, namespace } = this.deps;
     const [pipeline, top, ads] = await Promise.all([
       collectStatus({ admin, pool, namespace }),
-      pool.query(`SELECT name, no_of_products FROM product_count ORDER BY no_of_products DESC, name LIMIT 20`).then((r) => r.rows),
+      pool
+        .query<{ name: string; no_of_products: number }>(`SELECT name, no_of_products FROM product_count ORDER BY no_of_products DESC, name LIMIT 20`)
+        .then((r) => r.rows),
       this.ads(),
     ]);
     // Rows applied per second, from how far each group's stored offsets moved since last time.
@@ -77,7 +82,7 @@ export class DashboardSource {
   }
 
   private async ads(): Promise<DashboardSnapshot['ads']> {
-    const exists = (await this.deps.pool.query(`SELECT to_regclass('ad_counters') AS t`)).rows[0].t !== null;
+    const exists = (await this.deps.pool.query<{ t: string | null }>(`SELECT to_regclass('ad_counters') AS t`)).rows[0].t !== null;
     if (!exists) return { usernames: [], sdkVersions: [] };
     const { rows } = await this.deps.pool.query<{ dimension: string; value: string; ad_requests: string; impressions: string }>(
       `SELECT dimension, value, sum(ad_requests) AS ad_requests, sum(impressions) AS impressions
@@ -108,12 +113,16 @@ export class DashboardSource {
     const consumer = kafka.consumer({ groupId: this.tailGroup, maxWaitTimeInMs: 500, heartbeatInterval: 1000 });
     this.tail = consumer;
     consumer.on(consumer.events.GROUP_JOIN, () => {
-      void admin.fetchTopicOffsets(topic).then((offsets) => {
-        for (const o of offsets) {
-          const from = BigInt(o.high) - 20n > BigInt(o.low) ? BigInt(o.high) - 20n : BigInt(o.low);
-          consumer.seek({ topic, partition: o.partition, offset: from.toString() });
-        }
-      });
+      // A new topic's leader may not be elected yet: ask again (with backoff) rather than fail.
+      retry(() => admin.fetchTopicOffsets(topic), { isRetriable: isKafkaUnavailable, stopped: () => this.tail !== consumer }).then(
+        (offsets) => {
+          for (const o of offsets) {
+            const from = BigInt(o.high) - 20n > BigInt(o.low) ? BigInt(o.high) - 20n : BigInt(o.low);
+            consumer.seek({ topic, partition: o.partition, offset: from.toString() });
+          }
+        },
+        (err) => this.deps.logger.debug('dashboard: cannot read the end of the rejects topic; tailing from where the group is', { err: errorMessage(err) }),
+      );
     });
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: false });
@@ -121,7 +130,7 @@ export class DashboardSource {
       autoCommit: false,
       eachMessage: async ({ message }) => {
         try {
-          this.rejects.push(JSON.parse(message.value!.toString('utf8')));
+          this.rejects.push(JSON.parse(message.value?.toString('utf8') ?? '') as DashboardSnapshot['rejects'][number]);
           if (this.rejects.length > 20) this.rejects.shift();
         } catch {
           // not ours to judge; the dashboard only shows well-formed reports
@@ -131,8 +140,10 @@ export class DashboardSource {
   }
 
   async stop(): Promise<void> {
-    if (this.tail) {
-      await this.tail.disconnect().catch(() => undefined);
+    const tail = this.tail;
+    this.tail = undefined;
+    if (tail) {
+      await tail.disconnect().catch(() => undefined);
       await this.deps.admin.deleteGroups([this.tailGroup]).catch(() => undefined);
     }
   }

@@ -57,7 +57,7 @@ async function seed(url: string, config: DasyConfig) {
       username: `demo-user-${k % 4}`,
       country_code: 'DE',
     });
-    await fetch(`${url}/ad?${q}`);
-    if (k % 3 !== 0) await fetch(`${url}/impression?${q}`);
+    await fetch(`${url}/ad?${q.toString()}`);
+    if (k % 3 !== 0) await fetch(`${url}/impression?${q.toString()}`);
   }
 }

@@ -1,19 +1,18 @@
-import { ChildProcess, fork } from 'child_process';
 import * as fs from 'fs';
-import * as path from 'path';
 import { Admin } from 'kafkajs';
 import { checkProductsHeader } from '../../libs/csv/reader';
 import { DasyConfig } from '../../libs/config';
-import { createPool, isRetriableDbError, Pool } from '../../libs/db';
+import { createPool, Pool } from '../../libs/db';
 import { storedOffsets } from '../../libs/db/offsets';
-import { createKafka, isRetriableKafkaError } from '../../libs/kafka/client';
+import { isKafkaUnavailable, isPostgresUnavailable } from '../../libs/errors/classify';
+import { createKafka } from '../../libs/kafka/client';
 import { endOffsets, groupId, topicName, TOPICS } from '../../libs/kafka/topics';
 import { createLogger, Logger } from '../../libs/log';
 import { createProgress } from '../../libs/progress';
-import { outageNotice, retryWhileUnavailable, sleep } from '../../libs/runtime';
+import { outageNotice, Replica, retry, sleep, Supervisor } from '../../libs/runtime';
 import { produceProducts } from '../products-producer';
 import { prepare } from '../stack';
-import { GROUPS } from './run';
+import { GROUPS } from '../components';
 
 export interface IngestSummary {
   file: string;
@@ -25,75 +24,9 @@ export interface IngestSummary {
   seconds: number;
 }
 
-const CLI = path.join(__dirname, '..', 'cli', 'main.js');
-
-/** How long, at most, the relay of an ingest lets marks wait for more marks of their name. */
+/** How long, at most, the relay of an ingest lets marks wait for more marks of its name. */
 export const INGEST_RELAY_MAX_DELAY_MS = 60_000;
 export const INGEST_RELAY_QUIET_MS = 3_000;
-
-/** A forked pipeline process, restarted if it dies before the ingest is over. */
-class PipelineProcess {
-  child!: ChildProcess;
-  partitions: number[] | undefined;
-  private stopping = false;
-  private restartDelay = 300;
-  private prepared = false;
-  private asked = false;
-  constructor(
-    private readonly args: string[],
-    private readonly logger: Logger,
-    private readonly env: NodeJS.ProcessEnv = process.env,
-  ) {
-    this.spawn();
-  }
-  private spawn() {
-    this.partitions = undefined;
-    this.asked = false;
-    const spawnedAt = Date.now();
-    this.child = fork(CLI, this.args, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: this.env });
-    this.child.on('message', (m: { type?: string; partitions?: number[] }) => {
-      if (m?.type === 'assigned') this.partitions = m.partitions;
-      if (m?.type === 'prepared?') {
-        if (this.prepared) this.send({ type: 'prepared' });
-        else this.asked = true;
-      }
-    });
-    this.child.on('exit', (code, signal) => {
-      if (this.stopping) return;
-      // Killed from outside: back at once. Failing by itself right after its start (a setting it
-      // refuses, say): again, but less and less often, so it never spins.
-      this.restartDelay = signal === null && Date.now() - spawnedAt < 5000 ? Math.min(this.restartDelay * 2, 10000) : 300;
-      this.logger.warn(`${this.args[0]} exited (${signal ?? code}); restarting it`);
-      setTimeout(() => !this.stopping && this.spawn(), this.restartDelay);
-    });
-  }
-  /** The namespace is prepared (topics, migrations): the child, waiting for it, goes on. */
-  ready(): void {
-    this.prepared = true;
-    if (this.asked) this.send({ type: 'prepared' });
-  }
-  /** a message to the child, if it is running (one restarting misses it: it only hurries things) */
-  send(message: unknown): void {
-    if (this.child.connected) this.child.send(message as object, () => undefined);
-  }
-  stop(): Promise<void> {
-    this.stopping = true;
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return Promise.resolve();
-    return new Promise((resolve) => {
-      // A part that does not finish within 20 s is killed: it leaves nothing half-done (its
-      // offsets commit with its data), and the ingest must not hang on it.
-      const kill = setTimeout(() => {
-        this.logger.warn(`${this.args[0]} did not stop within 20 s of SIGTERM; killing it`);
-        this.child.kill('SIGKILL');
-      }, 20000);
-      this.child.once('exit', () => {
-        clearTimeout(kill);
-        resolve();
-      });
-      this.child.kill('SIGTERM');
-    });
-  }
-}
 
 /**
  * `make ingest`: the whole pipeline, start to finish. Starts N products consumers, the relay and
@@ -102,32 +35,42 @@ class PipelineProcess {
  * offsets the producer left, the outbox empty, the product-count consumer at its end offsets.
  * Then `products` and `product_count` reflect every record of the file.
  */
-export async function ingest(options: { config: DasyConfig; logger: Logger; file: string; rejectsFile?: string; consumers: number }): Promise<IngestSummary> {
+export async function ingest(options: {
+  config: DasyConfig;
+  logger: Logger;
+  file: string;
+  rejectsFile?: string;
+  consumers: number;
+  /** where to write the time of each phase (JSON), for `dasy bench` */
+  phasesFile?: string;
+}): Promise<IngestSummary> {
   const { config, logger, file } = options;
   const started = Date.now();
   const log = logger.namespace('ingest');
   await checkProductsHeader(file);
-  // The children start while this process prepares (they load their code meanwhile), and wait for
+  // The parts start while this process prepares (they load their code meanwhile), and wait for
   // it rather than prepare again (each would load the migrations and ask Kafka again).
-  const env = { ...process.env, DASY_PREPARED: `${config.namespace} ${config.databaseUrl}`, DASY_PREPARED_WAIT: '1' };
-  const products = Array.from({ length: options.consumers }, () => new PipelineProcess(['products-consumer', '--consumers', '1'], log, env));
   // Every name the relay sends costs a recount: during an ingest, let marks coalesce until the
   // products consumers pause (a name marked by several batches is then sent once): it waits up to
   // a minute, or a few quiet seconds, unless told that the products are applied.
-  const relay = new PipelineProcess(
-    ['product-count-producer', '--max-delay', String(INGEST_RELAY_MAX_DELAY_MS), '--quiet', String(INGEST_RELAY_QUIET_MS)],
-    log,
-    env,
+  const relayArgs = ['product-count-producer', '--max-delay', String(INGEST_RELAY_MAX_DELAY_MS), '--quiet', String(INGEST_RELAY_QUIET_MS)];
+  const parts = new Supervisor(
+    [
+      ...Array.from({ length: options.consumers }, () => ({ args: ['products-consumer', '--consumers', '1'] })),
+      { args: relayArgs },
+      { args: ['product-count-consumer'] },
+    ].map((spec) => ({ ...spec, stdout: 'ignore' as const })),
+    { logger: log, preparesForThem: true },
   );
-  const counter = new PipelineProcess(['product-count-consumer'], log, env);
-  const all = [...products, relay, counter];
+  const products = parts.replicas.slice(0, options.consumers);
+  const relay = parts.replicas[options.consumers];
   try {
     await prepare(config, log);
   } catch (err) {
-    await Promise.all(all.map((c) => c.stop()));
+    await parts.stop();
     throw err;
   }
-  for (const c of all) c.ready();
+  parts.ready();
   const pool = createPool({ databaseUrl: config.databaseUrl, max: 2, applicationName: 'dasy-ingest' });
   // persistent: the progress checks wait for a restarting broker like the pipeline does
   const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'dasy-ingest', logger: log, persistent: true });
@@ -167,8 +110,7 @@ export async function ingest(options: { config: DasyConfig; logger: Logger; file
       countsApplied: (phases.countsAt - started) / 1000,
     };
     log.info('phases (s since start)', timings);
-    // `dasy bench` reads the phases from here
-    if (process.env.DASY_BENCH_PHASES) fs.writeFileSync(process.env.DASY_BENCH_PHASES, JSON.stringify(timings));
+    if (options.phasesFile) fs.writeFileSync(options.phasesFile, JSON.stringify(timings));
     const [{ rows: p }, { rows: n }] = await Promise.all([
       pool.query<{ c: string }>('SELECT count(*) AS c FROM products'),
       pool.query<{ c: string }>('SELECT count(*) AS c FROM product_count'),
@@ -184,13 +126,13 @@ export async function ingest(options: { config: DasyConfig; logger: Logger; file
     };
   } finally {
     progress.done();
-    await Promise.all(all.map((c) => c.stop()));
+    await parts.stop();
     await admin.disconnect().catch(() => undefined);
     await pool.end().catch(() => undefined);
   }
 }
 
-async function waitForAssignments(consumers: PipelineProcess[], partitions: number, timeoutMs: number) {
+async function waitForAssignments(consumers: Replica[], partitions: number, timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
   const want = Math.min(consumers.length, partitions);
   while (Date.now() < deadline) {
@@ -221,14 +163,13 @@ export async function waitCaughtUp(options: {
   const pgNotice = outageNotice(options.logger ?? createLogger('dasy').namespace('ingest'), 'PostgreSQL');
   // every query through here: a lost connection is retried, not the end of the ingest
   const pool = {
-    query: (text: string, values: unknown[]) =>
-      retryWhileUnavailable(() => options.pool.query(text, values), { isRetriable: isRetriableDbError, notice: pgNotice }),
+    query: (text: string, values: unknown[]) => retry(() => options.pool.query(text, values), { isRetriable: isPostgresUnavailable, notice: pgNotice }),
   } as unknown as Pool;
   // the client says it once when Kafka does not answer
-  const retry = <T>(fn: () => Promise<T>) => retryWhileUnavailable(fn, { isRetriable: isRetriableKafkaError });
+  const kafkaRetry = <T>(fn: () => Promise<T>) => retry(fn, { isRetriable: isKafkaUnavailable });
   const productsTopic = topicName(config.namespace, 'products');
   const countTopic = topicName(config.namespace, 'productCount');
-  const productsEnd = await retry(() => endOffsets(admin, productsTopic));
+  const productsEnd = await kafkaRetry(() => endOffsets(admin, productsTopic));
   await untilApplied(pool, groupId(config.namespace, GROUPS.products), productsTopic, productsEnd, pollMs, (lag) =>
     options.progress?.update(`ingest: products lag ${lag.toLocaleString('en-US')}`),
   );
@@ -242,7 +183,7 @@ export async function waitCaughtUp(options: {
     await sleep(pollMs);
   }
   const outboxAt = Date.now();
-  const countEnd = await retry(() => endOffsets(admin, countTopic));
+  const countEnd = await kafkaRetry(() => endOffsets(admin, countTopic));
   await untilApplied(pool, groupId(config.namespace, GROUPS.productCount), countTopic, countEnd, pollMs, (lag) =>
     options.progress?.update(`ingest: product-count lag ${lag.toLocaleString('en-US')}`),
   );

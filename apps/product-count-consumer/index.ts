@@ -1,7 +1,7 @@
 import { KafkaMessage } from 'kafkajs';
 import { PoolClient } from 'pg';
 import { PoisonMessageError } from '../../libs/errors';
-import { BatchApp } from '../../libs/kafka/consumer-base';
+import { BatchApp } from '../../libs/consumer';
 
 /**
  * ProductCountRecount: each `<ns>.product-count` message says "recount this name". A batch

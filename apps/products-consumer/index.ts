@@ -1,6 +1,6 @@
 import { KafkaMessage } from 'kafkajs';
 import { PoolClient } from 'pg';
-import { BatchApp } from '../../libs/kafka/consumer-base';
+import { BatchApp } from '../../libs/consumer';
 import { PoisonMessageError } from '../../libs/errors';
 import { ProductMessage } from '../products-producer';
 
@@ -65,11 +65,12 @@ export function decodeProduct(message: KafkaMessage): ProductMessage {
   if (!v || typeof v !== 'object') throw new PoisonMessageError('value is not a JSON object');
   for (const field of ['sku', 'name', 'description'] as const) {
     if (typeof v[field] !== 'string') throw new PoisonMessageError(`${field} is missing or not a string`);
-    if (v[field]!.includes('\u0000')) throw new PoisonMessageError(`${field} holds a NUL character`);
+    if (v[field].includes('\u0000')) throw new PoisonMessageError(`${field} holds a NUL character`);
   }
-  if (!v.sku!.trim() || v.sku !== v.sku!.trim()) throw new PoisonMessageError('sku is empty or not trimmed');
-  if (!v.name!.trim() || v.name !== v.name!.trim()) throw new PoisonMessageError('name is empty or not trimmed');
+  const { sku, name, description } = v as ProductMessage;
+  if (!sku.trim() || sku !== sku.trim()) throw new PoisonMessageError('sku is empty or not trimmed');
+  if (!name.trim() || name !== name.trim()) throw new PoisonMessageError('name is empty or not trimmed');
   const key = message.key?.toString('utf8');
-  if (key !== v.sku) throw new PoisonMessageError('message key is not the sku');
-  return { sku: v.sku!, name: v.name!, description: v.description!, line: Number(v.line) || 0, record: Number(v.record) || 0 };
+  if (key !== sku) throw new PoisonMessageError('message key is not the sku');
+  return { sku, name, description, line: Number(v.line) || 0, record: Number(v.record) || 0 };
 }

@@ -1,39 +1,41 @@
 import { DasyConfig } from '../../libs/config';
-import { createPool, ensureDatabase, isRetriableDbError } from '../../libs/db';
+import { createPool, ensureDatabase } from '../../libs/db';
 import { UnavailableError } from '../../libs/errors';
+import { isKafkaUnavailable, isPostgresUnavailable } from '../../libs/errors/classify';
 import type * as Migrate from '../../libs/db/migrate';
 import { deleteStoredOffsets } from '../../libs/db/offsets';
-import { createKafka, isRetriableKafkaError } from '../../libs/kafka/client';
+import { createKafka } from '../../libs/kafka/client';
 import { deleteTopics, ensureTopics } from '../../libs/kafka/topics';
 import { Logger } from '../../libs/log';
-import { outageNotice, retryUntil, retryWhileUnavailable } from '../../libs/runtime';
+import { outageNotice, retry } from '../../libs/runtime';
 
 // TypeORM takes a quarter of a second of CPU to load: only the processes that migrate load it.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const migrations = (): typeof Migrate => require('../../libs/db/migrate');
+const migrations = (): typeof Migrate => require('../../libs/db/migrate') as typeof Migrate;
 
 /** `make up` waits on this: PostgreSQL answers (database created if missing) and Kafka answers a metadata request. */
 export async function stackReady(config: DasyConfig, logger: Logger, timeoutMs: number): Promise<void> {
-  await retryUntil('PostgreSQL did not answer', () => ensureDatabase(config.databaseUrl), { timeoutMs });
+  // while they start, anything may fail: keep asking until the deadline
+  const always = () => true;
+  await retry(() => ensureDatabase(config.databaseUrl), { isRetriable: always, timeoutMs, what: 'PostgreSQL did not answer', initialMs: 100, maxMs: 2000 });
   const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'dasy-stack', logger: silent(logger) });
-  await retryUntil(
-    `Kafka did not answer at ${config.kafkaBrokers.join(',')}`,
+  await retry(
     async () => {
       const admin = kafka.admin();
       try {
         await admin.connect();
         const cluster = await admin.describeCluster();
-        if (!cluster.controller && cluster.controller !== 0) throw new Error('no controller yet');
+        if (!cluster.controller && cluster.controller !== 0) throw new UnavailableError('no controller yet', undefined, 'kafka');
         // A cluster is ready once every bootstrap broker registered: topics created earlier
         // would get fewer replicas than the cluster is meant to give them.
         const want = new Set(config.kafkaBrokers).size;
-        if (cluster.brokers.length < want) throw new Error(`${cluster.brokers.length} of ${want} brokers registered`);
+        if (cluster.brokers.length < want) throw new UnavailableError(`${cluster.brokers.length} of ${want} brokers registered`, undefined, 'kafka');
         await admin.listTopics();
       } finally {
         await admin.disconnect().catch(() => undefined);
       }
     },
-    { timeoutMs },
+    { isRetriable: always, timeoutMs, what: `Kafka did not answer at ${config.kafkaBrokers.join(',')}`, initialMs: 100, maxMs: 2000 },
   );
 }
 
@@ -49,16 +51,16 @@ function silent(logger: Logger): Logger {
  * anything else (a refused login, a failing migration) stops the program with one line.
  */
 export async function prepare(config: DasyConfig, logger: Logger): Promise<void> {
-  await retryWhileUnavailable(
+  await retry(
     async () => {
       await ensureDatabase(config.databaseUrl);
       await migrations().runMigrations(config.databaseUrl);
     },
-    { isRetriable: isUnreachableDb, notice: outageNotice(logger, `PostgreSQL at ${serverOf(config.databaseUrl)}`) },
+    { isRetriable: isPostgresUnavailable, notice: outageNotice(logger, `PostgreSQL at ${serverOf(config.databaseUrl)}`) },
   );
   const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'dasy-prepare', logger });
   // The client says it once when Kafka does not answer (and again when it does).
-  await retryWhileUnavailable(
+  await retry(
     async () => {
       const admin = kafka.admin();
       try {
@@ -68,13 +70,8 @@ export async function prepare(config: DasyConfig, logger: Logger): Promise<void>
         await admin.disconnect().catch(() => undefined);
       }
     },
-    { isRetriable: isRetriableKafkaError },
+    { isRetriable: isKafkaUnavailable },
   );
-}
-
-/** ensureDatabase wraps every failure in UnavailableError; only a server that does not answer is worth waiting for. */
-function isUnreachableDb(err: unknown): boolean {
-  return isRetriableDbError(err instanceof UnavailableError ? err.cause : err);
 }
 
 function serverOf(databaseUrl: string): string {
@@ -95,8 +92,10 @@ export async function reset(config: DasyConfig, logger: Logger): Promise<string>
   }
   const pool = createPool({ databaseUrl: config.databaseUrl, max: 1 });
   try {
-    const hasOffsets = (await pool.query(`SELECT to_regclass('dasy_consumer_offsets') AS t`)).rows[0].t !== null;
+    const hasOffsets = (await pool.query<{ t: string | null }>(`SELECT to_regclass('dasy_consumer_offsets') AS t`)).rows[0].t !== null;
     const offsets = hasOffsets ? await deleteStoredOffsets(pool, `${config.namespace}.`) : 0;
+    const hasDeadLetters = (await pool.query<{ t: string | null }>(`SELECT to_regclass('dasy_dead_letters') AS t`)).rows[0].t !== null;
+    if (hasDeadLetters) await pool.query(`DELETE FROM dasy_dead_letters WHERE starts_with(topic, $1)`, [`${config.namespace}.`]);
     // Only tables that exist: reset also works before migrations ran.
     const { rows } = await pool.query<{ t: string }>(
       `SELECT c.relname AS t FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace

@@ -1,5 +1,5 @@
 import { ConfigError } from '../errors';
-import { loadConfig, parseBrokers, parsePositiveInt, withDatabase, databaseName } from './index';
+import { describeSettings, loadConfig, parseBrokers, parsePositiveInt, withDatabase, databaseName } from './index';
 
 describe('loadConfig', () => {
   test('defaults from the contract when nothing is set', () => {
@@ -11,6 +11,15 @@ describe('loadConfig', () => {
       apiToken: undefined,
       audit: true,
       adUpstreamUrl: undefined,
+      logLevel: 'warn',
+      consumerTuning: {},
+      ci: false,
+      preparedByParent: false,
+      faultKillAfterSend: false,
+      kafkaPortBase: 9090,
+      kafkaStackDir: undefined,
+      kafkaHeap: undefined,
+      chaosClusterPortBase: 19190,
     });
   });
 
@@ -25,7 +34,7 @@ describe('loadConfig', () => {
         DASY_AUDIT: 'off',
         AD_UPSTREAM_URL: 'http://127.0.0.1:9/vast',
       }),
-    ).toEqual({
+    ).toMatchObject({
       databaseUrl: 'postgresql://u:p@db:6543/other',
       kafkaBrokers: ['a:1', 'b:2'],
       namespace: 'ns-1',
@@ -49,6 +58,15 @@ describe('loadConfig', () => {
     [{ DASY_NAMESPACE: 'a b' }, `DASY_NAMESPACE: "a b" must be 1-180 characters of letters, digits, '.', '_' or '-'`],
     [{ DASY_AUDIT: 'maybe' }, 'DASY_AUDIT: "maybe" must be on or off'],
     [{ AD_UPSTREAM_URL: 'ftp://x/y' }, 'AD_UPSTREAM_URL: must be an http:// or https:// URL'],
+    [{ DASY_LOG_LEVEL: 'loud' }, 'DASY_LOG_LEVEL: "loud" must be error, warn, info or debug'],
+    [{ DASY_CONSUMER_TUNING: 'members=0' }, 'DASY_CONSUMER_TUNING: "0" must be a whole number from 1 to 1073741824'],
+    [
+      { DASY_CONSUMER_TUNING: 'speed=3' },
+      'DASY_CONSUMER_TUNING: "speed=3" is not [part.]key=number with key one of members, concurrency, maxBytesPerPartition',
+    ],
+    [{ KAFKA_PORT_BASE: '80' }, 'KAFKA_PORT_BASE: "80" must be a whole number from 1024 to 65000'],
+    [{ DASY_FAULT_KILL_AFTER_SEND: 'sometimes' }, 'DASY_FAULT_KILL_AFTER_SEND: "sometimes" must be on or off'],
+    [{ CI: 'yes please' }, 'CI: "yes please" must be on or off'],
   ])('%j is refused with one line naming the variable', (env, message) => {
     let thrown: unknown;
     try {
@@ -76,4 +94,21 @@ test('withDatabase swaps only the database name', () => {
   const url = withDatabase('postgres://u@h:5/dasy?sslmode=disable', 'other_db');
   expect(url).toBe('postgres://u@h:5/other_db?sslmode=disable');
   expect(databaseName(url)).toBe('other_db');
+});
+
+test('consumer tuning: for every part, or one part by name', () => {
+  expect(
+    loadConfig({ DASY_CONSUMER_TUNING: 'members=2, products-consumer.concurrency=4,product-count-consumer.maxBytesPerPartition=524288' }).consumerTuning,
+  ).toEqual({
+    '*': { members: 2 },
+    'products-consumer': { concurrency: 4 },
+    'product-count-consumer': { maxBytesPerPartition: 524288 },
+  });
+});
+
+test('every setting is declared once, with a meaning; the variables are distinct', () => {
+  const settings = describeSettings();
+  expect(new Set(settings.map((s) => s.variable)).size).toBe(settings.length);
+  for (const s of settings) expect(s.meaning.length).toBeGreaterThan(10);
+  expect(settings.map((s) => s.variable)).toEqual(expect.arrayContaining(['DATABASE_URL', 'KAFKA_BROKERS', 'DASY_NAMESPACE', 'PORT', 'DASY_API_TOKEN']));
 });

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { MIGRATIONS } from '../../migrations';
-import { UnavailableError } from '../errors';
+import { asDbError } from './pool';
 
 const MIGRATIONS_TABLE = 'dasy_migrations';
 
@@ -21,7 +21,7 @@ async function withDataSource<T>(databaseUrl: string, fn: (ds: DataSource) => Pr
   try {
     await ds.initialize();
   } catch (err) {
-    throw new UnavailableError(`cannot connect to PostgreSQL: ${(err as Error).message}`, err);
+    throw asDbError(err); // a refused or lost connection is worth waiting for; a refused login is not
   }
   try {
     return await fn(ds);
@@ -48,7 +48,7 @@ export async function runMigrations(databaseUrl: string): Promise<string[]> {
 export async function revertMigrations(databaseUrl: string): Promise<string[]> {
   return withDataSource(databaseUrl, async (ds) => {
     const reverted: string[] = [];
-    const exists = await ds.query(`SELECT to_regclass($1) AS t`, [MIGRATIONS_TABLE]);
+    const exists: { t: string | null }[] = await ds.query(`SELECT to_regclass($1) AS t`, [MIGRATIONS_TABLE]);
     if (exists[0].t) {
       for (;;) {
         const rows: { name: string }[] = await ds.query(`SELECT name FROM ${MIGRATIONS_TABLE} ORDER BY timestamp DESC LIMIT 1`);

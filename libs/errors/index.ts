@@ -1,6 +1,7 @@
 /**
  * A small error hierarchy (after kafkajs): every error says whether retrying the same work can
  * succeed (`retriable`) and keeps what caused it (`cause`), so callers decide by flag, not by message.
+ * Errors of the client libraries are turned into a Failure once, by class and code (classify.ts).
  */
 export class DasyError extends Error {
   readonly retriable: boolean;
@@ -31,15 +32,22 @@ export class FencedError extends DasyError {
   }
 }
 
+export type Service = 'kafka' | 'postgresql';
+
 /** A dependency (Kafka, PostgreSQL) is unreachable for now. */
 export class UnavailableError extends DasyError {
-  constructor(message: string, cause?: unknown) {
+  readonly service: Service | undefined;
+  constructor(message: string, cause?: unknown, service?: Service) {
     super(message, { cause, retriable: true });
+    this.service = service;
   }
 }
 
 /** The input file itself cannot be ingested (no header, missing columns). */
 export class InputError extends DasyError {}
+
+/** A component was stopped while this work was in flight: nothing of it was committed. */
+export class StoppedError extends DasyError {}
 
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);

@@ -1,80 +1,26 @@
-import { createLogger } from '../log';
-import { outageNotice } from '../runtime';
-import { isRetriableKafkaError, isUnavailability } from './client';
+import { logLevel } from 'kafkajs';
+import { kafkaLogRoute } from './client';
 
-describe('Kafka outages', () => {
-  test('what a down or restarting broker looks like is an outage; usage errors are not', () => {
-    expect(isUnavailability('Connection error: connect ECONNREFUSED 127.0.0.1:9092')).toBe(true);
-    expect(isUnavailability('Response GroupCoordinator(key: 10, version: 2)', { error: 'The group coordinator is not available' })).toBe(true);
-    expect(isUnavailability('Failed to send messages: This server is not the leader for that topic-partition')).toBe(true);
-    expect(isUnavailability('Crash: KafkaJSNonRetriableError: Failed to find group coordinator')).toBe(true);
-    expect(isUnavailability('Response CreateTopics(key: 19, version: 3)', { error: 'Topic authorization failed' })).toBe(false);
-    expect(
-      isUnavailability('Response Produce(key: 0, version: 7)', {
-        error: 'The request included a message larger than the max message size the server will accept',
-      }),
-    ).toBe(false);
+describe("kafkajs's log lines, routed by their structure", () => {
+  const entry = (namespace: string, level: number, log: Record<string, unknown>) => ({ namespace, level, log: { message: 'text is not read', ...log } });
+
+  test('attempts kafkajs retries, and connections failing, are an outage', () => {
+    expect(kafkaLogRoute(entry('Producer', logLevel.ERROR, { retryCount: 2, retryTime: 400 }))).toBe('outage');
+    expect(kafkaLogRoute(entry('Admin', logLevel.WARN, { error: 'x', retryCount: 0, retryTime: 300 }))).toBe('outage');
+    expect(kafkaLogRoute(entry('Connection', logLevel.ERROR, { stack: '...' }))).toBe('outage');
+    expect(kafkaLogRoute(entry('BrokerPool', logLevel.ERROR, {}))).toBe('outage');
   });
 
-  test('retriable kafkajs errors are found through their causes', () => {
-    const connection = Object.assign(new Error('Connection error: connect ECONNREFUSED 127.0.0.1:9092'), { name: 'KafkaJSConnectionError', retriable: true });
-    const wrapped = Object.assign(new Error('Connection error: connect ECONNREFUSED 127.0.0.1:9092'), {
-      name: 'KafkaJSNonRetriableError',
-      retriable: false,
-      cause: connection,
-    });
-    expect(isRetriableKafkaError(wrapped)).toBe(true);
-    expect(isRetriableKafkaError(Object.assign(new Error('Failed to find group coordinator'), { name: 'KafkaJSGroupCoordinatorNotFound' }))).toBe(true);
-    expect(isRetriableKafkaError(Object.assign(new Error('Invalid replication factor'), { name: 'KafkaJSProtocolError', retriable: false }))).toBe(false);
-    expect(isRetriableKafkaError(new Error('relation "products" does not exist'))).toBe(false);
+  test("a broker's error answer, and what the consumer base handles itself, are detail", () => {
+    expect(kafkaLogRoute(entry('Connection', logLevel.ERROR, { error: 'x', correlationId: 7, size: 10 }))).toBe('debug');
+    expect(kafkaLogRoute(entry('Runner', logLevel.ERROR, { error: 'x' }))).toBe('debug');
+    expect(kafkaLogRoute(entry('ConsumerGroup', logLevel.WARN, {}))).toBe('debug');
+    expect(kafkaLogRoute(entry('Consumer', logLevel.ERROR, { stack: '...' }))).toBe('debug');
+    expect(kafkaLogRoute(entry('Cluster', logLevel.INFO, {}))).toBe('debug');
   });
 
-  test('an outage is said once, its end once, however many attempts fail in between', () => {
-    const lines: string[] = [];
-    const notice = outageNotice(
-      createLogger('t', 'warn', (l) => lines.push(l.replace(/^\S+ /, ''))),
-      'Kafka at b:9092',
-    );
-    notice.ok();
-    for (let i = 0; i < 50; i++) notice.failed(`attempt ${i}`);
-    notice.ok();
-    notice.ok();
-    notice.failed('again');
-    expect(lines).toEqual([
-      'WARN t: Kafka at b:9092 unavailable (attempt 0); retrying with backoff',
-      'WARN t: Kafka at b:9092 reachable again; resuming',
-      'WARN t: Kafka at b:9092 unavailable (again); retrying with backoff',
-    ]);
-  });
-
-  test('with a quiet period, success right after a failure does not end the outage yet', () => {
-    const lines: string[] = [];
-    const notice = outageNotice(
-      createLogger('t', 'warn', (l) => lines.push(l)),
-      'Kafka',
-      60_000,
-    );
-    notice.failed('refused');
-    notice.ok();
-    expect([lines.length, notice.down]).toEqual([1, true]);
-  });
-
-  test('with a grace period, a failure followed by success within it is not announced; one that lasts is', async () => {
-    const lines: string[] = [];
-    const notice = outageNotice(
-      createLogger('t', 'warn', (l) => lines.push(l.replace(/^\S+ /, ''))),
-      'Kafka',
-      0,
-      50,
-    );
-    notice.failed('coordinator loading');
-    notice.ok();
-    await new Promise((r) => setTimeout(r, 80));
-    expect([lines, notice.down]).toEqual([[], false]);
-    notice.failed('refused');
-    notice.failed('refused again');
-    await new Promise((r) => setTimeout(r, 80));
-    notice.ok();
-    expect(lines).toEqual(['WARN t: Kafka unavailable (refused); retrying with backoff', 'WARN t: Kafka reachable again; resuming']);
+  test('anything else kafkajs warns about (how it is used) stays a warning or an error', () => {
+    expect(kafkaLogRoute(entry('Producer', logLevel.WARN, {}))).toBe('warn');
+    expect(kafkaLogRoute(entry('Admin', logLevel.ERROR, { error: 'x' }))).toBe('error');
   });
 });

@@ -3,7 +3,10 @@
  * the default level is `warn` (DASY_LOG_LEVEL=info|debug for more). Progress for humans is a
  * separate concern (libs/progress), shown only on a TTY.
  */
-export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
+import { LogLevel } from '../config/parse';
+import { SETTINGS } from '../config/settings';
+
+export type { LogLevel };
 const ORDER: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 };
 
 export interface Logger {
@@ -15,15 +18,18 @@ export interface Logger {
   readonly level: LogLevel;
 }
 
-export function parseLogLevel(value: string | undefined): LogLevel | undefined {
-  if (value === undefined || value === '') return undefined;
-  const v = value.toLowerCase();
-  return v in ORDER ? (v as LogLevel) : undefined;
+/** DASY_LOG_LEVEL; a bad value is refused by loadConfig at start (one line), so here it falls back. */
+function configuredLevel(): LogLevel {
+  try {
+    return SETTINGS.logLevel.parse(process.env[SETTINGS.logLevel.variable]);
+  } catch {
+    return 'warn';
+  }
 }
 
 export function createLogger(
   name = 'dasy',
-  level: LogLevel = parseLogLevel(process.env.DASY_LOG_LEVEL) ?? 'warn',
+  level: LogLevel = configuredLevel(),
   write: (line: string) => void = (line) => process.stderr.write(line + '\n'),
 ): Logger {
   const emit = (at: LogLevel, message: string, extra?: Record<string, unknown>) => {
@@ -44,7 +50,7 @@ export function createLogger(
 
 function safeJson(value: unknown): string {
   try {
-    return JSON.stringify(value, (_k, v) => (v instanceof Error ? { name: v.name, message: v.message } : v));
+    return JSON.stringify(value, (_k, v: unknown) => (v instanceof Error ? { name: v.name, message: v.message } : v));
   } catch {
     return '[unserialisable]';
   }

@@ -1,3 +1,5 @@
+import { SETTINGS } from '../config/settings';
+
 /**
  * Progress for humans: one line redrawn on a TTY (stderr), nothing at all otherwise, so logs
  * and pipes stay quiet.
@@ -7,7 +9,16 @@ export interface Progress {
   done(): void;
 }
 
-export function createProgress(enabled = Boolean(process.stderr.isTTY) && process.env.CI !== 'true'): Progress {
+/** CI (a bad value is refused by loadConfig at start). */
+function inCi(): boolean {
+  try {
+    return SETTINGS.ci.parse(process.env[SETTINGS.ci.variable]);
+  } catch {
+    return true;
+  }
+}
+
+export function createProgress(enabled = Boolean(process.stderr.isTTY) && !inCi()): Progress {
   if (!enabled) return { update: () => undefined, done: () => undefined };
   let last = 0;
   let shown = false;

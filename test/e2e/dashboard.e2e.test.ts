@@ -74,9 +74,9 @@ test('the page shows the database numbers, and a pushed score updates stats and 
     '302',
     'malformed: character after a closing quote',
   ]);
-  // Lag table: every partition of both groups, no lag.
+  // Lag table: every partition of every consumer group (products, product-count, scores, events), no lag.
   const lags = await page.$$eval('#lag-table tbody tr', (trs) => trs.map((tr) => tr.children[4].textContent));
-  expect(lags).toEqual(Array(12).fill('0'));
+  expect(lags).toEqual(Array(24).fill('0'));
 
   // The demo seeded 12 scores for the top name; look at it, then push one through the form.
   const product = top[0].name;

@@ -194,21 +194,23 @@ export async function readMessages(kafka: Kafka, topic: string, count: number, t
     await consumer.subscribe({ topic, fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`read ${seen.length} of ${count} messages of ${topic}`)), timeoutMs);
-      void consumer.run({
-        eachMessage: async ({ partition, message }) => {
-          seen.push({
-            partition,
-            offset: message.offset,
-            key: message.key?.toString('utf8') ?? null,
-            value: message.value?.toString('utf8') ?? null,
-            headers: headersOf(message.headers),
-          });
-          if (seen.length >= count) {
-            clearTimeout(timer);
-            resolve();
-          }
-        },
-      });
+      consumer
+        .run({
+          eachMessage: async ({ partition, message }) => {
+            seen.push({
+              partition,
+              offset: message.offset,
+              key: message.key?.toString('utf8') ?? null,
+              value: message.value?.toString('utf8') ?? null,
+              headers: headersOf(message.headers),
+            });
+            if (seen.length >= count) {
+              clearTimeout(timer);
+              resolve();
+            }
+          },
+        })
+        .catch(reject);
     });
   } finally {
     await consumer.disconnect();

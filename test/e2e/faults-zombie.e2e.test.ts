@@ -1,6 +1,7 @@
 import { Admin, Kafka, KafkaMessage } from 'kafkajs';
 import { PoolClient } from 'pg';
-import { BatchApp, BatchConsumer, BatchInfo, createBatchConsumer } from '../../libs/kafka/consumer-base';
+import { BatchApp, BatchConsumer, BatchInfo, createBatchConsumer } from '../../libs/consumer';
+import { createPool } from '../../libs/db';
 import { createKafka } from '../../libs/kafka/client';
 import { endOffsets } from '../../libs/kafka/topics';
 import { createLogger } from '../../libs/log';
@@ -87,19 +88,27 @@ test('a consumer that lost its partitions while stuck in a batch cannot commit i
   let release!: () => void;
   const released = new Promise<void>((r) => (release = r));
   let blocking = true;
-  const base = { pool: t.pool, groupId: `${t.namespace}.zombie`, topic: topic(), sessionTimeout: 6000, maxWaitTimeInMs: 100 };
+  const base = { groupId: `${t.namespace}.zombie`, topic: topic(), sessionTimeout: 6000, maxWaitTimeInMs: 100 };
+  // A's connections to PostgreSQL wait while it is blocked: its batches stall before their
+  // transaction starts, with no heartbeat meanwhile, so the group loses track of A after its
+  // session timeout (the consumer heartbeats only between batches).
+  const poolA = createPool({ databaseUrl: t.databaseUrl, max: 4, applicationName: 'zombie-a' });
+  const connectA = poolA.connect.bind(poolA) as (...args: unknown[]) => unknown;
+  poolA.connect = (async (...args: unknown[]) => {
+    if (blocking) await released;
+    return connectA(...args);
+  }) as unknown as typeof poolA.connect;
   const a: BatchConsumer = createBatchConsumer({
     ...base,
+    pool: poolA,
     kafka: kafkaA,
     logger: createLogger('A', 'debug', (line) => logA.push(line)),
     app: recorder('A'),
-    beforeTransaction: async (batch) => {
-      if (!blocking) return;
-      stuck.push(batch);
-      await released; // no heartbeat meanwhile: the group loses track of A after its session timeout
-    },
   });
-  const b: BatchConsumer = createBatchConsumer({ ...base, kafka: kafkaB, logger: quiet, app: recorder('B') });
+  a.events.on('batch:fetched', (batch) => blocking && stuck.push(batch));
+  const fenced: BatchInfo[] = [];
+  a.events.on('fenced', (batch) => fenced.push(batch));
+  const b: BatchConsumer = createBatchConsumer({ ...base, pool: t.pool, kafka: kafkaB, logger: quiet, app: recorder('B') });
   try {
     await a.start();
     await waitFor('A stuck in a batch of each partition', async () => new Set(stuck.map((s) => s.partition)).size === 2, 30000);
@@ -113,6 +122,8 @@ test('a consumer that lost its partitions while stuck in a batch cannot commit i
     blocking = false;
     release();
     await waitFor('A fenced off both stale batches', async () => stuck.every((s) => logA.some((l) => l.includes(mismatch(s)))), 30000);
+    // the events say the same: exactly the stale batches were fenced
+    expect(fenced.filter((f) => stuck.some((s) => s.partition === f.partition && s.firstOffset === f.firstOffset)).length).toBe(stuck.length);
     expect(await rows(t.pool, `SELECT consumer, count(*)::integer AS n FROM zombie_applied GROUP BY consumer`)).toEqual([{ consumer: 'B', n: 40 }]);
 
     // Both go on as one group; more messages are applied once, by whoever owns their partition.
@@ -122,6 +133,7 @@ test('a consumer that lost its partitions while stuck in a batch cannot commit i
   } finally {
     release();
     await Promise.all([a.stop(), b.stop()]);
+    await poolA.end();
   }
   const counts = await rows<{ partition: number; offset: string; n: number }>(
     t.pool,

@@ -8,7 +8,7 @@ import { execSync } from 'child_process';
 export default async function globalSetup(): Promise<void> {
   if (process.env.KAFKA_BROKERS || process.env.DATABASE_URL || !dockerAnswers()) return;
   const { GenericContainer, Wait } = await import('testcontainers');
-  const { PostgreSqlContainer } = await import('@testcontainers/postgresql' as string).catch(() => ({ PostgreSqlContainer: undefined }));
+  const { PostgreSqlContainer } = await import('@testcontainers/postgresql').catch(() => ({ PostgreSqlContainer: undefined }));
   const pg = PostgreSqlContainer ? await new PostgreSqlContainer('postgres:16').withUsername('postgres').withPassword('postgres').start() : undefined;
   const kafka = await new GenericContainer('apache/kafka:3.9.1')
     .withExposedPorts({ container: 9092, host: 39092 })

@@ -92,12 +92,14 @@ test('a dirty file: every accepted record stored, every reject reported with its
   await consumer.subscribe({ topic: topicName(t.namespace, 'productsRejects'), fromBeginning: true });
   const seen: { line: number; reason: string; raw: string; file: string }[] = [];
   await new Promise<void>((resolve) => {
-    void consumer.run({
-      eachMessage: async ({ message }) => {
-        seen.push(JSON.parse(message.value!.toString()));
-        if (seen.length === expectedRejects.length) resolve();
-      },
-    });
+    consumer
+      .run({
+        eachMessage: async ({ message }) => {
+          seen.push(JSON.parse(message.value!.toString()));
+          if (seen.length === expectedRejects.length) resolve();
+        },
+      })
+      .catch((err: unknown) => process.stderr.write(`consumer.run failed: ${String(err)}\n`));
   });
   await consumer.disconnect();
   expect(seen).toEqual(expectedRejects.map((r) => ({ file: 'dirty.csv', line: Number(r.line), reason: r.reason, raw: r.raw })));

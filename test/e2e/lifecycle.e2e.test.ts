@@ -20,14 +20,20 @@ test.each([
   [['products-consumer', '--consumers', '1'], 'SIGINT', 'dasy-products-consumer'],
   [['product-count-producer'], 'SIGTERM', 'dasy-product-count-producer'],
   [['product-count-consumer'], 'SIGTERM', 'dasy-product-count-consumer'],
-] as const)('%j stops on %s with exit code 0, printing nothing', async (args, signal, appName) => {
+] as const)('%j stops on %s with exit code 0, printing only that it joined', async (args, signal, appName) => {
   const running = startCli(t, [...args]);
   // Up means: it holds its PostgreSQL pool (the consumer or relay has started).
   await waitFor(`${args[0]} to start`, async () => (await joinedGroups()).includes(appName), 30000);
-  if (args[0] !== 'product-count-producer') await new Promise((r) => setTimeout(r, 1500)); // let it join its group
+  // a consumer process says once that it joined its group (stdout); nothing else, no log lines
+  const processes = args[0] === 'product-count-producer' ? 0 : Number(args[2] ?? 1);
+  const joinLines = () => running.stdout().split('\n').filter(Boolean).length;
+  await waitFor(`${processes} process(es) to join the group`, async () => joinLines() === processes, 30000);
   running.child.kill(signal);
   const { code, signal: killedBy } = await running.exited;
-  expect({ code, killedBy, stdout: running.stdout(), stderr: running.stderr() }).toEqual({ code: 0, killedBy: null, stdout: '', stderr: '' });
+  const joined = `${args[0]} running in group ${t.namespace}.${args[0]}, partitions `;
+  const lines = running.stdout().split('\n').filter(Boolean);
+  expect({ code, killedBy, stderr: running.stderr(), lines: lines.length }).toEqual({ code: 0, killedBy: null, stderr: '', lines: processes });
+  for (const line of lines) expect(line).toMatch(new RegExp(`^${joined.replace(/\./g, '\\.')}(\\d+(,\\d+)*|none)$`));
 });
 
 test('status shows every group with per-partition lag, and the table counts', async () => {
@@ -36,11 +42,25 @@ test('status shows every group with per-partition lag, and the table counts', as
   const report = JSON.parse(r.stdout);
   expect(report.namespace).toBe(t.namespace);
   expect(
-    report.groups.map((g: { group: string; topic: string; partitions: unknown[]; lag: string }) => [g.group, g.topic, g.partitions.length, g.lag]),
+    report.groups.map((g: { group: string; topic: string; partitions: unknown[]; lag: string; verdict: string }) => [
+      g.group,
+      g.topic,
+      g.partitions.length,
+      g.lag,
+      g.verdict,
+    ]),
   ).toEqual([
-    [`${t.namespace}.products-consumer`, `${t.namespace}.products`, 6, '0'],
-    [`${t.namespace}.product-count-consumer`, `${t.namespace}.product-count`, 6, '0'],
+    [`${t.namespace}.products-consumer`, `${t.namespace}.products`, 6, '0', 'caught up'],
+    [`${t.namespace}.product-count-consumer`, `${t.namespace}.product-count`, 6, '0', 'caught up'],
+    [`${t.namespace}.scores-consumer`, `${t.namespace}.scores`, 6, '0', 'caught up'],
+    [`${t.namespace}.events-consumer`, `${t.namespace}.ad-events`, 6, '0', 'caught up'],
   ]);
+  // every consumer's dead-letter topic, empty
+  expect(report.deadLetters).toEqual(
+    Object.fromEntries(
+      ['products', 'product-count', 'scores', 'ad-events'].map((topic) => [`${t.namespace}.${topic}.dlq`, { messages: '0', lastReason: null, lastAt: null }]),
+    ),
+  );
   expect(report.tables).toEqual({ products: 0, product_count: 0 });
   expect(report.outbox).toBe(0);
 });

@@ -22,12 +22,14 @@ test('a message goes through the real broker and comes back, keyed and in order'
   await consumer.subscribe({ topic, fromBeginning: true });
   const seen: string[] = [];
   await new Promise<void>((resolve) => {
-    void consumer.run({
-      eachMessage: async ({ message }) => {
-        seen.push(`${message.key}=${message.value}`);
-        if (seen.length === 3) resolve();
-      },
-    });
+    consumer
+      .run({
+        eachMessage: async ({ message }) => {
+          seen.push(`${message.key?.toString() ?? ''}=${message.value?.toString() ?? ''}`);
+          if (seen.length === 3) resolve();
+        },
+      })
+      .catch((err: unknown) => process.stderr.write(`consumer.run failed: ${String(err)}\n`));
   });
   await consumer.disconnect();
   expect(seen).toEqual(['same-key=v1', 'same-key=v2', 'same-key=v3']);

@@ -1,0 +1,122 @@
+import { productCountRecount } from './product-count-consumer';
+import { createProductCountRelay } from './product-count-producer';
+import { productsUpsert } from './products-consumer';
+import { eventsApp, EVENTS_CONSUMER } from './api/events-consumer';
+import { scoresApp, SCORES_CONSUMER } from './api/scores-consumer';
+import { createPool } from '../libs/db';
+import { groupId } from '../libs/kafka/topics';
+import { ComponentSpec, onParentMessage } from '../libs/runtime';
+import { consumerComponent, sessionSettings } from '../libs/runtime/consumer-component';
+
+/**
+ * Every long-running part of dasy, declared once: its command, what it consumes, how it is made.
+ * The CLI runs them (libs/runtime/component.ts); `make status`, `make reset`, the dashboard and
+ * the metrics read their groups and dead-letter topics from here.
+ */
+
+export const productsConsumer: ComponentSpec = {
+  name: 'products-consumer',
+  description: 'apply <ns>.products to PostgreSQL (upsert by sku, outbox marks), until stopped',
+  consumes: { topic: 'products', group: 'products-consumer' },
+  // Two batches at once per process: with two processes, four upserts keep PostgreSQL busy on two
+  // cores; six (three each) only made them wait for each other, and cost more CPU per row.
+  create: ({ config, logger }) =>
+    consumerComponent({
+      config,
+      logger,
+      name: 'products-consumer',
+      topic: 'products',
+      group: 'products-consumer',
+      app: productsUpsert(config.namespace),
+      tuning: { concurrency: 2 },
+    }),
+};
+
+export const productCountConsumer: ComponentSpec = {
+  name: 'product-count-consumer',
+  description: 'keep product_count exact from <ns>.product-count, until stopped',
+  consumes: { topic: 'productCount', group: 'product-count-consumer' },
+  // Its messages are tiny (a name): 512 KiB per partition is already some 13,000 recounts per
+  // batch, and what a fetch decodes into objects stays a few tens of MB (2 MiB took 580 MB).
+  create: ({ config, logger }) =>
+    consumerComponent({
+      config,
+      logger,
+      name: 'product-count-consumer',
+      topic: 'productCount',
+      group: 'product-count-consumer',
+      app: productCountRecount(),
+      tuning: { maxBytesPerPartition: 512 * 1024 },
+    }),
+};
+
+export interface RelayOptions {
+  maxDelayMs?: number;
+  quietMs?: number;
+}
+
+export const productCountRelay: ComponentSpec<RelayOptions> = {
+  name: 'product-count-producer',
+  description: 'relay the outbox of names to recount into <ns>.product-count, until stopped',
+  create: ({ config, logger }, options) => {
+    const pool = createPool({ databaseUrl: sessionSettings(config.databaseUrl), max: 2, applicationName: 'dasy-product-count-producer' });
+    const relay = createProductCountRelay({ config, pool, logger, ...options, afterSend: config.faultKillAfterSend ? killAfterSend : undefined });
+    // `ingest` says when the products are applied: nothing more to wait for
+    const unlisten = onParentMessage((m) => m.type === 'drain' && relay.drainNow());
+    return {
+      start: () => relay.start(),
+      async stop() {
+        unlisten();
+        await relay.stop();
+        await pool.end().catch(() => undefined);
+      },
+    };
+  },
+};
+
+export const scoresConsumer: ComponentSpec = {
+  name: 'scores-consumer',
+  description: 'apply <ns>.scores (pushes and resets) to the score statistics tables, until stopped',
+  consumes: { topic: 'scores', group: SCORES_CONSUMER },
+  create: ({ config, logger }) =>
+    consumerComponent({
+      config,
+      logger,
+      name: 'scores-consumer',
+      topic: 'scores',
+      group: SCORES_CONSUMER,
+      app: scoresApp({ audit: config.audit, group: groupId(config.namespace, SCORES_CONSUMER) }),
+      ...SCORES_TUNING,
+    }),
+};
+
+/** The scores consumer is latency-bound (a push waits for it): small waits, both commit strategies. */
+export const SCORES_TUNING = { tuning: { concurrency: 6, maxBytesPerPartition: 1024 * 1024 }, maxWaitTimeInMs: 100, foldBegin: true, coalescePartitions: true };
+
+export const eventsConsumer: ComponentSpec = {
+  name: 'events-consumer',
+  description: 'apply <ns>.ad-events to the ad request counters, until stopped',
+  consumes: { topic: 'adEvents', group: EVENTS_CONSUMER },
+  create: ({ config, logger }) =>
+    consumerComponent({ config, logger, name: 'events-consumer', topic: 'adEvents', group: EVENTS_CONSUMER, app: eventsApp(), tuning: { concurrency: 3 } }),
+};
+
+/** Every part, in pipeline order. */
+export const COMPONENTS: ComponentSpec<never>[] = [productsConsumer, productCountRelay, productCountConsumer, scoresConsumer, eventsConsumer];
+
+/** The consumer parts: their groups and topics, for status, reset, the dashboard and metrics. */
+export const CONSUMERS = COMPONENTS.filter((c): c is ComponentSpec<never> & Required<Pick<ComponentSpec, 'consumes'>> => !!c.consumes);
+
+/** Consumer group app names of the products pipeline. */
+export const GROUPS = { products: productsConsumer.consumes!.group, productCount: productCountConsumer.consumes!.group } as const;
+
+/**
+ * Fault injection for the fault-tolerance tests and `make chaos` (DASY_FAULT_KILL_AFTER_SEND=on,
+ * never otherwise): the relay SIGKILLs its own process after the broker acknowledged a drain's
+ * names and before the drain's deletion of their marks commits.
+ */
+async function killAfterSend(sent: number): Promise<void> {
+  process.stderr.write(`dasy: DASY_FAULT_KILL_AFTER_SEND: ${sent} name(s) sent; killing this process before the drain commits\n`);
+  process.kill(process.pid, 'SIGKILL');
+  await new Promise(() => undefined); // the signal arrives before anything else runs
+}

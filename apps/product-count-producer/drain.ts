@@ -1,0 +1,60 @@
+import { Pool } from 'pg';
+import { withTransaction } from '../../libs/db';
+
+/** Names waiting in the namespace's outbox (a name marked by several batches counts each time). */
+export async function waitingNames(db: Pool, namespace: string): Promise<number> {
+  const { rows } = await db.query<{ n: string }>('SELECT coalesce(sum(cardinality(names)), 0) AS n FROM product_count_outbox WHERE namespace = $1', [
+    namespace,
+  ]);
+  return Number(rows[0].n);
+}
+
+/** The newest waiting mark (null when none): a cheap probe on the (namespace, id) index. */
+export async function newestMark(db: Pool, namespace: string): Promise<string | null> {
+  const { rows } = await db.query<{ id: string }>(`SELECT id FROM product_count_outbox WHERE namespace = $1 ORDER BY id DESC LIMIT 1`, [namespace]);
+  return rows[0]?.id ?? null;
+}
+
+/**
+ * One drain, in one transaction and one snapshot: the distinct names of the namespace's committed
+ * marks go to a temporary table, are handed to `send` page by page (a cursor: memory stays flat
+ * however many marks wait), then those marks are deleted, and the deletion commits only after
+ * every send was acknowledged. A failure before the commit undoes the deletion: a crash in between
+ * resends (a harmless duplicate recount), never loses a mark. Marks of transactions still running
+ * are not in the snapshot: they stay for the next drain. (A mark another relay deleted meanwhile
+ * fails this drain with a serialization error: nothing is lost, its names were sent twice.)
+ * Returns how many names were sent.
+ */
+export async function drainOutbox(
+  pool: Pool,
+  namespace: string,
+  options: {
+    page: number;
+    /** takes the names page by page; sends them as it sees fit, all acknowledged once flush() resolves */
+    sender: { add(names: string[]): Promise<void>; flush(): Promise<void> };
+    /** test hook: after every send was acknowledged, before the deletion commits */
+    afterSend?(sent: number): Promise<void>;
+  },
+): Promise<number> {
+  return withTransaction(pool, async (client) => {
+    await client.query(`SET TRANSACTION ISOLATION LEVEL REPEATABLE READ`);
+    await client.query(`CREATE TEMP TABLE IF NOT EXISTS dasy_relay_names (name text NOT NULL) ON COMMIT DELETE ROWS`);
+    const taken = await client.query(`INSERT INTO dasy_relay_names (name) SELECT DISTINCT unnest(names) FROM product_count_outbox WHERE namespace = $1`, [
+      namespace,
+    ]);
+    if (!taken.rowCount) return 0;
+    await client.query(`DECLARE dasy_relay_cursor NO SCROLL CURSOR FOR SELECT name FROM dasy_relay_names`);
+    let sent = 0;
+    for (;;) {
+      const { rows } = await client.query<{ name: string }>(`FETCH ${Number(options.page)} FROM dasy_relay_cursor`);
+      if (!rows.length) break;
+      await options.sender.add(rows.map((r) => r.name));
+      sent += rows.length;
+    }
+    await options.sender.flush();
+    await options.afterSend?.(sent);
+    // all acknowledged: the marks go (for good at the commit), the recounts are already under way
+    await client.query(`DELETE FROM product_count_outbox WHERE namespace = $1`, [namespace]);
+    return sent;
+  });
+}

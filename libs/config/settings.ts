@@ -1,0 +1,85 @@
+import {
+  ConsumerTuning,
+  DEFAULTS,
+  LogLevel,
+  optional,
+  parseBrokers,
+  parseConsumerTuning,
+  parseDatabaseUrl,
+  parseInteger,
+  parseLogLevel,
+  parseNamespace,
+  parseOnOff,
+  parsePort,
+  parseUpstream,
+} from './parse';
+
+type Env = Record<string, string | undefined>;
+
+/** One environment variable: its default, what it means, and its strict parser. */
+export interface Setting<T> {
+  variable: string;
+  default: string;
+  doc: string;
+  parse(raw: string | undefined): T;
+}
+
+const setting = <T>(variable: string, dflt: string, doc: string, parse: (raw: string | undefined) => T): Setting<T> => ({
+  variable,
+  default: dflt,
+  doc,
+  parse,
+});
+
+/**
+ * Every setting of dasy, declared once (DESIGN.md §3 and what the parts add). `dasy settings`
+ * prints this table; README.md's Configuration section lists it.
+ */
+export const SETTINGS = {
+  databaseUrl: setting('DATABASE_URL', DEFAULTS.DATABASE_URL, 'the database; created by make up if missing', parseDatabaseUrl),
+  kafkaBrokers: setting('KAFKA_BROKERS', DEFAULTS.KAFKA_BROKERS, 'comma-separated bootstrap brokers', parseBrokers),
+  namespace: setting('DASY_NAMESPACE', DEFAULTS.DASY_NAMESPACE, 'prefix of every topic and consumer group', parseNamespace),
+  port: setting('PORT', DEFAULTS.PORT, 'HTTP port of the api', (v) => parsePort(v)),
+  apiToken: setting('DASY_API_TOKEN', '', 'when set, write endpoints require Authorization: Bearer <token>', optional),
+  audit: setting('DASY_AUDIT', 'on', 'keep an audit row per score push (on/off)', (v) => parseOnOff('DASY_AUDIT', v, true)),
+  adUpstreamUrl: setting('AD_UPSTREAM_URL', '', 'the VAST server /ad answers from (unset: a built-in sample)', parseUpstream),
+  logLevel: setting<LogLevel>('DASY_LOG_LEVEL', 'warn', 'error, warn, info or debug (normal operation logs nothing at warn)', parseLogLevel),
+  consumerTuning: setting<Record<string, ConsumerTuning>>(
+    'DASY_CONSUMER_TUNING',
+    '',
+    'for measurements: [part.]members|concurrency|maxBytesPerPartition=N, comma-separated',
+    parseConsumerTuning,
+  ),
+  ci: setting('CI', 'off', 'on: no progress lines even on a terminal', (v) => parseOnOff('CI', v, false)),
+  preparedByParent: setting(
+    'DASY_PREPARED_BY_PARENT',
+    'off',
+    'internal: set by dasy ingest for the parts it forks (it prepares topics and migrations once)',
+    (v) => parseOnOff('DASY_PREPARED_BY_PARENT', v, false),
+  ),
+  faultKillAfterSend: setting('DASY_FAULT_KILL_AFTER_SEND', 'off', 'tests only: the relay SIGKILLs itself after a send, before its commit', (v) =>
+    parseOnOff('DASY_FAULT_KILL_AFTER_SEND', v, false),
+  ),
+  kafkaPortBase: setting('KAFKA_PORT_BASE', '9090', 'local stack: node n listens on base+2n (clients) and base+2n+1 (controllers)', (v) =>
+    parseInteger('KAFKA_PORT_BASE', optional(v) ?? '9090', 1024, 65000),
+  ),
+  kafkaStackDir: setting('KAFKA_STACK_DIR', '', 'local stack: the Kafka data folder (default .stack/kafka)', optional),
+  kafkaHeap: setting('KAFKA_HEAP', '-Xms256m -Xmx1g', "local stack: the broker's JVM heap options", optional),
+  chaosClusterPortBase: setting('DASY_CHAOS_CLUSTER_PORT_BASE', '19190', "make chaos: the three-broker cluster's port base", (v) =>
+    parseInteger('DASY_CHAOS_CLUSTER_PORT_BASE', optional(v) ?? '19190', 1024, 65000),
+  ),
+} as const;
+
+export type DasyConfig = { [K in keyof typeof SETTINGS]: ReturnType<(typeof SETTINGS)[K]['parse']> };
+
+/** Every setting from the environment, validated: a bad value throws ConfigError naming the variable. */
+export function loadConfig(env: Env = process.env): DasyConfig {
+  const config: Record<string, unknown> = {};
+  for (const [key, s] of Object.entries(SETTINGS) as [keyof typeof SETTINGS, Setting<unknown>][]) config[key] = s.parse(env[s.variable]);
+  return config as DasyConfig;
+}
+
+/** The settings table, for `dasy settings`. */
+export function describeSettings(): { variable: string; default: string; meaning: string }[] {
+  return Object.values(SETTINGS).map((s) => ({ variable: s.variable, default: s.default, meaning: s.doc }));
+}

@@ -1,0 +1,23 @@
+import { Kafka } from 'kafkajs';
+import { PartitionKey } from '../db/offsets';
+import { Logger } from '../log';
+import { OutageNotice } from '../runtime/outage';
+import { DeadLetters } from './dead-letters';
+import { ConsumerEvents } from './events';
+import { BatchConsumerOptions } from './types';
+
+/** What the parts of one consumer share (built once by the facade, index.ts). */
+export interface ConsumerContext<T> {
+  readonly options: BatchConsumerOptions<T>;
+  readonly kafka: Kafka;
+  readonly log: Logger;
+  readonly events: ConsumerEvents;
+  readonly deadLetters: DeadLetters;
+  /** said once per PostgreSQL outage, and its end */
+  readonly postgres: OutageNotice;
+  key(partition: number): PartitionKey;
+  /** where a partition without a stored offset begins (its low watermark, cached) */
+  logStart(partition: number): Promise<bigint>;
+  /** stop() was called: abandon what is in flight, commit nothing more */
+  stopping(): boolean;
+}

@@ -1,0 +1,156 @@
+import { Admin, Consumer } from 'kafkajs';
+import { storedOffsets } from '../db/offsets';
+import { classify } from '../errors/classify';
+import { DasyError, errorMessage } from '../errors';
+import { kafkaOutage } from '../kafka/client';
+import { deadLetterTopic } from '../kafka/topics';
+import { outageNotice } from '../runtime/outage';
+import { Backoff, sleep } from '../runtime/backoff';
+import { Coalescer } from './coalesce';
+import { ConsumerContext } from './context';
+import { DeadLetters } from './dead-letters';
+import { ConsumerEvents } from './events';
+import { Restarter } from './restart';
+import { LogStarts, StartGate } from './start-gate';
+import { batchHandler } from './runner';
+import { BatchConsumer, BatchConsumerOptions, PartitionProgress } from './types';
+
+export type { BatchApp, BatchConsumer, BatchConsumerOptions, BatchInfo, PartitionProgress } from './types';
+export { ConsumerEvents } from './events';
+export type { ConsumerEventMap } from './events';
+export { DEAD_LETTER_HEADERS } from './dead-letters';
+export { STOPPED } from './runner';
+
+/**
+ * The one consumer base of dasy (ARCHITECTURE.md). An app supplies how to decode a message and
+ * how to apply a batch inside a transaction; the base does the rest: batches per partition,
+ * offsets compare-and-set in the batch's transaction (commit.ts, libs/db/offsets.ts), dead
+ * letters (dead-letters.ts), retries while Kafka or PostgreSQL are down (runner.ts), restarts
+ * after a crash (restart.ts), a graceful stop, and events for observers (events.ts).
+ */
+export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchConsumer {
+  const { kafka, pool, groupId, topic } = options;
+  if (!groupId || !topic) throw new DasyError('createBatchConsumer: groupId and topic are required');
+  const log = options.logger.namespace(`consumer:${topic}`);
+  const events = new ConsumerEvents();
+  const consumer = kafkaConsumer(options);
+  let state: 'idle' | 'running' | 'stopping' = 'idle';
+  let assigned: number[] = [];
+  let joinedOnce: number[] | undefined; // since start()
+  const progress = new Map<number, PartitionProgress>();
+  const starts = new StartGate();
+  const logStarts = new LogStarts(() => (admin ??= kafka.admin()), topic);
+  let admin: Admin | undefined;
+
+  const ctx: ConsumerContext<T> = {
+    options,
+    kafka,
+    log,
+    events,
+    deadLetters: new DeadLetters({ kafka, topic, dlq: deadLetterTopic(topic), log, events }),
+    postgres: outageNotice(log, 'PostgreSQL'),
+    key: (partition) => ({ group: groupId, topic, partition }),
+    logStart: (partition) => logStarts.get(partition),
+    stopping: () => state !== 'running',
+  };
+  const restarter = new Restarter({ start: connectAndRun, active: () => state === 'running', log });
+  const seek = async (partition: number, stored: bigint | null) => (stored === null ? seekToStored([partition]) : seekTo(partition, stored));
+  const eachBatch = batchHandler(ctx, { coalescer: options.coalescePartitions ? new Coalescer(ctx) : undefined, seek, progress });
+
+  consumer.on(consumer.events.GROUP_JOIN, (event) => {
+    assigned = [...(event.payload.memberAssignment[topic] ?? [])].sort((a, b) => a - b);
+    joinedOnce = assigned;
+    for (const p of [...progress.keys()]) if (!assigned.includes(p)) progress.delete(p);
+    events.emit('joined', assigned);
+    // Start where PostgreSQL says, not where Kafka's group offsets say. If a fetch wins this
+    // race, the offset compare-and-set catches it and seeks then.
+    seekToStored(assigned).catch((err) => log.debug('seek after join failed; the fence will correct it', { err: errorMessage(err) }));
+  });
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    if (state !== 'running') return; // what stop() ends on purpose
+    // A broker that is down or restarting: one notice per outage (the client's), not one per crash.
+    if (classify(payload.error) === 'kafka-unavailable') kafkaOutage(kafka)?.failed(errorMessage(payload.error));
+    else log.warn('consumer stopped on an error; restarting it with backoff', { error: errorMessage(payload.error) });
+    events.emit('crash', payload.error, true);
+    restarter.crashed();
+  });
+
+  function connectAndRun(): Promise<void> {
+    return starts.track(async () => {
+      await consumer.connect();
+      await consumer.subscribe({ topic, fromBeginning: true });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 3,
+        eachBatch,
+      });
+    });
+  }
+
+  async function seekToStored(partitions: number[]) {
+    if (!partitions.length) return;
+    const stored = await storedOffsets(pool, groupId, topic);
+    for (const p of partitions) {
+      const offset = stored.get(p);
+      if (offset !== undefined) seekTo(p, offset);
+    }
+  }
+
+  function seekTo(partition: number, offset: bigint) {
+    consumer.seek({ topic, partition, offset: offset.toString() });
+  }
+
+  return {
+    events,
+    async start() {
+      if (state !== 'idle') return;
+      state = 'running';
+      await startUntilRunning();
+    },
+    async stop() {
+      if (state !== 'running') return;
+      state = 'stopping';
+      await starts.settled(); // a consumer being started is disconnected once it is up, not before
+      await consumer.disconnect().catch(() => undefined); // waits for the batch in flight
+      await ctx.deadLetters.close();
+      await admin?.disconnect().catch(() => undefined);
+      admin = undefined;
+      joinedOnce = undefined;
+      state = 'idle';
+    },
+    progress: () => [...progress.values()].sort((a, b) => a.partition - b.partition),
+    assignedPartitions: () => assigned,
+    joined: () => (joinedOnce ? Promise.resolve(joinedOnce) : new Promise((resolve) => events.once('joined', resolve))),
+  };
+
+  /** A broker that is not reachable yet is waited for (said once by the client), until stopped. */
+  async function startUntilRunning() {
+    const backoff = new Backoff({ initialMs: 500 });
+    for (;;) {
+      try {
+        return await connectAndRun();
+      } catch (err) {
+        if (state !== 'running') return; // stopped while waiting
+        if (classify(err) !== 'kafka-unavailable') throw err;
+        kafkaOutage(kafka)?.failed(errorMessage(err));
+        await sleep(backoff.next());
+      }
+    }
+  }
+}
+
+function kafkaConsumer<T>(options: BatchConsumerOptions<T>): Consumer {
+  return options.kafka.consumer({
+    groupId: options.groupId,
+    // Rebalances must be quick: an idle member notices one at its next heartbeat.
+    sessionTimeout: options.sessionTimeout ?? 10000,
+    rebalanceTimeout: options.sessionTimeout ?? 10000,
+    heartbeatInterval: 500,
+    maxWaitTimeInMs: options.maxWaitTimeInMs ?? 200,
+    maxBytesPerPartition: options.maxBytesPerPartition ?? 2 * 1024 * 1024,
+    maxBytes: 16 * 1024 * 1024,
+    // Restarts after a crash are ours alone (restart.ts).
+    retry: { initialRetryTime: 300, maxRetryTime: 5000, retries: 10, restartOnFailure: () => Promise.resolve(false) },
+  });
+}

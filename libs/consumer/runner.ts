@@ -1,0 +1,115 @@
+import { EachBatchPayload, KafkaMessage } from 'kafkajs';
+import { StoredOffsetMismatch } from '../db/offsets';
+import { classify, Failure } from '../errors/classify';
+import { errorMessage, PoisonMessageError, StoppedError } from '../errors';
+import { kafkaOutage } from '../kafka/client';
+import { Backoff } from '../runtime/backoff';
+import { Coalescer } from './coalesce';
+import { commitBatch } from './commit';
+import { ConsumerContext } from './context';
+import { BatchApp, BatchInfo, Item, PartitionProgress, Poison } from './types';
+
+/** What a batch handed over after stop() throws: it ends that kafkajs runner. */
+export const STOPPED = 'dasy: consumer stopped; batch abandoned';
+
+export interface RunnerDeps<T> {
+  coalescer?: Coalescer<T>;
+  /** go where PostgreSQL says the partition stands (null: read it) */
+  seek(partition: number, stored: bigint | null): Promise<void>;
+  progress: Map<number, PartitionProgress>;
+}
+
+/**
+ * kafkajs's eachBatch for one consumer: decode, then commit (commit.ts) until it succeeds, the
+ * batch is fenced, or the consumer stops or loses the partition (abandoned: nothing was committed).
+ * Outages are retried with backoff while heartbeating, said once (libs/runtime/outage.ts).
+ */
+export function batchHandler<T>(ctx: ConsumerContext<T>, deps: RunnerDeps<T>) {
+  return async function eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    // A batch after stop() (a kafkajs runner that outlived its consumer): returning would have it
+    // fetched again at once, in a loop; this error ends that runner instead.
+    if (ctx.stopping()) throw new StoppedError(STOPPED);
+    if (batch.isEmpty()) return;
+    const info: BatchInfo = {
+      topic: ctx.options.topic,
+      partition: batch.partition,
+      firstOffset: BigInt(batch.messages[0].offset),
+      nextOffset: BigInt(batch.lastOffset()) + 1n,
+      highWatermark: BigInt(batch.highWatermark),
+    };
+    ctx.events.emit('batch:fetched', info, batch.messages.length);
+    const started = process.hrtime.bigint();
+    const { items, poison } = decodeAll(ctx.options.app, batch.messages, info.partition);
+    const live = () => payload.isRunning() && !payload.isStale() && !ctx.stopping();
+    let together = !!deps.coalescer && !poison.length && live() && (await deps.coalescer.offer(values(items), info));
+    const backoff = new Backoff();
+    for (let attempt = 0; ; attempt++) {
+      if (!together && !live()) return; // abandon: nothing was committed
+      try {
+        const deadLetters = together ? 0 : await commitBatch(ctx, items, poison, info);
+        ctx.postgres.ok();
+        payload.resolveOffset(batch.lastOffset());
+        deps.progress.set(info.partition, progressOf(info));
+        ctx.events.emit('batch:committed', info, { records: items.length, deadLetters, seconds: Number(process.hrtime.bigint() - started) / 1e9 });
+        ctx.options.app.afterCommit?.(values(items), info);
+        return;
+      } catch (err) {
+        together = false;
+        const failure = classify(err);
+        if (failure === 'fenced') return fenced(err as StoredOffsetMismatch, info);
+        if (failure === 'stopped') return;
+        if (attempt === 0) report(ctx, failure, err, info);
+        await sleepWithHeartbeat(backoff.next(), () => payload.heartbeat(), live);
+      }
+    }
+  };
+
+  /** Not our range (a zombie, or we started from Kafka's position): go where PostgreSQL says. */
+  async function fenced(err: StoredOffsetMismatch, info: BatchInfo) {
+    ctx.log.debug(err.message);
+    ctx.events.emit('fenced', info, err.stored);
+    await deps.seek(info.partition, err.stored);
+  }
+}
+
+/** Said once per batch that cannot be committed; outages once per outage. */
+function report<T>(ctx: ConsumerContext<T>, failure: Failure, err: unknown, info: BatchInfo) {
+  const message = errorMessage(err);
+  if (failure === 'kafka-unavailable') kafkaOutage(ctx.kafka)?.failed(message);
+  else if (failure === 'postgresql-unavailable') ctx.postgres.failed(message);
+  else {
+    ctx.log.error(`cannot apply batch ${info.topic}[${info.partition}]@${info.firstOffset}: ${message}; retrying with backoff`, {
+      hint: failure === 'schema' ? 'run `make create-migrations`' : undefined,
+    });
+  }
+}
+
+function decodeAll<T>(app: BatchApp<T>, messages: KafkaMessage[], partition: number): { items: Item<T>[]; poison: Poison[] } {
+  const items: Item<T>[] = [];
+  const poison: Poison[] = [];
+  for (const message of messages) {
+    try {
+      items.push({ message, value: app.decode(message, partition) });
+    } catch (err) {
+      if (!(err instanceof PoisonMessageError)) throw err;
+      poison.push({ message, reason: err.message });
+    }
+  }
+  return { items, poison };
+}
+
+const values = <T>(items: Item<T>[]) => items.map((i) => i.value);
+
+function progressOf(info: BatchInfo): PartitionProgress {
+  const lag = info.highWatermark > info.nextOffset ? info.highWatermark - info.nextOffset : 0n;
+  return { topic: info.topic, partition: info.partition, offset: info.nextOffset, highWatermark: info.highWatermark, lag };
+}
+
+async function sleepWithHeartbeat(ms: number, heartbeat: () => Promise<void>, live: () => boolean) {
+  const until = Date.now() + ms;
+  while (Date.now() < until && live()) {
+    await new Promise((r) => setTimeout(r, Math.min(250, until - Date.now())));
+    await heartbeat().catch(() => undefined);
+  }
+}

@@ -1,0 +1,81 @@
+import { Kafka, KafkaMessage } from 'kafkajs';
+import { Pool, PoolClient } from 'pg';
+import { Logger } from '../log';
+import { ConsumerEvents } from './events';
+
+/**
+ * What an app supplies: how to decode a message and how to apply a batch of decoded messages
+ * inside the batch's transaction. Everything else is the consumer base's.
+ */
+export interface BatchApp<T> {
+  /** Turn a message into the app's item; throw PoisonMessageError when it can never be applied. */
+  decode(message: KafkaMessage, partition: number): T;
+  /** Apply items (in offset order) inside the batch's transaction. */
+  apply(client: PoolClient, items: T[], batch: BatchInfo): Promise<void>;
+  /**
+   * Optional, for coalescePartitions: apply the batches of several partitions (each in offset
+   * order) inside one transaction, e.g. in one statement. Without it they are applied in turn.
+   */
+  applyMany?(client: PoolClient, batches: { items: T[]; batch: BatchInfo }[]): Promise<void>;
+  /** After the transaction committed (e.g. to wake readers in this process). */
+  afterCommit?(items: T[], batch: BatchInfo): void;
+}
+
+export interface BatchInfo {
+  topic: string;
+  partition: number;
+  firstOffset: bigint;
+  /** offset after the batch's last message: the stored offset once committed */
+  nextOffset: bigint;
+  highWatermark: bigint;
+}
+
+export interface PartitionProgress {
+  topic: string;
+  partition: number;
+  /** next offset to apply (stored) */
+  offset: bigint;
+  highWatermark: bigint;
+  lag: bigint;
+}
+
+export interface BatchConsumerOptions<T> {
+  kafka: Kafka;
+  pool: Pool;
+  logger: Logger;
+  groupId: string;
+  topic: string;
+  app: BatchApp<T>;
+  /** bytes fetched per partition per request: bounds the batch size */
+  maxBytesPerPartition?: number;
+  /** batches applied at once (each with its own connection) */
+  partitionsConsumedConcurrently?: number;
+  /** how long an idle fetch waits at the broker: bounds the latency of a new message */
+  maxWaitTimeInMs?: number;
+  /** group session timeout (the broker's minimum is 6 s): how long a silent member keeps its partitions */
+  sessionTimeout?: number;
+  /**
+   * Strategy for latency-bound consumers (the scores consumer): begin each batch's transaction
+   * and move its offset in one round trip instead of two. Same fence (commit.ts).
+   */
+  foldBegin?: boolean;
+  /**
+   * Strategy for latency-bound consumers: the batches of several partitions that arrive together
+   * are committed in one transaction; any failure sends each back to the usual path (coalesce.ts).
+   */
+  coalescePartitions?: boolean;
+}
+
+export interface BatchConsumer {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  progress(): PartitionProgress[];
+  assignedPartitions(): number[];
+  /** resolves once the group assigned this member its partitions (after start) */
+  joined(): Promise<number[]>;
+  /** batch:fetched, batch:applied, batch:committed, fenced, dead-lettered, joined, crash */
+  readonly events: ConsumerEvents;
+}
+
+export type Item<T> = { message: KafkaMessage; value: T };
+export type Poison = { message: KafkaMessage; reason: string };

@@ -1,0 +1,103 @@
+import { DatabaseError } from 'pg';
+import {
+  KafkaJSBrokerNotFound,
+  KafkaJSConnectionError,
+  KafkaJSError,
+  KafkaJSGroupCoordinatorNotFound,
+  KafkaJSLockTimeout,
+  KafkaJSMetadataNotLoaded,
+  KafkaJSNumberOfRetriesExceeded,
+  KafkaJSProtocolError,
+  KafkaJSRequestTimeoutError,
+} from 'kafkajs';
+import { DasyError, FencedError, PoisonMessageError, StoppedError, UnavailableError } from './index';
+
+/**
+ * What went wrong, decided once from an error's class and code (never its message):
+ * - `fenced`: another consumer owns the partition's range (libs/consumer/offsets.ts);
+ * - `kafka-unavailable` / `postgresql-unavailable`: retrying later can succeed; said once per outage;
+ * - `data`: this payload can never be stored (PostgreSQL's classes 22 and 23): dead-letter it;
+ * - `schema`: a table or schema is missing (42P01, 3F000): `make create-migrations`;
+ * - `stopped`: the component is stopping; nothing was committed;
+ * - `fatal`: a bug or a refused request; retried with backoff where a part must keep running.
+ */
+export type Failure = 'fenced' | 'kafka-unavailable' | 'postgresql-unavailable' | 'data' | 'schema' | 'stopped' | 'fatal';
+
+// SQLSTATE: connection exceptions (08), operator intervention (57P01-57P03: shutdown, crash,
+// cannot connect now), insufficient resources (53), and what a retry of the transaction resolves.
+const RETRIABLE_SQLSTATE = new Set(['40001', '40P01', '55P03', '57P01', '57P02', '57P03']);
+const RETRIABLE_SQLSTATE_CLASSES = new Set(['08', '53']);
+const SCHEMA_SQLSTATE = new Set(['42P01', '3F000']);
+
+/** kafkajs errors that mean the cluster is not reachable or not ready (yet), whatever their own flag says. */
+const KAFKA_UNAVAILABLE = [
+  KafkaJSConnectionError,
+  KafkaJSRequestTimeoutError,
+  KafkaJSNumberOfRetriesExceeded,
+  KafkaJSGroupCoordinatorNotFound,
+  KafkaJSBrokerNotFound,
+  KafkaJSLockTimeout,
+  KafkaJSMetadataNotLoaded,
+];
+
+export function classify(err: unknown): Failure {
+  if (err instanceof DasyError) return ownFailure(err);
+  if (err instanceof DatabaseError) return sqlStateFailure(err.code);
+  if (err instanceof KafkaJSError) return kafkaFailure(err);
+  // a socket error of Node itself: kafkajs wraps its own, so this is PostgreSQL's (pg passes them on)
+  if (isSystemError(err)) return 'postgresql-unavailable';
+  return 'fatal';
+}
+
+/** Whether retrying the same work can succeed. */
+export function isRetriable(err: unknown): boolean {
+  const f = classify(err);
+  return f === 'kafka-unavailable' || f === 'postgresql-unavailable' || f === 'fenced';
+}
+
+export function isKafkaUnavailable(err: unknown): boolean {
+  return classify(err) === 'kafka-unavailable';
+}
+
+export function isPostgresUnavailable(err: unknown): boolean {
+  return classify(err) === 'postgresql-unavailable';
+}
+
+function ownFailure(err: DasyError): Failure {
+  if (err instanceof FencedError) return 'fenced';
+  if (err instanceof StoppedError) return 'stopped';
+  if (err instanceof PoisonMessageError) return 'data';
+  if (err instanceof UnavailableError) {
+    if (err.service === 'kafka') return 'kafka-unavailable';
+    if (err.service === 'postgresql') return 'postgresql-unavailable';
+    return err.cause === undefined ? 'fatal' : classify(err.cause);
+  }
+  return err.retriable && err.cause !== undefined ? classify(err.cause) : 'fatal';
+}
+
+export function sqlStateFailure(code: string | undefined): Failure {
+  if (!code) return 'postgresql-unavailable';
+  if (RETRIABLE_SQLSTATE.has(code) || RETRIABLE_SQLSTATE_CLASSES.has(code.slice(0, 2))) return 'postgresql-unavailable';
+  if (code.startsWith('22') || code.startsWith('23')) return 'data';
+  if (SCHEMA_SQLSTATE.has(code)) return 'schema';
+  return 'fatal';
+}
+
+function kafkaFailure(err: KafkaJSError): Failure {
+  if (KAFKA_UNAVAILABLE.some((cls) => err instanceof cls)) return 'kafka-unavailable';
+  // leadership moving, coordinator loading, not enough replicas...: the protocol's own retriable codes
+  if (err instanceof KafkaJSProtocolError) return err.retriable ? 'kafka-unavailable' : 'fatal';
+  // KafkaJSNoBrokerAvailableError (not in kafkajs's types) and the rest: by their own flag
+  if (err.cause instanceof KafkaJSError) return kafkaFailure(err.cause);
+  return err.retriable ? 'kafka-unavailable' : 'fatal';
+}
+
+/** PostgreSQL's SQLSTATE of an error (undefined when it is not the server's answer). */
+export function sqlState(err: unknown): string | undefined {
+  return err instanceof DatabaseError ? err.code : undefined;
+}
+
+function isSystemError(err: unknown): boolean {
+  const e = err as { code?: unknown; syscall?: unknown } | null;
+  return !!e && typeof e.code === 'string' && typeof e.syscall === 'string';
+}

@@ -1,0 +1,63 @@
+import { DasyConfig } from '../config/settings';
+import { groupId, TopicId } from '../kafka/topics';
+import { createLogger, Logger } from '../log';
+import { parentPrepared, tellParent } from './messages';
+import { exitWhenStopped, untilSignal } from './signals';
+
+/** A runnable part's lifecycle: start (connect, join), stop (finish or abandon the work in flight). */
+export interface Component {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** consumers: called with this process's partitions after every rebalance */
+  onAssigned?(listener: (partitions: number[]) => void): void;
+}
+
+/**
+ * What a part is to the rest of dasy: its name (the CLI command), what it consumes, how to make
+ * it (with its own command-line options `O`). apps/components.ts declares every part.
+ */
+export interface ComponentSpec<O = object> {
+  /** the CLI command and the application name its connections carry */
+  name: string;
+  description: string;
+  /** a consumer's topic and group (`<ns>.<group>`): status, reset, the dashboard and metrics read these */
+  consumes?: { topic: TopicId; group: string };
+  create(context: { config: DasyConfig; logger: Logger }, options: O): Component;
+}
+
+/**
+ * Run one part in this process until SIGTERM/SIGINT: prepare the namespace (unless the supervisor
+ * that forked it did), create, start, report its partitions to the supervisor, stop, exit.
+ * A part that ends without being told to (nothing left to wait on) says so and exits 1, so that
+ * whoever supervises it restarts it, rather than leaving with 0 as if all were well.
+ */
+export async function runComponent<O>(
+  spec: ComponentSpec<O>,
+  options: O,
+  context: { config: DasyConfig; logger: Logger; prepare: (config: DasyConfig, logger: Logger) => Promise<void> },
+): Promise<void> {
+  const { config, logger } = context;
+  if (!(config.preparedByParent && (await parentPrepared(60_000)))) await context.prepare(config, logger);
+  const component = spec.create({ config, logger }, options);
+  let announced = false;
+  component.onAssigned?.((partitions) => {
+    tellParent({ type: 'assigned', partitions });
+    // once, on stdout: a part started by hand (or a test) knows it has joined its group
+    if (announced || !spec.consumes) return;
+    announced = true;
+    console.log(`${spec.name} running in group ${groupId(config.namespace, spec.consumes.group)}, partitions ${partitions.join(',') || 'none'}`);
+  });
+  let signalled = false;
+  const stopped = untilSignal([component], () => (signalled = true));
+  const idledOut = () => {
+    if (signalled) return;
+    createLogger('dasy').error(`${spec.name} stopped on its own (no connection or timer left); exiting so that it can be restarted`);
+    process.exit(1);
+  };
+  process.once('beforeExit', idledOut);
+  process.channel?.unref(); // the channel to the supervisor must not keep a stopped part alive
+  await component.start();
+  await stopped;
+  process.off('beforeExit', idledOut);
+  exitWhenStopped();
+}

@@ -1,0 +1,121 @@
+import { ChildProcess, fork } from 'child_process';
+import * as path from 'path';
+import { SETTINGS } from '../config/settings';
+import { Logger } from '../log';
+import { Backoff } from './backoff';
+import { isChildMessage, ParentMessage } from './messages';
+
+/** The dasy CLI, which every replica runs with its own arguments. */
+export const CLI = path.join(__dirname, '..', '..', 'apps', 'cli', 'main.js');
+
+export interface ReplicaSpec {
+  /** arguments of the dasy CLI: the part and its options */
+  args: string[];
+  env?: NodeJS.ProcessEnv;
+  /** 'ignore': the part's stdout is not ours to print (ingest keeps its stdout for its summary) */
+  stdout?: 'inherit' | 'ignore';
+}
+
+/** How long a replica may take to stop after SIGTERM before it is killed. */
+const STOP_GRACE_MS = 20_000;
+
+/**
+ * One forked part, restarted when it exits before it is told to stop: at once when killed from
+ * outside, with growing backoff when it keeps failing right after its start (a setting it refuses,
+ * say), so it never spins.
+ */
+export class Replica {
+  /** the partitions the group last assigned it (reported over IPC) */
+  partitions: number[] | undefined;
+  private child!: ChildProcess;
+  private stopping = false;
+  private readonly backoff = new Backoff({ initialMs: 300, maxMs: 10_000 });
+
+  constructor(
+    readonly spec: ReplicaSpec,
+    private readonly deps: { logger: Logger; prepared: () => boolean },
+  ) {
+    this.spawn();
+  }
+
+  get name(): string {
+    return this.spec.args[0];
+  }
+
+  private spawn() {
+    this.partitions = undefined;
+    const spawnedAt = Date.now();
+    this.child = fork(CLI, this.spec.args, { stdio: ['ignore', this.spec.stdout ?? 'inherit', 'inherit', 'ipc'], env: this.spec.env ?? process.env });
+    this.child.on('message', (m) => {
+      if (!isChildMessage(m)) return;
+      if (m.type === 'assigned') this.partitions = m.partitions;
+      if (m.type === 'prepared?' && this.deps.prepared()) this.send({ type: 'prepared' });
+    });
+    this.child.on('exit', (code, signal) => {
+      if (this.stopping) return;
+      if (signal !== null || Date.now() - spawnedAt >= 5000) this.backoff.reset();
+      const delay = this.backoff.next();
+      this.deps.logger.warn(`${this.name} exited (${signal ?? code}); restarting it`);
+      setTimeout(() => !this.stopping && this.spawn(), delay);
+    });
+  }
+
+  /** A message to the part, if it is running (one restarting misses it: messages only hurry things). */
+  send(message: ParentMessage): void {
+    if (this.child.connected) this.child.send(message, undefined, {}, () => undefined);
+  }
+
+  stop(): Promise<void> {
+    this.stopping = true;
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return Promise.resolve();
+    return new Promise((resolve) => {
+      // A part that does not finish in time is killed: it leaves nothing half-done (its offsets
+      // commit with its data), and whoever stops it must not hang on it.
+      const kill = setTimeout(() => {
+        this.deps.logger.warn(`${this.name} did not stop within ${STOP_GRACE_MS / 1000} s of SIGTERM; killing it`);
+        this.child.kill('SIGKILL');
+      }, STOP_GRACE_MS);
+      this.child.once('exit', () => {
+        clearTimeout(kill);
+        resolve();
+      });
+      this.child.kill('SIGTERM');
+    });
+  }
+}
+
+/**
+ * Forks and keeps up a set of parts (N replicas of a consumer, or a whole pipeline). With
+ * `preparesForThem`, the supervisor prepares the namespace itself (topics, migrations) and its
+ * replicas wait for its word instead of each doing it again (ready()).
+ */
+export class Supervisor {
+  readonly replicas: Replica[];
+  private prepared = false;
+
+  constructor(specs: ReplicaSpec[], options: { logger: Logger; preparesForThem?: boolean }) {
+    const extra = options.preparesForThem ? { [SETTINGS.preparedByParent.variable]: 'on' } : {};
+    this.replicas = specs.map(
+      (spec) => new Replica({ ...spec, env: { ...(spec.env ?? process.env), ...extra } }, { logger: options.logger, prepared: () => this.prepared }),
+    );
+  }
+
+  /** The namespace is prepared: replicas waiting for it go on. */
+  ready(): void {
+    this.prepared = true;
+    for (const r of this.replicas) r.send({ type: 'prepared' });
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.replicas.map((r) => r.stop()));
+  }
+
+  /** Until SIGTERM/SIGINT, then stop every replica (passing the signal on) and resolve. */
+  untilSignal(): Promise<void> {
+    return new Promise((resolve) => {
+      const stop = () => void this.stop().then(resolve, resolve);
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+    });
+  }
+}
