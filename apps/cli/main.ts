@@ -25,7 +25,7 @@ program
   .command('stack-ready')
   .description('wait until PostgreSQL (database created if missing) and Kafka answer')
   .option('--timeout <seconds>', 'give up after this long', positiveInt('--timeout'), 60)
-  .action((opts) => runMain(async () => stackReady(loadConfig(), logger, opts.timeout * 1000)));
+  .action((opts: { timeout: number }) => runMain(async () => stackReady(loadConfig(), logger, opts.timeout * 1000)));
 
 program
   .command('prepare')

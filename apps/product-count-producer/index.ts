@@ -249,9 +249,10 @@ export function createProductCountRelay(options: {
   }
 
   return {
-    async start() {
+    start() {
       running = true;
       loop = run();
+      return Promise.resolve();
     },
     drainNow() {
       urgent = true;

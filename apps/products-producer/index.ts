@@ -139,7 +139,7 @@ export async function produceProducts(options: {
     }
   };
 
-  let records = 0;
+  let records: number;
   try {
     const result = await readProductsFile(file, sink, async ({ bytes, totalBytes }) => {
       // by count, and by size: large records must not pile up into one request over the broker's limit

@@ -47,9 +47,9 @@ export function createKafka(options: {
       () =>
       ({ level, log: entry }: LogEntry) => {
         const { message, timestamp: _t, logger: _l, ...extra } = entry as Record<string, unknown> & { message: string };
-        if (isExpectedNoise(message) || isExpectedNoise(String(extra.error ?? ''))) return;
+        if (isExpectedNoise(message) || isExpectedNoise(text(extra.error ?? ''))) return;
         if (level <= KafkaLogLevel.WARN && isUnavailability(message, extra)) {
-          outage.failed(String(extra.error ?? message));
+          outage.failed(text(extra.error ?? message));
           log.debug(message, extra);
           return;
         }
@@ -64,7 +64,7 @@ export function createKafka(options: {
     const make = kafka[kind].bind(kafka) as (config?: unknown) => { on(event: string, listener: () => void): unknown; events: { REQUEST: string } };
     (kafka as unknown as Record<string, unknown>)[kind] = (config?: unknown) => {
       const client = make(config);
-      client.on(client.events.REQUEST, outage.ok);
+      client.on(client.events.REQUEST, () => outage.ok());
       return client;
     };
   }
@@ -102,8 +102,13 @@ function isExpectedNoise(message: string): boolean {
 const UNAVAILABLE =
   /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EAI_AGAIN|Connection (error|timeout|closed)|Closed connection|Not connected|Failed to connect|disconnected|Request .*timed out|coordinator is (not available|loading)|not the correct coordinator|Failed to find group coordinator|not the leader|no leader|leadership election|LEADER_NOT_AVAILABLE|NOT_LEADER|NOT_COORDINATOR|COORDINATOR_(NOT_AVAILABLE|LOAD_IN_PROGRESS)|not enough replicas|NOT_ENOUGH_REPLICAS|Broker not (connected|found)|No broker available|KafkaJSNumberOfRetriesExceeded|Restarting the consumer|metadata (is|not) (loaded|available)|replica.*not available|in the middle of a leadership election/i;
 
+/** A log entry's field as text (kafkajs passes errors and stacks as strings). */
+function text(value: unknown): string {
+  return String(value);
+}
+
 export function isUnavailability(message: string, extra: Record<string, unknown> = {}): boolean {
-  return UNAVAILABLE.test(message) || UNAVAILABLE.test(String(extra.error ?? '')) || (/^Crash:/.test(message) && UNAVAILABLE.test(String(extra.stack ?? '')));
+  return UNAVAILABLE.test(message) || UNAVAILABLE.test(text(extra.error ?? '')) || (/^Crash:/.test(message) && UNAVAILABLE.test(text(extra.stack ?? '')));
 }
 
 /** Whether a kafkajs error (or one it wraps) says the cluster is unreachable or not ready, rather than a usage error. */
