@@ -1,4 +1,3 @@
-import '../../libs/kafka/patch'; // before kafkajs loads
 import { Command, InvalidArgumentError } from 'commander';
 import { loadConfig } from '../../libs/config';
 import { createLogger } from '../../libs/log';

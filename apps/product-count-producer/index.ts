@@ -1,4 +1,5 @@
 import { Partitioners, Producer } from 'kafkajs';
+import '../../libs/kafka/kafkajs-check';
 import { Client, Pool } from 'pg';
 import { DasyConfig } from '../../libs/config';
 import { isRetriableDbError, withTransaction } from '../../libs/db';

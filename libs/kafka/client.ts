@@ -1,6 +1,7 @@
 import * as net from 'net';
 import * as tls from 'tls';
 import { ISocketFactory, Kafka, logLevel as KafkaLogLevel, LogEntry } from 'kafkajs';
+import './kafkajs-check'; // fails loudly when kafkajs is not the patched 2.2.4
 import { Logger } from '../log';
 import { OutageNotice, outageNotice } from '../runtime';
 
