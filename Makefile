@@ -22,7 +22,7 @@ help:
 	@echo "dasy: make demo | make test | make up | make down | make ingest FILE=... | make api | make status | make bench"
 	@echo "see README.md for every target"
 
-node_modules/.package-lock.json: package.json package-lock.json
+node_modules/.package-lock.json: package.json package-lock.json patches/kafkajs+2.2.4.patch
 	npm ci --no-audit --no-fund
 	@touch $@
 

@@ -1,4 +1,5 @@
 import { Kafka, Message, Partitioners, Producer, TopicMessages } from 'kafkajs';
+import '../../libs/kafka/kafkajs-check';
 import { partitionFor } from '../../libs/kafka/murmur2';
 import { UnavailableError } from '../../libs/errors';
 import { MicroBatcher } from './batcher';

@@ -1,3 +1,4 @@
+import { loaded } from './boot'; // first: a failure to load is one line
 import '../../libs/kafka/patch'; // before kafkajs loads
 import { Command, InvalidArgumentError } from 'commander';
 import { describeSettings, intOption, loadConfig } from '../../libs/config';
@@ -12,6 +13,8 @@ const program = new Command('dasy')
   .description('Kafka pipeline: products CSV into PostgreSQL with exact aggregates; score and ad statistics API')
   .showHelpAfterError()
   .configureOutput({ outputError: (str, write) => write(str) });
+
+loaded();
 
 const logger = createLogger('dasy');
 

@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Message, Partitioners, Producer } from 'kafkajs';
+import '../../libs/kafka/kafkajs-check';
 import { DasyConfig } from '../../libs/config';
 import { Product, Reject } from '../../libs/csv/products';
 import { readProductsFile } from '../../libs/csv/reader';

@@ -14,6 +14,7 @@ import {
   ProducerConfig,
 } from 'kafkajs';
 import { Logger } from '../log';
+import './kafkajs-check'; // the patched kafkajs, or a loud failure at load
 import { OutageNotice, outageNotice } from '../runtime/outage';
 
 // kafkajs v2 prints a notice about its partitioner change on every producer; we choose explicitly.

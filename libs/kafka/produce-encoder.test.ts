@@ -1,12 +1,13 @@
-import { crc32c, encodeProduceRequest } from './produce-encoder';
+import kafkajsCrc from 'kafkajs/src/protocol/recordBatch/crc32C/crc32C';
+import { crc32c, encodeProduceRequest, isPlain } from 'kafkajs/src/protocol/requests/produce/v3/plainEncoder';
+import produceRequest from 'kafkajs/src/protocol/requests/produce/v3/request';
+import Long from 'kafkajs/src/utils/long';
 
-// kafkajs's own modules (jest loads them as they are: the require.cache patch does not apply here)
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const kafkajsRequest = require('kafkajs/src/protocol/requests/produce/v3/request');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const kafkajsCrc = require('kafkajs/src/protocol/recordBatch/crc32C/crc32C');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const Long = require('kafkajs/src/utils/long');
+/**
+ * The installed kafkajs's Produce request (patches/kafkajs+2.2.4.patch): plain requests go to the
+ * patch's encoder, every other to kafkajs's own (`kafkajsRequest`); both must write kafkajs's bytes.
+ */
+type Args = Parameters<typeof produceRequest>[0];
 
 /** mulberry32, deterministic */
 function prng(seed: number) {
@@ -29,9 +30,30 @@ function text(rnd: () => number, max: number): string {
   return s;
 }
 
-async function kafkajsBytes(args: Record<string, unknown>): Promise<Buffer> {
-  const encoder = await kafkajsRequest(args).encode();
-  return encoder.buffer;
+async function kafkajsBytes(args: Args): Promise<Buffer> {
+  return (await produceRequest.kafkajsRequest!(args).encode()).buffer;
+}
+
+async function patchedBytes(args: Args): Promise<Buffer> {
+  return (await produceRequest(args).encode()).buffer;
+}
+
+function randomTopicData(seed: number): Args['topicData'] {
+  const rnd = prng(seed);
+  return Array.from({ length: 1 + Math.floor(rnd() * 3) }, (_, t) => ({
+    topic: `topic-${t}-${text(rnd, 5)}`,
+    partitions: Array.from({ length: 1 + Math.floor(rnd() * 4) }, (_, p) => ({
+      partition: p * 3 + t,
+      firstSequence: Math.floor(rnd() * 100000),
+      messages: Array.from({ length: 1 + Math.floor(rnd() * (seed === 5 ? 3000 : 200)) }, () => {
+        const r = rnd();
+        const key = r < 0.1 ? null : r < 0.2 ? undefined : r < 0.3 ? Buffer.from(text(rnd, 40)) : r < 0.35 ? '' : text(rnd, 60);
+        const v = rnd();
+        const value = v < 0.05 ? null : v < 0.2 ? Buffer.from(text(rnd, 300)) : text(rnd, seed === 4 ? 3000 : 300);
+        return { key, value, partition: p * 3 + t, ...(r > 0.9 ? { headers: {} } : {}) };
+      }),
+    })),
+  }));
 }
 
 describe('produce request encoder', () => {
@@ -52,28 +74,43 @@ describe('produce request encoder', () => {
     }
   });
 
-  test.each([1, 2, 3, 4, 5])('byte for byte the same as kafkajs (seed %i)', async (seed) => {
-    const rnd = prng(seed);
-    const topicData = Array.from({ length: 1 + Math.floor(rnd() * 3) }, (_, t) => ({
-      topic: `topic-${t}-${text(rnd, 5)}`,
-      partitions: Array.from({ length: 1 + Math.floor(rnd() * 4) }, (_, p) => ({
-        partition: p * 3 + t,
-        firstSequence: Math.floor(rnd() * 100000),
-        messages: Array.from({ length: 1 + Math.floor(rnd() * (seed === 5 ? 3000 : 200)) }, () => {
-          const r = rnd();
-          const key = r < 0.1 ? null : r < 0.2 ? undefined : r < 0.3 ? Buffer.from(text(rnd, 40)) : r < 0.35 ? '' : text(rnd, 60);
-          const v = rnd();
-          const value = v < 0.05 ? null : v < 0.2 ? Buffer.from(text(rnd, 300)) : text(rnd, seed === 4 ? 3000 : 300);
-          return { key, value, partition: p * 3 + t };
-        }),
-      })),
-    }));
-    for (const transactionalId of [null, undefined, 'tx-\u00e9']) {
+  test.each([1, 2, 3, 4, 5])('plain requests: the patch encodes them, byte for byte as kafkajs (seed %i)', async (seed) => {
+    const topicData = randomTopicData(seed);
+    for (const transactionalId of [null, undefined, '', 'tx-\u00e9']) {
       for (const producerId of [undefined, Long.fromInt(-1), Long.fromNumber(123456789012)]) {
         const args = { acks: -1, timeout: 30000, transactionalId, producerId, producerEpoch: seed, compression: 0, topicData };
-        const mine = encodeProduceRequest(args as never, Long);
-        expect(mine.equals(await kafkajsBytes(args))).toBe(true);
+        expect(isPlain(args)).toBe(true);
+        const expected = await kafkajsBytes(args);
+        expect(encodeProduceRequest(args).equals(expected)).toBe(true);
+        expect((await patchedBytes(args)).equals(expected)).toBe(true);
       }
     }
+  });
+
+  test('the request keeps its kafkajs fields (api key and version, response expected unless acks=0)', () => {
+    const request = produceRequest({ acks: 0, timeout: 1000, topicData: [] });
+    expect([request.apiKey, request.apiVersion, request.apiName, request.expectResponse()]).toEqual([0, 3, 'Produce', false]);
+  });
+
+  const others: [string, Partial<Args>, object][] = [
+    ['compression', { compression: 1 }, {}],
+    ['headers', {}, { headers: { a: '1', b: ['x', Buffer.from('y')] } }],
+    ['a timestamp', {}, { timestamp: '1732300000000' }],
+    ['a numeric timestamp', {}, { timestamp: 1732299999000 }],
+  ];
+  test.each(others)('requests with %s go to kafkajs, unchanged', async (_, request, message) => {
+    const topicData = randomTopicData(1);
+    topicData[0].partitions[0].messages[0] = { ...topicData[0].partitions[0].messages[0], ...message };
+    const args = { acks: -1, timeout: 30000, producerId: Long.fromInt(7), topicData, ...request };
+    expect(isPlain(args)).toBe(false);
+    expect((await patchedBytes(args)).equals(await kafkajsBytes(args))).toBe(true);
+  });
+
+  test('keys and values that are neither strings nor Buffers go to kafkajs', () => {
+    const message = (m: object) => ({ acks: 1, timeout: 1, topicData: [{ topic: 't', partitions: [{ partition: 0, messages: [m] }] }] });
+    expect(isPlain(message({ key: 'k', value: 'v' }))).toBe(true);
+    expect(isPlain(message({ key: 42, value: 'v' }))).toBe(false);
+    expect(isPlain(message({ key: 'k', value: new Uint8Array([1]) }))).toBe(false);
+    expect(isPlain(message({ key: 'k', value: 'v', headers: null }))).toBe(false);
   });
 });

@@ -1,47 +1,56 @@
-import { createSendMessages } from './send-messages';
+import { KafkaJSConnectionError } from 'kafkajs';
+import sendMessages from 'kafkajs/src/producer/sendMessages';
 
 /**
- * The retry of a send when a broker dies mid-send, its partitions moving to a broker that already
- * answered for its own: kafkajs 2.2.4 skipped them (lost); every partition must be written once.
- * The cluster here is a stand-in of kafkajs's Cluster (leaders per partition, brokers that answer
- * or fail); the real thing is exercised by `make chaos` (cluster3).
+ * The installed kafkajs's producer send (patches/kafkajs+2.2.4.patch): the retry of a send when a
+ * broker dies mid-send, its partitions moving to a broker that already answered for its own:
+ * kafkajs 2.2.4 skipped them (lost); every partition must be written once. The cluster here is a
+ * stand-in of kafkajs's Cluster (leaders per partition, brokers that answer or fail); the real
+ * thing is exercised by `make chaos` (cluster3).
  */
-function world() {
-  const leaders: Record<number, number> = { 0: 1, 1: 2, 2: 2 };
+function world(leaders: Record<number, number | undefined> = { 0: 1, 1: 2, 2: 2 }) {
   const produced: { broker: number; partitions: { partition: number; count: number; firstSequence: number }[] }[] = [];
   const sequences = new Map<number, number>();
   let brokerOneUp = true;
+  let refreshes = 0;
   const broker = (nodeId: number) => ({
     nodeId,
-    async produce(request: { topicData: { topic: string; partitions: { partition: number; messages: unknown[]; firstSequence: number }[] }[] }) {
-      if (nodeId === 1 && !brokerOneUp)
-        throw Object.assign(new Error('Connection error: read ECONNRESET'), { name: 'KafkaJSConnectionError', retriable: true });
+    produce(request: { topicData: { topic: string; partitions: { partition: number; messages: unknown[]; firstSequence: number }[] }[] }) {
+      if (nodeId === 1 && !brokerOneUp) return Promise.reject(new KafkaJSConnectionError('Connection error: read ECONNRESET'));
       const partitions = request.topicData.flatMap((t) =>
         t.partitions.map((p) => ({ partition: p.partition, count: p.messages.length, firstSequence: p.firstSequence })),
       );
       produced.push({ broker: nodeId, partitions });
-      return {
+      return Promise.resolve({
         topics: request.topicData.map((t) => ({
           topicName: t.topic,
           partitions: t.partitions.map((p) => ({ partition: p.partition, errorCode: 0, baseOffset: '0' })),
         })),
-      };
+      });
     },
   });
   const brokers = new Map([1, 2].map((n) => [n, broker(n)]));
   const cluster = {
     async refreshMetadataIfNecessary() {},
-    async refreshMetadata() {
+    refreshMetadata() {
+      refreshes++;
       // broker 1 is gone: its partition moved to broker 2, which answered already
       if (!brokerOneUp) leaders[0] = 2;
+      // a partition the metadata did not list yet (stale, partitions just added) is there now
+      for (const p of [0, 1, 2]) leaders[p] ??= 1;
+      return Promise.resolve();
     },
-    findTopicPartitionMetadata: () => [0, 1, 2].map((partitionId) => ({ partitionId, leader: leaders[partitionId] })),
+    findTopicPartitionMetadata: () => [0, 1, 2].filter((p) => leaders[p] !== undefined).map((partitionId) => ({ partitionId, leader: leaders[partitionId] })),
+    // as kafkajs's: a partition the metadata does not list is left out
     findLeaderForPartitions(_topic: string, partitions: (string | number)[]) {
       const out: Record<string, number[]> = {};
-      for (const p of partitions.map(Number)) (out[leaders[p]] ??= []).push(p);
+      for (const p of partitions.map(Number)) {
+        const leader = leaders[p];
+        if (leader !== undefined) (out[leader] ??= []).push(p);
+      }
       return out;
     },
-    findBroker: async ({ nodeId }: { nodeId: string | number }) => brokers.get(Number(nodeId))!,
+    findBroker: ({ nodeId }: { nodeId: string | number }) => Promise.resolve(brokers.get(Number(nodeId))!),
     async addMultipleTargetTopics() {},
     isConnected: () => true,
     async connect() {},
@@ -73,23 +82,14 @@ function world() {
       }
     }
   };
-  const send = createSendMessages({
+  const send = sendMessages({
     logger: { debug() {}, error() {} },
     cluster,
     partitioner: ({ message }: { message: { partition: number } }) => message.partition,
     eosManager,
     retrier,
-    groupMessagesPerPartition: ({ messages, partitioner }) => {
-      const out: Record<string, unknown[]> = {};
-      for (const m of messages) (out[(partitioner as (a: { message: unknown }) => number)({ message: m })] ??= []).push(m);
-      return out;
-    },
-    responseSerializer: (r: { topics: { topicName: string; partitions: { partition: number }[] }[] }) =>
-      r.topics.flatMap((t) => t.partitions.map((p) => ({ topicName: t.topicName, ...p }))),
-    staleMetadata: () => false,
-    metadataNotLoaded: (m) => Object.assign(new Error(m), { name: 'KafkaJSMetadataNotLoaded' }),
   });
-  return { send, produced, sequences, killBrokerOne: () => (brokerOneUp = false) };
+  return { send, produced, sequences, refreshes: () => refreshes, killBrokerOne: () => (brokerOneUp = false) };
 }
 
 const messages = [0, 1, 2, 0, 1, 2, 0].map((partition, i) => ({ partition, key: `k${i}`, value: `v${i}` }));
@@ -124,6 +124,17 @@ test('without failures, one request per leader and every partition answered once
   expect(w.produced.map((p) => [p.broker, p.partitions.map((x) => x.partition)]).sort()).toEqual([
     [1, [0]],
     [2, [1, 2]],
+  ]);
+  expect(result.map((r) => r.partition).sort()).toEqual([0, 1, 2]);
+});
+
+test('a partition the metadata does not list yet is sent after a refresh, not dropped', async () => {
+  const w = world({ 0: 1, 1: 2, 2: undefined });
+  const result = await w.send({ acks: -1, topicMessages: [{ topic: 't', messages }] });
+  expect(w.refreshes()).toBe(1);
+  expect(w.produced.map((p) => [p.broker, p.partitions.map((x) => x.partition)]).sort()).toEqual([
+    [1, [0, 2]],
+    [2, [1]],
   ]);
   expect(result.map((r) => r.partition).sort()).toEqual([0, 1, 2]);
 });

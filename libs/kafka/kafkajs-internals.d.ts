@@ -1,0 +1,83 @@
+/**
+ * Types of the kafkajs 2.2.4 modules that patches/kafkajs+2.2.4.patch changes or adds, for the
+ * load check (kafkajs-check.ts) and the unit tests that run them. `DASY_PATCH` is the patch's
+ * marker; it is absent from an unpatched kafkajs.
+ */
+
+declare module 'kafkajs/src/producer/groupMessagesPerPartition' {
+  const groupMessagesPerPartition: ((args: {
+    topic: string;
+    partitionMetadata: unknown[];
+    messages: unknown[];
+    partitioner: (args: { topic: string; partitionMetadata: unknown[]; message: unknown }) => number;
+  }) => Record<string, unknown[]>) & { DASY_PATCH?: string };
+  export = groupMessagesPerPartition;
+}
+
+declare module 'kafkajs/src/producer/sendMessages' {
+  /** kafkajs's Cluster, EosManager, retrier and logger: the parts the send uses */
+  interface SendMessagesDeps {
+    logger: { debug(message: string, extra?: object): void; error(message: string, extra?: object): void };
+    cluster: object;
+    partitioner: unknown;
+    eosManager: object;
+    retrier: <T>(fn: (bail: (err: Error) => void, retryCount: number, retryTime: number) => Promise<T>) => Promise<T>;
+  }
+  interface Send {
+    acks: number;
+    timeout?: number;
+    compression?: number;
+    topicMessages: { topic: string; messages: unknown[] }[];
+  }
+  const sendMessages: ((deps: SendMessagesDeps) => (send: Send) => Promise<{ topicName: string; partition: number }[]>) & {
+    DASY_PATCH?: string;
+  };
+  export = sendMessages;
+}
+
+declare module 'kafkajs/src/protocol/requests/produce/v3/request' {
+  interface ProduceRequestArgs {
+    acks: number;
+    timeout: number;
+    transactionalId?: string | null;
+    producerId?: unknown;
+    producerEpoch?: number;
+    compression?: number;
+    topicData: { topic: string; partitions: { partition: number; firstSequence?: number; messages: object[] }[] }[];
+  }
+  interface ProduceRequest {
+    apiKey: number;
+    apiVersion: number;
+    apiName: string;
+    expectResponse(): boolean;
+    encode(): Promise<{ buffer: Buffer }>;
+  }
+  /** patched: plain requests by plainEncoder.js; `kafkajsRequest` is kafkajs's own */
+  const produceRequest: ((args: ProduceRequestArgs) => ProduceRequest) & {
+    kafkajsRequest?: (args: ProduceRequestArgs) => ProduceRequest;
+    DASY_PATCH?: string;
+  };
+  export = produceRequest;
+}
+
+declare module 'kafkajs/src/protocol/requests/produce/v3/plainEncoder' {
+  import produceRequest from 'kafkajs/src/protocol/requests/produce/v3/request';
+  type ProduceRequestArgs = Parameters<typeof produceRequest>[0];
+  export function crc32c(buf: Buffer, start?: number, end?: number): number;
+  export function isPlain(args: ProduceRequestArgs): boolean;
+  export function encodeProduceRequest(args: ProduceRequestArgs, now?: () => number): Buffer;
+}
+
+declare module 'kafkajs/src/protocol/recordBatch/crc32C/crc32C' {
+  const crc32C: (buf: Buffer) => number;
+  export = crc32C;
+}
+
+declare module 'kafkajs/src/utils/long' {
+  interface Long {
+    getHighBits(): number;
+    getLowBits(): number;
+  }
+  const Long: { fromInt(v: number): Long; fromNumber(v: number): Long; fromValue(v: unknown): Long };
+  export = Long;
+}
