@@ -1,5 +1,4 @@
 import { loaded } from './boot'; // first: a failure to load is one line
-import '../../libs/kafka/patch'; // before kafkajs loads
 import { Command, InvalidArgumentError } from 'commander';
 import { describeSettings, intOption, loadConfig } from '../../libs/config';
 import { ConfigError } from '../../libs/errors';
