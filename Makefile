@@ -77,6 +77,7 @@ demo: up
 # The suite needs the stack: `make up` is a no-op when it already runs. With a Docker engine and
 # no KAFKA_BROKERS/DATABASE_URL, the e2e suite starts its own with testcontainers instead.
 test: build
+	@infra/need.sh chromium chromium "the dashboard's browser test"
 	@if [[ -z "$${KAFKA_BROKERS:-}$${DATABASE_URL:-}" ]] && command -v docker >/dev/null && docker info >/dev/null 2>&1; then \
 	  echo "test: Docker engine found; the e2e suite starts Kafka and PostgreSQL with testcontainers"; \
 	else $(MAKE) --no-print-directory up; fi

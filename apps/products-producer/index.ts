@@ -1,11 +1,11 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { Message, Partitioners, Producer } from 'kafkajs';
-import '../../libs/kafka/kafkajs-check';
+import { Message } from 'kafkajs';
 import { DasyConfig } from '../../libs/config';
 import { Product, Reject } from '../../libs/csv/products';
 import { readProductsFile } from '../../libs/csv/reader';
 import { createKafka } from '../../libs/kafka/client';
+import { createProducer, partitionCount } from '../../libs/kafka/producer';
 import { partitionFor } from '../../libs/kafka/murmur2';
 import { topicName, TOPICS } from '../../libs/kafka/topics';
 import { Logger } from '../../libs/log';
@@ -36,17 +36,6 @@ export function defaultRejectsFile(file: string): string {
   return path.join('data', 'rejects', `${path.basename(file)}.rejects.csv`);
 }
 
-async function partitionCount(kafka: ReturnType<typeof createKafka>, topic: string): Promise<number> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const meta = await admin.fetchTopicMetadata({ topics: [topic] });
-    return meta.topics[0]?.partitions.length || TOPICS.products.partitions;
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 /** CSV field quoting for the rejects file. */
 function csvField(value: string): string {
   return /[",\r\n]/.test(value) || value !== value.trim() ? '"' + value.replace(/"/g, '""') + '"' : value;
@@ -73,15 +62,9 @@ export async function produceProducts(options: {
   const rejectsTopic = topicName(config.namespace, 'productsRejects');
   // persistent: a broker restart mid-stream is waited for (said once), not a failed ingest
   const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'dasy-products-producer', logger: log, persistent: true });
-  const producer: Producer = kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    allowAutoTopicCreation: false,
-    createPartitioner: Partitioners.DefaultPartitioner, // murmur2, as the Java client: same key, same partition
-    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 5000 },
-  });
+  const producer = createProducer(kafka);
   await producer.connect();
-  const partitions = await partitionCount(kafka, topic);
+  const partitions = (await partitionCount(kafka, topic)) ?? TOPICS.products.partitions;
   options.onConnected?.();
   const started = Date.now();
 
