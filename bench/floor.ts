@@ -3,14 +3,21 @@ import * as path from 'path';
 import { Pool } from 'pg';
 
 /**
- * The plain-PostgreSQL floor (no Kafka, no Node): what the same result costs when PostgreSQL does
- * it alone, on the same tables (created by the project's migrations in a scratch database).
- * `psql \copy` into a staging table, one `INSERT ... SELECT DISTINCT ON (sku) ... ON CONFLICT DO
- * UPDATE` (the later record of a sku wins: ordered by file position), and one `INSERT INTO
- * product_count SELECT name, count(*) ... GROUP BY name`. Timed as the psql process, with each
- * step's own time from `\timing`.
+ * The plain-PostgreSQL floor (no Kafka, no Node): the cheapest way to reach the same end state, so
+ * it carries none of dasy's own design choices. In a scratch database holding only the two tables
+ * and their primary keys (`strict`; no index on products(name), no outbox): `psql \copy` into an
+ * UNLOGGED staging table with a line number, one `INSERT ... SELECT DISTINCT ON (sku) ... ORDER BY
+ * sku, line DESC ON CONFLICT (sku) DO UPDATE` (the later record of a sku wins), and one
+ * `INSERT INTO product_count SELECT name, count(*) FROM products GROUP BY name`. Timed as the psql
+ * process, with each step's own time from `\timing`.
+ *
+ * `same-schema` runs the same steps on dasy's own tables (its migrations, with the index on
+ * products(name) that only the pipeline needs): a second, labelled reference, never the ratio's.
  */
+export type FloorKind = 'strict' | 'same-schema';
+
 export interface FloorRun {
+  kind: FloorKind;
   seconds: number;
   copySeconds: number;
   upsertSeconds: number;
@@ -19,42 +26,46 @@ export interface FloorRun {
   names: number;
 }
 
+/** The strict floor's tables: the contract's columns and primary keys, nothing else. */
+export const STRICT_SCHEMA = `
+DROP TABLE IF EXISTS products, product_count, staging;
+CREATE TABLE products (sku text PRIMARY KEY, name text NOT NULL, description text NOT NULL);
+CREATE TABLE product_count (name text PRIMARY KEY, no_of_products integer NOT NULL);`;
+
 export function floorScript(file: string): string {
   const quoted = "'" + path.resolve(file).replace(/'/g, "''") + "'";
   return [
     '\\set ON_ERROR_STOP 1',
-    'CREATE TEMP TABLE staging (ord bigint GENERATED ALWAYS AS IDENTITY, name text, sku text, description text);',
+    'DROP TABLE IF EXISTS staging;',
+    'CREATE UNLOGGED TABLE staging (line bigint GENERATED ALWAYS AS IDENTITY, name text, sku text, description text);',
     '\\timing on',
     `\\copy staging (name, sku, description) FROM ${quoted} WITH (FORMAT csv, HEADER true)`,
     `INSERT INTO products AS p (sku, name, description)
-       SELECT DISTINCT ON (sku) sku, name, description FROM staging ORDER BY sku, ord DESC
+       SELECT DISTINCT ON (sku) sku, name, description FROM staging ORDER BY sku, line DESC
        ON CONFLICT (sku) DO UPDATE SET name = excluded.name, description = excluded.description;`,
     `INSERT INTO product_count AS pc (name, no_of_products)
        SELECT name, count(*) FROM products GROUP BY name
        ON CONFLICT (name) DO UPDATE SET no_of_products = excluded.no_of_products;`,
+    '\\timing off',
+    'DROP TABLE staging;',
     '',
   ].join('\n');
 }
 
-export async function runFloor(databaseUrl: string, file: string): Promise<FloorRun> {
+/** One floor run on fresh (emptied) tables. */
+export async function runFloor(databaseUrl: string, file: string, kind: FloorKind): Promise<FloorRun> {
   const pool = new Pool({ connectionString: databaseUrl, max: 1 });
   try {
-    await pool.query('TRUNCATE products, product_count, product_count_outbox');
+    if (kind === 'strict') await pool.query(STRICT_SCHEMA);
+    else await pool.query('TRUNCATE products, product_count, product_count_outbox');
+    await pool.query('CHECKPOINT'); // every run starts from the same point, not with another's dirty pages
     const started = process.hrtime.bigint();
-    const out = await new Promise<string>((resolve, reject) => {
-      const child = spawn('psql', ['-X', '-q', '-d', databaseUrl, '-f', '-'], { stdio: ['pipe', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      child.stderr.on('data', (d) => (stderr += d));
-      child.on('error', (err) => reject(new Error(`cannot run psql (${err.message}); the floor needs the PostgreSQL client`)));
-      child.on('exit', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`psql failed (${code}): ${stderr.trim().slice(0, 500)}`))));
-      child.stdin.end(floorScript(file));
-    });
+    const out = await psql(databaseUrl, floorScript(file));
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const times = [...out.matchAll(/Time: ([\d.]+) ms/g)].map((m) => Number(m[1]) / 1000);
     const { rows } = await pool.query<{ p: string; n: string }>('SELECT (SELECT count(*) FROM products) AS p, (SELECT count(*) FROM product_count) AS n');
     return {
+      kind,
       seconds,
       copySeconds: times[0] ?? NaN,
       upsertSeconds: times[1] ?? NaN,
@@ -65,4 +76,17 @@ export async function runFloor(databaseUrl: string, file: string): Promise<Floor
   } finally {
     await pool.end();
   }
+}
+
+function psql(databaseUrl: string, script: string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const child = spawn('psql', ['-X', '-q', '-d', databaseUrl, '-f', '-'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', (err) => reject(new Error(`cannot run psql (${err.message}); the floor needs the PostgreSQL client`)));
+    child.on('exit', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`psql failed (${code}): ${stderr.trim().slice(0, 500)}`))));
+    child.stdin.end(script);
+  });
 }
