@@ -59,7 +59,12 @@ export const productCountRelay: ComponentSpec<RelayOptions> = {
   name: 'product-count-producer',
   description: 'relay the outbox of names to recount into <ns>.product-count, until stopped',
   create: ({ config, logger }, options) => {
-    const pool = createPool({ databaseUrl: sessionSettings(config.databaseUrl), max: 2, applicationName: 'dasy-product-count-producer' });
+    const pool = createPool({
+      databaseUrl: sessionSettings(config.databaseUrl),
+      namespace: config.namespace,
+      max: 2,
+      applicationName: 'dasy-product-count-producer',
+    });
     const relay = createProductCountRelay({ config, pool, logger, ...options, afterSend: config.faultKillAfterSend ? killAfterSend : undefined });
     // `ingest` says when the products are applied: nothing more to wait for
     const unlisten = onParentMessage((m) => m.type === 'drain' && relay.drainNow());

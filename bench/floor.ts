@@ -1,6 +1,7 @@
 import { spawn } from 'child_process';
 import * as path from 'path';
 import { Pool } from 'pg';
+import { withSchema } from '../libs/db';
 
 /**
  * The plain-PostgreSQL floor (no Kafka, no Node): the cheapest way to reach the same end state, so
@@ -15,6 +16,9 @@ import { Pool } from 'pg';
  * products(name) that only the pipeline needs): a second, labelled reference, never the ratio's.
  */
 export type FloorKind = 'strict' | 'same-schema';
+
+/** The same-schema floor's schema: its migrations put dasy's tables there, as in a namespace. */
+export const SAME_SCHEMA_FLOOR_SCHEMA = 'floor';
 
 export interface FloorRun {
   kind: FloorKind;
@@ -54,13 +58,14 @@ export function floorScript(file: string): string {
 
 /** One floor run on fresh (emptied) tables. */
 export async function runFloor(databaseUrl: string, file: string, kind: FloorKind): Promise<FloorRun> {
-  const pool = new Pool({ connectionString: databaseUrl, max: 1 });
+  const schema = kind === 'same-schema' ? SAME_SCHEMA_FLOOR_SCHEMA : undefined; // strict: its own tables, in public
+  const pool = new Pool({ connectionString: schema ? withSchema(databaseUrl, schema) : databaseUrl, max: 1 });
   try {
     if (kind === 'strict') await pool.query(STRICT_SCHEMA);
     else await pool.query('TRUNCATE products, product_count, product_count_outbox');
     await pool.query('CHECKPOINT'); // every run starts from the same point, not with another's dirty pages
     const started = process.hrtime.bigint();
-    const out = await psql(databaseUrl, floorScript(file));
+    const out = await psql(databaseUrl, floorScript(file), schema);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const times = [...out.matchAll(/Time: ([\d.]+) ms/g)].map((m) => Number(m[1]) / 1000);
     const { rows } = await pool.query<{ p: string; n: string }>('SELECT (SELECT count(*) FROM products) AS p, (SELECT count(*) FROM product_count) AS n');
@@ -78,9 +83,11 @@ export async function runFloor(databaseUrl: string, file: string, kind: FloorKin
   }
 }
 
-function psql(databaseUrl: string, script: string): Promise<string> {
+function psql(databaseUrl: string, script: string, schema: string | undefined): Promise<string> {
+  // PGOPTIONS: libpq reads no '+' for a space in a URL's options, so the schema goes this way
+  const env = schema ? { ...process.env, PGOPTIONS: `-c search_path=${schema}` } : process.env;
   return new Promise<string>((resolve, reject) => {
-    const child = spawn('psql', ['-X', '-q', '-d', databaseUrl, '-f', '-'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('psql', ['-X', '-q', '-d', databaseUrl, '-f', '-'], { stdio: ['pipe', 'pipe', 'pipe'], env });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

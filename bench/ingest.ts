@@ -2,7 +2,7 @@ import * as path from 'path';
 import { withDatabase } from '../libs/config';
 import { Context, dataFile, namespace, processTable, say } from './context';
 import { FloorKind, FloorRun, runFloor } from './floor';
-import { dropNamespace, IngestRun, runIngest, truncateAll } from './pipeline';
+import { dropNamespace, IngestRun, migrateNamespace, runIngest } from './pipeline';
 import { Figure, figure, round } from './stats';
 
 /** The strict floor's runs for a file, measured once per bench run and shared by the workloads. */
@@ -57,7 +57,7 @@ async function measure(ctx: Context, file: string, rows: number, reingest: boole
     const strict = await floor(ctx, file, 'strict');
     const same = reingest ? await floor(ctx, file, 'same-schema') : undefined;
     const ns = namespace(ctx);
-    await truncateAll(ctx.pool);
+    await migrateNamespace(ctx.bench, ns);
     say(`${label}: dasy ingest, ${tag} (namespace ${ns})`);
     try {
       const run = await runIngest(ctx.bench, ctx.pool, ctx.pipelineDb, ns, file);

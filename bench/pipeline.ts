@@ -7,6 +7,8 @@ import { createKafka } from '../libs/kafka/client';
 import { endOffsets, groupId, topicName, TOPICS } from '../libs/kafka/topics';
 import { Logger } from '../libs/log';
 import { storedOffsets } from '../libs/db/offsets';
+import { createPool, quoteIdent } from '../libs/db';
+import { runMigrations } from '../libs/db/migrate';
 import { sleep } from '../libs/runtime';
 import { busyShare, byLabel, findKafkaPid, machineTicks, ProcSampler } from './proc';
 
@@ -152,11 +154,17 @@ export async function runIngest(bench: BenchEnv, pool: Pool, database: string, n
   } catch {
     phases = undefined;
   }
-  const check = await checkExact(pool);
+  const own = createPool({ databaseUrl: bench.databaseUrl, namespace, max: 1 });
+  const check = await checkExact(own).finally(() => own.end());
   return { seconds: r.seconds, reported: Number(summary.seconds), summary, phases, check, processes: r.processes, machineBusy: r.machineBusy };
 }
 
-/** Delete a namespace's topics and stored offsets (after its runs). */
+/** The namespace's schema and tables, before its first run (as a fresh install has them before its first ingest). */
+export async function migrateNamespace(bench: BenchEnv, namespace: string): Promise<void> {
+  await runMigrations(bench.databaseUrl, namespace);
+}
+
+/** Delete a namespace's topics and its schema (after its runs). */
 export async function dropNamespace(bench: BenchEnv, pool: Pool, namespace: string): Promise<void> {
   const kafka = createKafka({ brokers: bench.kafkaBrokers, clientId: 'dasy-bench', logger: bench.logger });
   const admin = kafka.admin();
@@ -168,11 +176,7 @@ export async function dropNamespace(bench: BenchEnv, pool: Pool, namespace: stri
   } finally {
     await admin.disconnect();
   }
-  await pool.query(`DELETE FROM dasy_consumer_offsets WHERE starts_with(group_id, $1)`, [namespace + '.']);
-}
-
-export async function truncateAll(pool: Pool): Promise<void> {
-  await pool.query('TRUNCATE products, product_count, product_count_outbox');
+  await pool.query(`DROP SCHEMA IF EXISTS ${quoteIdent(namespace)} CASCADE`);
 }
 
 export interface ProducerRun {
@@ -214,6 +218,7 @@ export async function runConsumers(bench: BenchEnv, pool: Pool, database: string
   const partitions = TOPICS.products.partitions;
   const kafkaPid = findKafkaPid();
   const backends = backendTracker(pool, database);
+  const own = createPool({ databaseUrl: bench.databaseUrl, namespace, max: 1 });
   const children: ChildProcess[] = [];
   const assigned = new Map<number, number[]>();
   const samplers: ProcSampler[] = [];
@@ -237,7 +242,7 @@ export async function runConsumers(bench: BenchEnv, pool: Pool, database: string
     }
     const started = process.hrtime.bigint();
     for (;;) {
-      const stored = await storedOffsets(pool, group, topic);
+      const stored = await storedOffsets(own, group, topic);
       let lag = 0n;
       for (const [p, high] of end) lag += high - (stored.get(p) ?? 0n) > 0n ? high - (stored.get(p) ?? 0n) : 0n;
       if (lag === 0n) break;
@@ -260,5 +265,6 @@ export async function runConsumers(bench: BenchEnv, pool: Pool, database: string
     );
     for (const c of children) liveChildren.delete(c);
     await backends.stop();
+    await own.end();
   }
 }

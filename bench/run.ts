@@ -9,6 +9,7 @@ import { runMigrations } from '../libs/db/migrate';
 import { Logger } from '../libs/log';
 import { apiWorkload } from './api';
 import { Context, Options, say } from './context';
+import { SAME_SCHEMA_FLOOR_SCHEMA } from './floor';
 import { ingestWorkload } from './ingest';
 import { CLI, liveChildren } from './pipeline';
 import { procAvailable } from './proc';
@@ -19,10 +20,10 @@ import { formatTable } from './table';
 export type { Options } from './context';
 
 /**
- * The benchmarks behind `dasy bench`. They run in their own databases (`<db>_bench`, migrated here;
+ * The benchmarks behind `dasy bench`. They run in their own databases (`<db>_bench`;
  * `<db>_bench_floor`, the strict floor's scratch database; `<db>_bench_floor_same`, the
- * same-schema reference) and namespaces (`<ns>-bench-...`, deleted after each run): they never
- * touch anyone's data.
+ * same-schema reference, migrated here) and namespaces (`<ns>-bench-...`, each with its own schema,
+ * both deleted after each run): they never touch anyone's data.
  */
 
 export async function bench(config: DasyConfig, logger: Logger, options: Options): Promise<number> {
@@ -39,12 +40,13 @@ export async function bench(config: DasyConfig, logger: Logger, options: Options
   const sameSchemaDb = `${base}_bench_floor_same`;
   const pipelineUrl = withDatabase(config.databaseUrl, pipelineDb);
   // Fresh databases at every run: a schema left by an older version of a migration cannot skew
-  // (or break) the figures. The strict floor's gets its tables from the floor itself.
+  // (or break) the figures. The strict floor's gets its tables from the floor itself; the
+  // pipeline's namespaces are migrated one by one, each in its own schema (migrateNamespace).
   for (const db of [pipelineDb, floorDb, sameSchemaDb]) {
     const url = withDatabase(config.databaseUrl, db);
     await dropDatabase(url);
     await ensureDatabase(url);
-    if (db !== floorDb) await runMigrations(url);
+    if (db === sameSchemaDb) await runMigrations(url, SAME_SCHEMA_FLOOR_SCHEMA);
   }
   const ctx: Context = {
     config,

@@ -2,7 +2,7 @@ import { createKafka } from '../libs/kafka/client';
 import { ensureTopics, TOPICS } from '../libs/kafka/topics';
 import { Context, dataFile, namespace, say } from './context';
 import { ensureFloor } from './ingest';
-import { dropNamespace, runConsumers, runProducer, truncateAll } from './pipeline';
+import { dropNamespace, migrateNamespace, runConsumers, runProducer } from './pipeline';
 import { figure, fmt, round } from './stats';
 
 /** The producer alone (records/s), then the products consumers alone (messages/s/partition). */
@@ -16,9 +16,9 @@ export async function stagesWorkload(ctx: Context, rows: number) {
   for (let i = 0; i < ctx.options.runs + ctx.options.warmups; i++) {
     const tag = i < ctx.options.warmups ? 'warm-up' : `run ${i - ctx.options.warmups + 1}/${ctx.options.runs}`;
     const ns = namespace(ctx);
-    await truncateAll(ctx.pool);
     try {
-      // topics first, so that the producer's figure is not its first run's topic creation
+      // topics and tables first, so that the producer's figure is not its first run's topic creation
+      await migrateNamespace(ctx.bench, ns);
       await prepareNamespace(ctx, ns);
       say(`stages ${rows.toLocaleString('en-US')}: products-producer alone, ${tag}`);
       const p = await runProducer(ctx.bench, ctx.pool, ctx.pipelineDb, ns, file);

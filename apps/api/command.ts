@@ -13,7 +13,7 @@ import { runComponent, runMain, Stoppable, untilSignal } from '../../libs/runtim
 import { eventsConsumer, scoresConsumer } from '../components';
 import { prepare } from '../stack';
 import { AppliedTracker } from './applied';
-import { createEventsConsumer, EVENTS_CONSUMER } from './events-consumer';
+import { createEventsConsumer } from './events-consumer';
 import { EventProducer } from './producer';
 import { createScoresConsumer, SCORES_CONSUMER } from './scores-consumer';
 import { dashboardExtension } from '../dashboard';
@@ -46,7 +46,7 @@ export interface ApiContext {
 export async function runApi(config: DasyConfig, logger: Logger, options: ApiOptions): Promise<number> {
   await prepare(config, logger);
   const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'dasy-api', logger, noDelay: true });
-  const readPool = createPool({ databaseUrl: config.databaseUrl, max: 8, applicationName: 'dasy-api' });
+  const readPool = createPool({ databaseUrl: config.databaseUrl, namespace: config.namespace, max: 8, applicationName: 'dasy-api' });
   const consumerPools = [] as ReturnType<typeof createPool>[];
   const scoresTopic = topicName(config.namespace, 'scores');
   const tracker = new AppliedTracker({
@@ -60,7 +60,7 @@ export async function runApi(config: DasyConfig, logger: Logger, options: ApiOpt
   const consumers: BatchConsumer[] = [];
   const producer = new EventProducer(kafka, [scoresTopic, topicName(config.namespace, 'adEvents')]);
   let server: ReturnType<typeof buildServer> | undefined;
-  let url = '';
+  let url: string;
 
   let stopping: Promise<void> | undefined;
   const shutdown: Stoppable = {
@@ -79,8 +79,8 @@ export async function runApi(config: DasyConfig, logger: Logger, options: ApiOpt
   try {
     await tracker.start();
     if (options.consumers) {
-      const scoresPool = createPool({ databaseUrl: config.databaseUrl, max: 7, applicationName: 'dasy-scores-consumer' });
-      const eventsPool = createPool({ databaseUrl: config.databaseUrl, max: 4, applicationName: 'dasy-events-consumer' });
+      const scoresPool = createPool({ databaseUrl: config.databaseUrl, namespace: config.namespace, max: 7, applicationName: 'dasy-scores-consumer' });
+      const eventsPool = createPool({ databaseUrl: config.databaseUrl, namespace: config.namespace, max: 4, applicationName: 'dasy-events-consumer' });
       consumerPools.push(scoresPool, eventsPool);
       consumers.push(
         createScoresConsumer({

@@ -7,9 +7,8 @@ import { promisify } from 'util';
 import { Command, InvalidArgumentError } from 'commander';
 import { parse } from 'csv-parse/sync';
 import { Kafka } from 'kafkajs';
-import { Pool } from 'pg';
 import { DasyConfig, intOption, loadConfig, withDatabase } from '../../libs/config';
-import { dropDatabase } from '../../libs/db';
+import { createPool, dropDatabase } from '../../libs/db';
 import { createKafka } from '../../libs/kafka/client';
 import { deadLetterTopic, endOffsets, ensureTopics, groupId, topicName, TOPICS } from '../../libs/kafka/topics';
 import { Logger } from '../../libs/log';
@@ -114,7 +113,7 @@ export async function chaos(options: { config: DasyConfig; logger: Logger; scena
     };
     let result: Result;
     try {
-      await dropDatabase(databaseUrl); // fresh: the tables are shared by every namespace of a database
+      await dropDatabase(databaseUrl); // fresh: nothing left of an earlier run
       result = await SCENARIO_RUNS[scenario](world, options);
     } catch (err) {
       result = { scenario, faults: [], exact: false, checks: [], problems: [`failed: ${(err as Error).message}`], seconds: 0 };
@@ -220,7 +219,7 @@ function pipelineChildren(parent: number): { pid: number; role: string }[] {
 async function verify(world: World, expected: Expected, summary: Record<string, unknown>, deadLetters: { products: number; productCount: number }) {
   const checks: string[] = [];
   const problems: string[] = [];
-  const pool = new Pool({ connectionString: world.config.databaseUrl, max: 2 });
+  const pool = createPool({ databaseUrl: world.config.databaseUrl, namespace: world.config.namespace, max: 2 });
   const kafka = createKafka({ brokers: world.config.kafkaBrokers, clientId: 'dasy-chaos', logger: quietLogger() });
   const admin = kafka.admin();
   try {
@@ -356,7 +355,7 @@ const pause = (min: number, max: number) => sleep(min + Math.random() * (max - m
 async function untilFlowing(world: World, ingest: IngestRun) {
   const deadline = Date.now() + 60000;
   while (ingest.running() && Date.now() < deadline) {
-    const pool = new Pool({ connectionString: world.config.databaseUrl, max: 1 });
+    const pool = createPool({ databaseUrl: world.config.databaseUrl, namespace: world.config.namespace, max: 1 });
     try {
       if ((await pool.query('SELECT 1 FROM products LIMIT 1')).rowCount) return;
     } catch {

@@ -71,7 +71,7 @@ export async function ingest(options: {
     throw err;
   }
   parts.ready();
-  const pool = createPool({ databaseUrl: config.databaseUrl, max: 2, applicationName: 'dasy-ingest' });
+  const pool = createPool({ databaseUrl: config.databaseUrl, namespace: config.namespace, max: 2, applicationName: 'dasy-ingest' });
   // persistent: the progress checks wait for a restarting broker like the pipeline does
   const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'dasy-ingest', logger: log, persistent: true });
   const admin = kafka.admin();

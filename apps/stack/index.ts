@@ -1,5 +1,5 @@
 import { DasyConfig } from '../../libs/config';
-import { createPool, ensureDatabase } from '../../libs/db';
+import { createPool, ensureDatabase, quoteIdent } from '../../libs/db';
 import { UnavailableError } from '../../libs/errors';
 import { isKafkaUnavailable, isPostgresUnavailable } from '../../libs/errors/classify';
 import type * as Migrate from '../../libs/db/migrate';
@@ -54,7 +54,7 @@ export async function prepare(config: DasyConfig, logger: Logger): Promise<void>
   await retry(
     async () => {
       await ensureDatabase(config.databaseUrl);
-      await migrations().runMigrations(config.databaseUrl);
+      await migrations().runMigrations(config.databaseUrl, config.namespace);
     },
     { isRetriable: isPostgresUnavailable, notice: outageNotice(logger, `PostgreSQL at ${serverOf(config.databaseUrl)}`) },
   );
@@ -90,20 +90,21 @@ export async function reset(config: DasyConfig, logger: Logger): Promise<string>
   } finally {
     await admin.disconnect();
   }
-  const pool = createPool({ databaseUrl: config.databaseUrl, max: 1 });
+  const pool = createPool({ databaseUrl: config.databaseUrl, namespace: config.namespace, max: 1 });
   try {
     const hasOffsets = (await pool.query<{ t: string | null }>(`SELECT to_regclass('dasy_consumer_offsets') AS t`)).rows[0].t !== null;
     const offsets = hasOffsets ? await deleteStoredOffsets(pool, `${config.namespace}.`) : 0;
     const hasDeadLetters = (await pool.query<{ t: string | null }>(`SELECT to_regclass('dasy_dead_letters') AS t`)).rows[0].t !== null;
     if (hasDeadLetters) await pool.query(`DELETE FROM dasy_dead_letters WHERE starts_with(topic, $1)`, [`${config.namespace}.`]);
-    // Only tables that exist: reset also works before migrations ran.
+    // Only tables that exist (reset also works before migrations ran), and only the namespace's
+    // own schema's, named with it: other namespaces of the database keep theirs.
     const { rows } = await pool.query<{ t: string }>(
       `SELECT c.relname AS t FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE n.nspname = current_schema() AND c.relkind = 'r' AND c.relname = ANY($1)`,
-      [RESET_TABLES],
+        WHERE n.nspname = $2 AND c.relkind = 'r' AND c.relname = ANY($1)`,
+      [RESET_TABLES, config.namespace],
     );
     const tables = rows.map((r) => r.t);
-    if (tables.length) await pool.query(`TRUNCATE ${tables.join(', ')}`);
+    if (tables.length) await pool.query(`TRUNCATE ${tables.map((t) => `${quoteIdent(config.namespace)}.${quoteIdent(t)}`).join(', ')}`);
     return `reset namespace ${config.namespace}: deleted ${topics.length} topic(s), ${offsets} stored offset(s), emptied ${tables.length} table(s)`;
   } finally {
     await pool.end();
@@ -125,11 +126,11 @@ export const RESET_TABLES = [
 
 export async function migrateUp(config: DasyConfig): Promise<string> {
   await ensureDatabase(config.databaseUrl);
-  const applied = await migrations().runMigrations(config.databaseUrl);
+  const applied = await migrations().runMigrations(config.databaseUrl, config.namespace);
   return applied.length ? `applied ${applied.length} migration(s): ${applied.join(', ')}` : 'migrations: already up to date';
 }
 
 export async function migrateDown(config: DasyConfig): Promise<string> {
-  const reverted = await migrations().revertMigrations(config.databaseUrl);
+  const reverted = await migrations().revertMigrations(config.databaseUrl, config.namespace);
   return reverted.length ? `reverted ${reverted.length} migration(s): ${reverted.join(', ')}` : 'migrations: nothing to revert';
 }

@@ -60,9 +60,10 @@ export function parseBrokers(value: string | undefined): string[] {
 
 export function parseNamespace(value: string | undefined): string {
   const raw = optional(value) ?? DEFAULTS.DASY_NAMESPACE;
-  // Topic names allow [a-zA-Z0-9._-]; keep room for the longest suffix (".products.rejects.dlq").
-  if (!/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,179}$/.test(raw)) {
-    throw new ConfigError('DASY_NAMESPACE', `${JSON.stringify(raw)} must be 1-180 characters of letters, digits, '.', '_' or '-'`);
+  // Topic names allow [a-zA-Z0-9._-]; the namespace is also the name of its PostgreSQL schema,
+  // and PostgreSQL cuts identifiers at 63 bytes (two longer namespaces could share a schema).
+  if (!/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,62}$/.test(raw)) {
+    throw new ConfigError('DASY_NAMESPACE', `${JSON.stringify(raw)} must be 1-63 characters of letters, digits, '.', '_' or '-'`);
   }
   return raw;
 }

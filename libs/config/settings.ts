@@ -38,7 +38,7 @@ const setting = <T>(variable: string, dflt: string, doc: string, parse: (raw: st
 export const SETTINGS = {
   databaseUrl: setting('DATABASE_URL', DEFAULTS.DATABASE_URL, 'the database; created by make up if missing', parseDatabaseUrl),
   kafkaBrokers: setting('KAFKA_BROKERS', DEFAULTS.KAFKA_BROKERS, 'comma-separated bootstrap brokers', parseBrokers),
-  namespace: setting('DASY_NAMESPACE', DEFAULTS.DASY_NAMESPACE, 'prefix of every topic and consumer group', parseNamespace),
+  namespace: setting('DASY_NAMESPACE', DEFAULTS.DASY_NAMESPACE, 'prefix of every topic and consumer group; its PostgreSQL schema', parseNamespace),
   port: setting('PORT', DEFAULTS.PORT, 'HTTP port of the api', (v) => parsePort(v)),
   apiToken: setting('DASY_API_TOKEN', '', 'when set, write endpoints require Authorization: Bearer <token>', optional),
   audit: setting('DASY_AUDIT', 'on', 'keep an audit row per score push (on/off)', (v) => parseOnOff('DASY_AUDIT', v, true)),

@@ -1,8 +1,10 @@
 import { databaseName, withDatabase } from '../config';
 import { UnavailableError } from '../errors';
+import { quoteIdent } from './identifiers';
 import { createPool } from './pool';
 
 export { asDbError, createPool } from './pool';
+export { quoteIdent, withSchema } from './identifiers';
 export type { Pool, PoolClient } from './pool';
 export { withTransaction } from './transaction';
 export type { TransactionOptions } from './transaction';
@@ -10,7 +12,7 @@ export type { TransactionOptions } from './transaction';
 /** Create the configured database if it does not exist (for `make up` and the test harness). */
 export async function ensureDatabase(databaseUrl: string): Promise<boolean> {
   const name = databaseName(databaseUrl);
-  const admin = createPool({ databaseUrl: withDatabase(databaseUrl, 'postgres'), max: 1, applicationName: 'dasy-admin' });
+  const admin = createPool({ databaseUrl: withDatabase(databaseUrl, 'postgres'), namespace: null, max: 1, applicationName: 'dasy-admin' });
   try {
     const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
     if (rowCount) return false;
@@ -30,14 +32,10 @@ export async function ensureDatabase(databaseUrl: string): Promise<boolean> {
 
 export async function dropDatabase(databaseUrl: string): Promise<void> {
   const name = databaseName(databaseUrl);
-  const admin = createPool({ databaseUrl: withDatabase(databaseUrl, 'postgres'), max: 1, applicationName: 'dasy-admin' });
+  const admin = createPool({ databaseUrl: withDatabase(databaseUrl, 'postgres'), namespace: null, max: 1, applicationName: 'dasy-admin' });
   try {
     await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
   } finally {
     await admin.end();
   }
-}
-
-export function quoteIdent(name: string): string {
-  return '"' + name.replace(/"/g, '""') + '"';
 }

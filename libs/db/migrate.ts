@@ -1,14 +1,17 @@
 import 'reflect-metadata';
-import { DataSource } from 'typeorm';
+import { DataSource, QueryRunner } from 'typeorm';
 import { MIGRATIONS } from '../../migrations';
+import { withSchema } from './identifiers';
 import { asDbError } from './pool';
+import { adoptLegacyTables, createSchema, dropSchemaIfEmpty } from './schema';
 
 const MIGRATIONS_TABLE = 'dasy_migrations';
 
-function dataSource(databaseUrl: string): DataSource {
+/** A namespace's migrations run in its schema: its tables and TypeORM's bookkeeping table land there. */
+function dataSource(databaseUrl: string, namespace: string): DataSource {
   return new DataSource({
     type: 'postgres',
-    url: databaseUrl,
+    url: withSchema(databaseUrl, namespace),
     migrations: MIGRATIONS,
     migrationsTableName: MIGRATIONS_TABLE,
     migrationsTransactionMode: 'each',
@@ -16,8 +19,8 @@ function dataSource(databaseUrl: string): DataSource {
   });
 }
 
-async function withDataSource<T>(databaseUrl: string, fn: (ds: DataSource) => Promise<T>): Promise<T> {
-  const ds = dataSource(databaseUrl);
+async function withDataSource<T>(databaseUrl: string, namespace: string, fn: (ds: DataSource) => Promise<T>): Promise<T> {
+  const ds = dataSource(databaseUrl, namespace);
   try {
     await ds.initialize();
   } catch (err) {
@@ -30,34 +33,61 @@ async function withDataSource<T>(databaseUrl: string, fn: (ds: DataSource) => Pr
   }
 }
 
-/** Apply every pending migration; returns the names applied (none when up to date). */
-export async function runMigrations(databaseUrl: string): Promise<string[]> {
-  return withDataSource(databaseUrl, async (ds) => {
-    // Two processes starting together must not both apply the same migration.
-    await ds.query(`SELECT pg_advisory_lock(hashtext('dasy_migrations'))`);
+/** Two processes starting together must not both create a schema or apply the same migration. */
+async function withMigrationsLock<T>(ds: DataSource, fn: (lockHolder: QueryRunner) => Promise<T>): Promise<T> {
+  const runner = ds.createQueryRunner();
+  await runner.connect();
+  try {
+    await runner.query(`SELECT pg_advisory_lock(hashtext('dasy_migrations'))`);
     try {
-      const done = await ds.runMigrations({ transaction: 'each' });
-      return done.map((m) => m.name);
+      return await fn(runner);
     } finally {
-      await ds.query(`SELECT pg_advisory_unlock(hashtext('dasy_migrations'))`);
+      await runner.query(`SELECT pg_advisory_unlock(hashtext('dasy_migrations'))`);
     }
-  });
+  } finally {
+    await runner.release();
+  }
 }
 
-/** Revert every applied migration, newest first, then drop the bookkeeping table. */
-export async function revertMigrations(databaseUrl: string): Promise<string[]> {
-  return withDataSource(databaseUrl, async (ds) => {
-    const reverted: string[] = [];
-    const exists: { t: string | null }[] = await ds.query(`SELECT to_regclass($1) AS t`, [MIGRATIONS_TABLE]);
-    if (exists[0].t) {
-      for (;;) {
-        const rows: { name: string }[] = await ds.query(`SELECT name FROM ${MIGRATIONS_TABLE} ORDER BY timestamp DESC LIMIT 1`);
-        if (!rows.length) break;
-        await ds.undoLastMigration({ transaction: 'each' });
-        reverted.push(rows[0].name);
+/**
+ * Create the namespace's schema (moving an older install's tables into it, see
+ * adoptLegacyTables) and apply every pending migration in it; returns the names applied.
+ */
+export async function runMigrations(databaseUrl: string, namespace: string): Promise<string[]> {
+  return withDataSource(databaseUrl, namespace, (ds) =>
+    withMigrationsLock(ds, async (runner) => {
+      await runner.startTransaction();
+      try {
+        await createSchema(runner, namespace);
+        await adoptLegacyTables(runner, namespace);
+        await runner.commitTransaction();
+      } catch (err) {
+        await runner.rollbackTransaction();
+        throw err;
       }
-      await ds.query(`DROP TABLE IF EXISTS ${MIGRATIONS_TABLE}`);
-    }
-    return reverted;
-  });
+      const done = await ds.runMigrations({ transaction: 'each' });
+      return done.map((m) => m.name);
+    }),
+  );
+}
+
+/** Revert every applied migration of the namespace, newest first, then drop the bookkeeping table and the schema (if nothing else is in it). */
+export async function revertMigrations(databaseUrl: string, namespace: string): Promise<string[]> {
+  return withDataSource(databaseUrl, namespace, (ds) =>
+    withMigrationsLock(ds, async (runner) => {
+      const reverted: string[] = [];
+      const exists = (await runner.query(`SELECT to_regclass($1) AS t`, [MIGRATIONS_TABLE])) as { t: string | null }[];
+      if (exists[0].t) {
+        for (;;) {
+          const rows = (await runner.query(`SELECT name FROM ${MIGRATIONS_TABLE} ORDER BY timestamp DESC LIMIT 1`)) as { name: string }[];
+          if (!rows.length) break;
+          await ds.undoLastMigration({ transaction: 'each' });
+          reverted.push(rows[0].name);
+        }
+        await runner.query(`DROP TABLE IF EXISTS ${MIGRATIONS_TABLE}`);
+      }
+      await dropSchemaIfEmpty(runner, namespace);
+      return reverted;
+    }),
+  );
 }

@@ -1,5 +1,6 @@
 import { Client, ClientConfig, DatabaseError, Pool, PoolClient } from 'pg';
 import { DasyError, errorMessage, UnavailableError } from '../errors';
+import { withSchema } from './identifiers';
 
 export type { Pool, PoolClient };
 
@@ -47,9 +48,13 @@ class ClassifyingClient extends Client {
   }
 }
 
-export function createPool(options: { databaseUrl: string; max?: number; applicationName?: string }): Pool {
+/**
+ * `namespace`: the pool works in the namespace's schema (withSchema), so the SQL of the apps names
+ * its tables unqualified; null for work on the server itself (creating a database).
+ */
+export function createPool(options: { databaseUrl: string; namespace: string | null; max?: number; applicationName?: string }): Pool {
   const pool = new Pool({
-    connectionString: options.databaseUrl,
+    connectionString: options.namespace === null ? options.databaseUrl : withSchema(options.databaseUrl, options.namespace),
     max: options.max ?? 4,
     application_name: options.applicationName ?? 'dasy',
     connectionTimeoutMillis: 5000,

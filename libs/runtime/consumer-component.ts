@@ -48,7 +48,12 @@ export function consumerComponent<T>(options: {
 }): ConsumerComponent {
   const { config } = options;
   const t = { ...DEFAULT_TUNING, ...options.tuning, ...config.consumerTuning['*'], ...config.consumerTuning[options.name] };
-  const pool = createPool({ databaseUrl: sessionSettings(config.databaseUrl), max: t.members * t.concurrency, applicationName: `dasy-${options.name}` });
+  const pool = createPool({
+    databaseUrl: sessionSettings(config.databaseUrl),
+    namespace: config.namespace,
+    max: t.members * t.concurrency,
+    applicationName: `dasy-${options.name}`,
+  });
   const kafka = createKafka({
     brokers: config.kafkaBrokers,
     clientId: `dasy-${options.name}`,

@@ -78,7 +78,13 @@ test('with no consumer running, a push answers 503 (accepted, not yet applied) a
   expect(racedReply.status).toBe(200);
   expect(racedReply.body).toEqual({ name: 'Raced', count: 1, mean: 4.5, stddev: 0, min: 4.5, max: 4.5 });
   expect((await call('GET', `${a.url}/api/products/Raced/stats`)).body).toMatchObject({ count: 0, session: 2 });
-  expect((await call('GET', `${a.url}/api/products/Raced/sessions`)).body.sessions.map((x: any) => [x.session, x.count, x.reset_by])).toEqual([
+  expect(
+    (await call('GET', `${a.url}/api/products/Raced/sessions`)).body.sessions.map((x: { session: number; count: number; reset_by: string | null }) => [
+      x.session,
+      x.count,
+      x.reset_by,
+    ]),
+  ).toEqual([
     [1, 1, 'racer'],
     [2, 0, null],
   ]);
@@ -173,12 +179,15 @@ test('SIGTERM: the api processes and the consumer exit 0, promptly', async () =>
 test('the api migration reverts to nothing and applies again', async () => {
   const apiTables = ['ad_counters', 'score_buckets', 'score_pushes', 'score_sessions', 'score_stats'];
   const present = async () =>
-    (await rows<{ t: string }>(t.pool, `SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' AND tablename = ANY($1) ORDER BY 1`, [apiTables])).map(
-      (r) => r.t,
-    );
+    (
+      await rows<{ t: string }>(t.pool, `SELECT tablename AS t FROM pg_tables WHERE schemaname = $2 AND tablename = ANY($1) ORDER BY 1`, [
+        apiTables,
+        t.namespace,
+      ])
+    ).map((r) => r.t);
   expect(await present()).toEqual(apiTables);
-  await revertMigrations(t.databaseUrl);
+  await revertMigrations(t.databaseUrl, t.namespace);
   expect(await present()).toEqual([]);
-  expect(await runMigrations(t.databaseUrl)).toContain('Api1732300001000');
+  expect(await runMigrations(t.databaseUrl, t.namespace)).toContain('Api1732300001000');
   expect(await present()).toEqual(apiTables);
 });

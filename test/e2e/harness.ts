@@ -5,7 +5,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { Pool } from 'pg';
 import { DasyConfig, loadConfig, withDatabase } from '../../libs/config';
-import { dropDatabase, ensureDatabase } from '../../libs/db';
+import { dropDatabase, ensureDatabase, quoteIdent, withSchema } from '../../libs/db';
 import { runMigrations } from '../../libs/db/migrate';
 import { createKafka } from '../../libs/kafka/client';
 import { ensureTopics } from '../../libs/kafka/topics';
@@ -15,8 +15,9 @@ export const ROOT = path.resolve(__dirname, '..', '..');
 export const CLI = path.join(ROOT, 'dist', 'apps', 'cli', 'main.js');
 
 /**
- * One isolated world per test file: a fresh DASY_NAMESPACE (its own topics and groups) and a
- * fresh database on the running server, migrated. `env` is what child processes get.
+ * One isolated world per test file: a fresh DASY_NAMESPACE (its own topics, groups and schema) and
+ * a fresh database on the running server, migrated. `env` is what child processes get; `pool`
+ * works in the namespace's schema.
  */
 export interface TestEnv {
   namespace: string;
@@ -28,7 +29,8 @@ export interface TestEnv {
   cleanup(): Promise<void>;
 }
 
-export async function createTestEnv(label: string): Promise<TestEnv> {
+/** `icuLocale`: the database's default collation is this ICU locale (say `en-US`) rather than the server's. */
+export async function createTestEnv(label: string, options: { icuLocale?: string } = {}): Promise<TestEnv> {
   if (!fs.existsSync(CLI)) throw new Error('dist/ is missing: run `make build` (make test does) before the e2e suite');
   const id = `${label
     .replace(/[^a-z0-9]/gi, '')
@@ -37,15 +39,17 @@ export async function createTestEnv(label: string): Promise<TestEnv> {
   const base = loadConfig(process.env);
   const namespace = `t-${id}`;
   const databaseUrl = withDatabase(base.databaseUrl, `dasy_test_${id}`);
-  await ensureDatabase(databaseUrl);
-  await runMigrations(databaseUrl);
+  if (options.icuLocale) await createIcuDatabase(databaseUrl, options.icuLocale);
+  else await ensureDatabase(databaseUrl);
+  await runMigrations(databaseUrl, namespace);
   const env: NodeJS.ProcessEnv = { ...process.env, DASY_NAMESPACE: namespace, DATABASE_URL: databaseUrl, KAFKA_BROKERS: base.kafkaBrokers.join(',') };
   const config = loadConfig(env);
   const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'dasy-test', logger: createLogger('test') });
   const admin = kafka.admin();
   await admin.connect();
   await ensureTopics(admin, namespace);
-  const pool = new Pool({ connectionString: databaseUrl, max: 4 });
+  // the namespace's schema, as the apps' connections have it
+  const pool = new Pool({ connectionString: withSchema(databaseUrl, namespace), max: 4 });
   // An idle connection lost to a server restart must not crash the test file; the next query reconnects.
   pool.on('error', () => undefined);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `dasy-${label}-`));
@@ -71,6 +75,20 @@ export async function createTestEnv(label: string): Promise<TestEnv> {
 }
 
 const trackChildren = new Map<string, Set<ChildProcess>>();
+
+async function createIcuDatabase(databaseUrl: string, icuLocale: string): Promise<void> {
+  const admin = new Pool({ connectionString: withDatabase(databaseUrl, 'postgres'), max: 1 });
+  try {
+    const name = new URL(databaseUrl).pathname.slice(1);
+    await admin.query(
+      `CREATE DATABASE ${quoteIdent(name)} TEMPLATE template0 ENCODING 'UTF8' LOCALE_PROVIDER icu ICU_LOCALE ${quoteLiteral(icuLocale)} LOCALE 'C.UTF-8'`,
+    );
+  } finally {
+    await admin.end();
+  }
+}
+
+const quoteLiteral = (s: string) => "'" + s.replace(/'/g, "''") + "'";
 
 export interface RunningCli {
   child: ChildProcess;

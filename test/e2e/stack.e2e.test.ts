@@ -35,12 +35,15 @@ test('a message goes through the real broker and comes back, keyed and in order'
   expect(seen).toEqual(['same-key=v1', 'same-key=v2', 'same-key=v3']);
 });
 
-test('a row round-trips through the real database, in the migrated schema', async () => {
+test("a row round-trips through the real database, in the namespace's schema", async () => {
   await t.pool.query(`INSERT INTO products (sku, name, description) VALUES ($1, $2, $3)`, ['a-b', 'Ann Lee', 'multi\nline, "quoted"']);
   expect(await rows(t.pool, 'SELECT sku, name, description FROM products')).toEqual([{ sku: 'a-b', name: 'Ann Lee', description: 'multi\nline, "quoted"' }]);
-  const tables = await rows<{ table_name: string }>(
+  const tables = await rows<{ table_schema: string; table_name: string }>(
     t.pool,
-    `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_name IN ('products','product_count') ORDER BY 1`,
+    `SELECT table_schema, table_name FROM information_schema.tables WHERE table_name IN ('products','product_count') ORDER BY 2`,
   );
-  expect(tables.map((r) => r.table_name)).toEqual(['product_count', 'products']);
+  expect(tables).toEqual([
+    { table_schema: t.namespace, table_name: 'product_count' },
+    { table_schema: t.namespace, table_name: 'products' },
+  ]);
 });
