@@ -7,6 +7,7 @@ import { DasyError, errorMessage, UnavailableError } from '../../libs/errors';
 import { Logger } from '../../libs/log';
 import { view } from '../../libs/stats';
 import { AppliedTracker, NotAppliedError } from './applied';
+import { registerCatalog } from './catalog';
 import { encode } from './messages';
 import { EventProducer, Placement } from './producer';
 import { adStatistics, endedSession, history, includesPush, sessionOfPush, sessions, StatsReader, statsReply, windowStats } from './store';
@@ -317,6 +318,8 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
     const f = validateStatistics(req.query);
     return adStatistics(deps.pool, f.filter, f.value);
   });
+
+  registerCatalog(app, deps.pool);
 
   return app;
 }

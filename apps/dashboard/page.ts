@@ -31,6 +31,7 @@ export const DASHBOARD_HTML = /* html */ `<!doctype html>
   input, button { font:inherit; padding:5px 8px; border-radius:5px; border:1px solid var(--line); background:#0d1217; color:var(--text); }
   button { background:var(--accent); color:#041018; border:0; cursor:pointer; }
   button.secondary { background:#2a3541; color:var(--text); }
+  button:disabled { opacity:.4; cursor:default; }
   form, .row { display:flex; gap:8px; flex-wrap:wrap; align-items:center; margin:8px 0; }
   canvas { width:100%; height:200px; background:#0d1217; border:1px solid var(--line); border-radius:6px; }
   a { color:var(--accent); text-decoration:none; }
@@ -63,6 +64,14 @@ export const DASHBOARD_HTML = /* html */ `<!doctype html>
     <form id="search-form"><input id="name-search" placeholder="search a name" autocomplete="off"><button>search</button></form>
     <table id="search-results" hidden><thead><tr><th>name</th><th class="n">products</th></tr></thead><tbody></tbody></table>
     <table id="top-table"><thead><tr><th>name</th><th class="n">products</th></tr></thead><tbody></tbody></table>
+  </section>
+
+  <section id="name-products" hidden>
+    <h2 id="name-products-title">Products</h2>
+    <div class="row"><span id="name-products-page" class="muted"></span>
+      <button id="name-products-prev" type="button" class="secondary">previous</button>
+      <button id="name-products-next" type="button" class="secondary">next</button></div>
+    <table id="name-products-table"><thead><tr><th>sku</th><th>description</th></tr></thead><tbody></tbody></table>
   </section>
 
   <section id="scores">
@@ -175,9 +184,33 @@ function drawChart(points) {
 
 $("product-form").addEventListener("submit", (e) => { e.preventDefault(); product = $("product-name").value.trim(); $("push-result").textContent = ""; loadProduct(); });
 $("interval").addEventListener("change", loadProduct);
+// A name's products from the catalogue api, a page at a time (keyset pages: cursors[k] starts page k).
+const PRODUCTS_PAGE = 20;
+const listing = { name: null, page: 0, cursors: [""] };
+async function loadNameProducts() {
+  const { name, page } = listing;
+  const after = listing.cursors[page];
+  const url = "/api/catalog/products?limit=" + PRODUCTS_PAGE + "&name=" + encodeURIComponent(name) + (after ? "&after=" + encodeURIComponent(after) : "");
+  const [list, count] = await Promise.all([fetch(url).then((r) => r.json()), fetch("/api/catalog/names/" + encodeURIComponent(name)).then((r) => r.json())]);
+  if (name !== listing.name || page !== listing.page) return; // another name or page was asked for meanwhile
+  $("name-products").hidden = false;
+  $("name-products-title").textContent = "Products of " + name;
+  if (list.error) { $("name-products-page").textContent = list.error.message; fillRows($("name-products-table"), []); return; }
+  if (list.next) listing.cursors[page + 1] = list.next;
+  const total = count.error ? 0 : count.no_of_products;
+  $("name-products-page").textContent = "page " + (page + 1) + " of " + Math.max(1, Math.ceil(total / PRODUCTS_PAGE)) + " (" + fmt(total) + " products)";
+  $("name-products-prev").disabled = page === 0;
+  $("name-products-next").disabled = !list.next;
+  fillRows($("name-products-table"), list.products.map((p) => "<tr><td>" + esc(p.sku) + "</td><td><pre>" + esc(p.description) + "</pre></td></tr>"));
+}
+function openName(name) { listing.name = name; listing.page = 0; listing.cursors = [""]; loadNameProducts(); }
+$("name-products-prev").addEventListener("click", () => { if (listing.page > 0) { listing.page--; loadNameProducts(); } });
+$("name-products-next").addEventListener("click", () => { if (listing.cursors[listing.page + 1] !== undefined) { listing.page++; loadNameProducts(); } });
+
 $("top-table").addEventListener("click", (e) => {
   const a = e.target.closest("a[data-name]"); if (!a) return; e.preventDefault();
   $("product-name").value = a.dataset.name; product = a.dataset.name; loadProduct();
+  openName(a.dataset.name);
 });
 $("search-form").addEventListener("submit", async (e) => {
   e.preventDefault();

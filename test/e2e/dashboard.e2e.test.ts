@@ -25,7 +25,7 @@ beforeAll(async () => {
   lines.push('Bad Line,"broken"x,oops'); // one reject for the rejects panel
   fs.writeFileSync(file, lines.join('\n') + '\n');
   demo = startCli(t, ['demo', '--file', file, '--host', '127.0.0.1'], { PORT: String(await freePort()) });
-  const line = await waitFor('the dashboard URL', async () => /dashboard: (http:\/\/\S+)/.exec(demo.stdout())?.[1], 90000, 200);
+  const line = await waitFor('the dashboard URL', () => Promise.resolve(/dashboard: (http:\/\/\S+)/.exec(demo.stdout())?.[1]), 90000, 200);
   url = line.replace(/\/$/, '');
   browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -112,5 +112,43 @@ test('the page shows the database numbers, and a pushed score updates stats and 
   const users = await page.$$eval('#ads-users tbody tr', (trs) => trs.length);
   expect(users).toBe(4);
   await page.screenshot({ path: path.join(OUT, 'after-push.png'), fullPage: true });
+  await page.close();
+});
+
+test('a top name opens the list of its products, a page at a time, in sku order', async () => {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  await page.goto(url + '/');
+  await page.waitForSelector('#live.on', { timeout: 15000 });
+  const [top] = await rows<{ name: string; no_of_products: number }>(
+    t.pool,
+    'SELECT name, no_of_products FROM product_count ORDER BY no_of_products DESC, name LIMIT 1',
+  );
+  const expected = await rows<{ sku: string; description: string }>(t.pool, 'SELECT sku, description FROM products WHERE name = $1 ORDER BY sku', [top.name]);
+  expect([top.no_of_products, expected.length]).toEqual([43, 43]);
+  expect(await page.isHidden('#name-products')).toBe(true);
+
+  await page.click(`#top-table a[data-name="${top.name}"]`);
+  const pages = Math.ceil(43 / 20);
+  const seen: { sku: string; description: string }[] = [];
+  for (let n = 1; n <= pages; n++) {
+    const label = `page ${n} of ${pages} (43 products)`;
+    await page.waitForFunction((l) => document.getElementById('name-products-page')!.textContent === l, label);
+    expect(await page.textContent('#name-products-title')).toBe(`Products of ${top.name}`);
+    seen.push(
+      ...(await page.$$eval('#name-products-table tbody tr', (trs) =>
+        trs.map((tr) => ({ sku: tr.children[0].textContent!, description: tr.children[1].textContent! })),
+      )),
+    );
+    expect([await page.isDisabled('#name-products-prev'), await page.isDisabled('#name-products-next')]).toEqual([n === 1, n === pages]);
+    if (n < pages) await page.click('#name-products-next');
+  }
+  expect(seen).toEqual(expected);
+  // and back
+  await page.click('#name-products-prev');
+  await page.waitForFunction(() => document.getElementById('name-products-page')!.textContent === 'page 2 of 3 (43 products)');
+  expect(await page.$$eval('#name-products-table tbody tr', (trs) => trs.map((tr) => tr.children[0].textContent))).toEqual(
+    expected.slice(20, 40).map((p) => p.sku),
+  );
+  await page.screenshot({ path: path.join(OUT, 'name-products.png'), fullPage: true });
   await page.close();
 });
