@@ -5,9 +5,11 @@ import { isKafkaUnavailable, isPostgresUnavailable } from '../../libs/errors/cla
 import type * as Migrate from '../../libs/db/migrate';
 import { deleteStoredOffsets } from '../../libs/db/offsets';
 import { createKafka } from '../../libs/kafka/client';
-import { deleteTopics, ensureTopics } from '../../libs/kafka/topics';
+import { deleteGroups } from '../../libs/kafka/groups';
+import { deleteTopics, ensureTopics, groupId } from '../../libs/kafka/topics';
 import { Logger } from '../../libs/log';
 import { outageNotice, retry } from '../../libs/runtime';
+import { CONSUMERS } from '../components';
 
 // TypeORM takes a quarter of a second of CPU to load: only the processes that migrate load it.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -79,14 +81,22 @@ function serverOf(databaseUrl: string): string {
   return `${url.hostname}:${url.port || 5432}`;
 }
 
-/** `make reset`: the namespace's topics, consumer state and table rows; services stay up. */
+/**
+ * `make reset`: the namespace's topics, consumer state (stored offsets, and the Kafka consumer
+ * groups their mirror keeps) and table rows; services stay up.
+ */
 export async function reset(config: DasyConfig, logger: Logger): Promise<string> {
   const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'dasy-reset', logger });
   const admin = kafka.admin();
   await admin.connect();
   let topics: string[];
+  let groups: Awaited<ReturnType<typeof deleteGroups>>;
   try {
     topics = await deleteTopics(admin, config.namespace);
+    groups = await deleteGroups(
+      admin,
+      CONSUMERS.map((c) => groupId(config.namespace, c.consumes.group)),
+    );
   } finally {
     await admin.disconnect();
   }
@@ -105,7 +115,10 @@ export async function reset(config: DasyConfig, logger: Logger): Promise<string>
     );
     const tables = rows.map((r) => r.t);
     if (tables.length) await pool.query(`TRUNCATE ${tables.map((t) => `${quoteIdent(config.namespace)}.${quoteIdent(t)}`).join(', ')}`);
-    return `reset namespace ${config.namespace}: deleted ${topics.length} topic(s), ${offsets} stored offset(s), emptied ${tables.length} table(s)`;
+    const busy = groups.busy.length
+      ? `; kept consumer group(s) that still have members: ${groups.busy.join(', ')} (stop their consumers, then reset again)`
+      : '';
+    return `reset namespace ${config.namespace}: deleted ${topics.length} topic(s), ${groups.deleted.length} consumer group(s), ${offsets} stored offset(s), emptied ${tables.length} table(s)${busy}`;
   } finally {
     await pool.end();
   }

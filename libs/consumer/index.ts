@@ -10,6 +10,7 @@ import { Coalescer } from './coalesce';
 import { ConsumerContext } from './context';
 import { DeadLetters } from './dead-letters';
 import { ConsumerEvents } from './events';
+import { mirrorOffsets } from './mirror';
 import { Restarter } from './restart';
 import { LogStarts, StartGate } from './start-gate';
 import { batchHandler } from './runner';
@@ -56,6 +57,7 @@ export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchC
   const restarter = new Restarter({ start: connectAndRun, active: () => state === 'running', log });
   const seek = async (partition: number, stored: bigint | null) => (stored === null ? seekToStored([partition]) : seekTo(partition, stored));
   const eachBatch = batchHandler(ctx, { coalescer: options.coalescePartitions ? new Coalescer(ctx) : undefined, seek, progress });
+  const mirror = mirrorOffsets(ctx, consumer); // for monitoring only (mirror.ts)
 
   consumer.on(consumer.events.GROUP_JOIN, (event) => {
     assigned = [...(event.payload.memberAssignment[topic] ?? [])].sort((a, b) => a - b);
@@ -112,7 +114,9 @@ export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchC
       if (state !== 'running') return;
       state = 'stopping';
       await starts.settled(); // a consumer being started is disconnected once it is up, not before
+      await mirror.flush(); // while still a member of the group
       await consumer.disconnect().catch(() => undefined); // waits for the batch in flight
+      mirror.clear();
       await ctx.deadLetters.close();
       await admin?.disconnect().catch(() => undefined);
       admin = undefined;

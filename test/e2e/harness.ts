@@ -8,6 +8,7 @@ import { DasyConfig, loadConfig, withDatabase } from '../../libs/config';
 import { dropDatabase, ensureDatabase, quoteIdent, withSchema } from '../../libs/db';
 import { runMigrations } from '../../libs/db/migrate';
 import { createKafka } from '../../libs/kafka/client';
+import { deleteGroups } from '../../libs/kafka/groups';
 import { ensureTopics } from '../../libs/kafka/topics';
 import { createLogger } from '../../libs/log';
 
@@ -67,6 +68,9 @@ export async function createTestEnv(label: string, options: { icuLocale?: string
       await pool.end();
       const topics = (await admin.listTopics()).filter((t) => t.startsWith(namespace + '.'));
       if (topics.length) await admin.deleteTopics({ topics }).catch(() => undefined);
+      // the groups the consumers mirror their offsets to (those whose members left)
+      const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(namespace + '.'));
+      if (groups.length) await deleteGroups(admin, groups).catch(() => undefined);
       await admin.disconnect();
       await dropDatabase(databaseUrl).catch(() => undefined);
       fs.rmSync(tmp, { recursive: true, force: true });
