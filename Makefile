@@ -13,9 +13,10 @@ FILE ?= data/products.csv
 CONSUMERS ?= 2
 BROKERS ?= 1
 REJECTS ?=
+METRICS_PORT ?= 9464
 
 .PHONY: help build up down reset create-migrations destroy-migrations data products-producer \
-        products-consumer product-count-producer product-count-consumer ingest api status demo \
+        products-consumer product-count-producer product-count-consumer ingest api metrics status demo \
         test test-unit test-e2e bench chaos lint format
 
 help:
@@ -68,6 +69,10 @@ ingest: build
 api: build
 	$(DASY) api
 
+# The Prometheus exporter on its own (the api serves the same at /metrics).
+metrics: build
+	$(DASY) metrics --port $(METRICS_PORT)
+
 status: build
 	$(DASY) status
 
@@ -78,6 +83,9 @@ demo: up
 # no KAFKA_BROKERS/DATABASE_URL, the e2e suite starts its own with testcontainers instead.
 test: build
 	@infra/need.sh chromium chromium "the dashboard's browser test"
+	@infra/need.sh prometheus prometheus "the metrics test"
+	@[[ -f .stack/kafka-libs/kafka-tools-3.9.1.jar ]] || { echo "test: fetching Kafka's jars with its tools (infra/kafka/pom.xml) for the consumer-groups test"; \
+	  mvn -q -B -f infra/kafka/pom.xml dependency:copy-dependencies; }
 	@if [[ -z "$${KAFKA_BROKERS:-}$${DATABASE_URL:-}" ]] && command -v docker >/dev/null && docker info >/dev/null 2>&1; then \
 	  echo "test: Docker engine found; the e2e suite starts Kafka and PostgreSQL with testcontainers"; \
 	else $(MAKE) --no-print-directory up; fi

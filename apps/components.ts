@@ -3,8 +3,9 @@ import { createProductCountRelay } from './product-count-producer';
 import { productsUpsert } from './products-consumer';
 import { eventsApp, EVENTS_CONSUMER } from './api/events-consumer';
 import { scoresApp, SCORES_CONSUMER } from './api/scores-consumer';
+import { ConsumedGroup, exporterComponent, ExporterOptions } from './metrics';
 import { createPool } from '../libs/db';
-import { groupId } from '../libs/kafka/topics';
+import { groupId, topicName } from '../libs/kafka/topics';
 import { ComponentSpec, onParentMessage } from '../libs/runtime';
 import { consumerComponent, sessionSettings } from '../libs/runtime/consumer-component';
 
@@ -106,11 +107,22 @@ export const eventsConsumer: ComponentSpec = {
     consumerComponent({ config, logger, name: 'events-consumer', topic: 'adEvents', group: EVENTS_CONSUMER, app: eventsApp(), tuning: { concurrency: 3 } }),
 };
 
+export const metricsExporter: ComponentSpec<ExporterOptions> = {
+  name: 'metrics',
+  description: 'the Prometheus exporter on its own (lag of every group, dead letters, rejects, table sizes, outbox), until stopped',
+  create: (context, options) => exporterComponent(context, options, consumedGroups(context.config.namespace)),
+};
+
 /** Every part, in pipeline order. */
-export const COMPONENTS: ComponentSpec<never>[] = [productsConsumer, productCountRelay, productCountConsumer, scoresConsumer, eventsConsumer];
+export const COMPONENTS: ComponentSpec<never>[] = [productsConsumer, productCountRelay, productCountConsumer, scoresConsumer, eventsConsumer, metricsExporter];
 
 /** The consumer parts: their groups and topics, for status, reset, the dashboard and metrics. */
 export const CONSUMERS = COMPONENTS.filter((c): c is ComponentSpec<never> & Required<Pick<ComponentSpec, 'consumes'>> => !!c.consumes);
+
+/** Every consumer group of a namespace with its topic, full names (the metrics' groups). */
+export function consumedGroups(namespace: string): ConsumedGroup[] {
+  return CONSUMERS.map((c) => ({ group: groupId(namespace, c.consumes.group), topic: topicName(namespace, c.consumes.topic) }));
+}
 
 /** Consumer group app names of the products pipeline. */
 export const GROUPS = { products: productsConsumer.consumes!.group, productCount: productCountConsumer.consumes!.group } as const;

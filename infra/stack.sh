@@ -47,7 +47,7 @@ node_running() {
 }
 
 fetch_jars() {
-  if [[ ! -f $LIBS/kafka_2.13-3.9.1.jar ]]; then
+  if [[ ! -f $LIBS/kafka_2.13-3.9.1.jar || ! -f $LIBS/kafka-tools-3.9.1.jar ]]; then
     say "fetching Apache Kafka 3.9.1 jars from Maven Central into .stack/kafka-libs"
     mvn -q -B -f infra/kafka/pom.xml dependency:copy-dependencies >/dev/null
   fi

@@ -63,6 +63,7 @@ export class AppliedTracker {
   private down = false;
   readonly channel: string;
   private readonly log: Logger;
+  private observeWait: ((seconds: number) => void) | undefined;
 
   constructor(
     private readonly options: {
@@ -82,7 +83,9 @@ export class AppliedTracker {
 
   async start(): Promise<void> {
     await this.connect();
-    this.pollTimer = setInterval(() => void this.pollIfStuck(), 250);
+    this.pollTimer = setInterval(() => {
+      this.pollIfStuck().catch(() => undefined);
+    }, 250);
     this.pollTimer.unref();
   }
 
@@ -110,6 +113,7 @@ export class AppliedTracker {
     for (const w of list) {
       if (w.offset < nextOffset) {
         clearTimeout(w.timer);
+        this.observeWait?.((Date.now() - w.since) / 1000);
         w.resolve(w.name === undefined ? undefined : stats?.get(w.name));
       } else still.push(w);
     }
@@ -124,7 +128,10 @@ export class AppliedTracker {
    */
   waitApplied(partition: number, offset: bigint, timeoutMs: number, name?: string): Promise<CurrentStats | undefined> {
     const known = this.known.get(partition);
-    if (known !== undefined && known > offset) return Promise.resolve(undefined);
+    if (known !== undefined && known > offset) {
+      this.observeWait?.(0);
+      return Promise.resolve(undefined);
+    }
     return new Promise<CurrentStats | undefined>((resolve, reject) => {
       const waiter: Waiter = {
         offset,
@@ -146,6 +153,11 @@ export class AppliedTracker {
       if (!list) this.waiters.set(partition, (list = []));
       list.push(waiter);
     });
+  }
+
+  /** Told how long each wait for an applied message lasted, in seconds (the api's metrics). */
+  observeWaits(observer: (seconds: number) => void): void {
+    this.observeWait = observer;
   }
 
   appliedOffsets(): Map<number, bigint> {

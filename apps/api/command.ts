@@ -9,11 +9,11 @@ import { createKafka } from '../../libs/kafka/client';
 import { BatchConsumer } from '../../libs/consumer';
 import { groupId, topicName } from '../../libs/kafka/topics';
 import { Logger } from '../../libs/log';
-import { runComponent, runMain, Stoppable, untilSignal } from '../../libs/runtime';
-import { eventsConsumer, scoresConsumer } from '../components';
+import { metricsEndpoint, metricsHostOption, metricsPortOption, MetricsOptions, runComponent, runMain, Stoppable, untilSignal } from '../../libs/runtime';
+import { consumedGroups, eventsConsumer, scoresConsumer } from '../components';
 import { prepare } from '../stack';
 import { AppliedTracker } from './applied';
-import { createEventsConsumer } from './events-consumer';
+import { createEventsConsumer, EVENTS_CONSUMER } from './events-consumer';
 import { EventProducer } from './producer';
 import { createScoresConsumer, SCORES_CONSUMER } from './scores-consumer';
 import { dashboardExtension } from '../dashboard';
@@ -111,6 +111,14 @@ export async function runApi(config: DasyConfig, logger: Logger, options: ApiOpt
       pushTimeoutMs: options.pushTimeoutMs,
       consumers: options.consumers,
     });
+    const observed = options.consumers
+      ? [
+          { consumer: consumers[0], group: groupId(config.namespace, SCORES_CONSUMER), topic: scoresTopic },
+          { consumer: consumers[1], group: groupId(config.namespace, EVENTS_CONSUMER), topic: topicName(config.namespace, 'adEvents') },
+        ]
+      : [];
+    const { registerOps } = await import('./ops'); // GET /metrics and /readyz (prom-client loads in the api's process only)
+    await registerOps(server, { config, kafka, pool: readPool, logger, tracker, consumers: observed, groups: consumedGroups(config.namespace) });
     await options.extend?.(server, { config, kafka, pool: readPool, logger });
     await server.listen({ port: options.port, host: options.host });
     const address = server.server.address() as AddressInfo;
@@ -157,6 +165,8 @@ export function registerApiCommands(program: Command, logger: Logger): void {
     program
       .command(part.name)
       .description(part.description)
-      .action(() => runMain(async () => runComponent(part, {}, { config: loadConfig(), logger, prepare })));
+      .addOption(metricsPortOption())
+      .addOption(metricsHostOption())
+      .action((opts: MetricsOptions) => runMain(async () => runComponent(part, {}, { config: loadConfig(), logger, prepare, metrics: metricsEndpoint(opts) })));
   }
 }

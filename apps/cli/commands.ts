@@ -3,12 +3,14 @@ import { Logger } from '../../libs/log';
 import { registerApiCommands } from '../api/command';
 import { registerPipelineCommands } from './pipeline';
 import { registerChaosCommand } from '../chaos';
+import { registerMetricsCommand } from '../metrics/command';
 import { registerBenchCommand } from '../../bench';
 
 /** The apps' commands; each app registers its own. */
 export function registerCommands(program: Command, logger: Logger): void {
   registerPipelineCommands(program, logger);
   registerApiCommands(program, logger);
+  registerMetricsCommand(program, logger);
   registerChaosCommand(program, logger);
   registerBenchCommand(program, logger);
 }

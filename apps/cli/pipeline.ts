@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { intOption as count, loadConfig } from '../../libs/config';
 import { Logger } from '../../libs/log';
-import { runComponent, runMain, Supervisor } from '../../libs/runtime';
+import { metricsArgs, metricsEndpoint, metricsHostOption, metricsPortOption, MetricsOptions, runComponent, runMain, Supervisor } from '../../libs/runtime';
 import { checkProductsHeader } from '../../libs/csv/reader';
 import { generateProducts } from '../data/generate';
 import { demo } from '../demo';
@@ -48,13 +48,17 @@ export function registerPipelineCommands(program: Command, logger: Logger): void
   program
     .command('products-consumer')
     .description(`${productsConsumer.description}: N processes of one consumer group`)
-    .option('--consumers <n>', 'processes', count('CONSUMERS', 1, 64), 2)
-    .action((opts: { consumers: number }) =>
+    .option('--consumers <n>', 'processes (with --metrics-port P, process i serves on P+i)', count('CONSUMERS', 1, 64), 2)
+    .addOption(metricsPortOption())
+    .addOption(metricsHostOption())
+    .action((opts: { consumers: number } & MetricsOptions) =>
       runMain(async () => {
         const config = loadConfig();
-        if (opts.consumers === 1) return runComponent(productsConsumer, {}, { config, logger, prepare });
+        if (opts.consumers === 1) return runComponent(productsConsumer, {}, { config, logger, prepare, metrics: metricsEndpoint(opts) });
         // N processes of one group, each preparing the namespace (idempotent) as if run alone
-        const replicas = Array.from({ length: opts.consumers }, () => ({ args: ['products-consumer', '--consumers', '1'] }));
+        const replicas = Array.from({ length: opts.consumers }, (_, i) => ({
+          args: ['products-consumer', '--consumers', '1', ...metricsArgs(metricsEndpoint(opts, i))],
+        }));
         await new Supervisor(replicas, { logger }).untilSignal();
       }),
     );
@@ -69,14 +73,26 @@ export function registerPipelineCommands(program: Command, logger: Logger): void
       RELAY_DEFAULTS.maxDelayMs,
     )
     .option('--quiet <ms>', 'send once no new mark arrived for this long', count('--quiet', 1, 3_600_000), RELAY_DEFAULTS.quietMs)
-    .action((opts: { maxDelay: number; quiet: number }) =>
-      runMain(async () => runComponent(productCountRelay, { maxDelayMs: opts.maxDelay, quietMs: opts.quiet }, { config: loadConfig(), logger, prepare })),
+    .addOption(metricsPortOption())
+    .addOption(metricsHostOption())
+    .action((opts: { maxDelay: number; quiet: number } & MetricsOptions) =>
+      runMain(async () =>
+        runComponent(
+          productCountRelay,
+          { maxDelayMs: opts.maxDelay, quietMs: opts.quiet },
+          { config: loadConfig(), logger, prepare, metrics: metricsEndpoint(opts) },
+        ),
+      ),
     );
 
   program
     .command('product-count-consumer')
     .description(productCountConsumer.description)
-    .action(() => runMain(async () => runComponent(productCountConsumer, {}, { config: loadConfig(), logger, prepare })));
+    .addOption(metricsPortOption())
+    .addOption(metricsHostOption())
+    .action((opts: MetricsOptions) =>
+      runMain(async () => runComponent(productCountConsumer, {}, { config: loadConfig(), logger, prepare, metrics: metricsEndpoint(opts) })),
+    );
 
   program
     .command('ingest')

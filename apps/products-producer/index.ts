@@ -10,6 +10,7 @@ import { partitionFor } from '../../libs/kafka/murmur2';
 import { topicName, TOPICS } from '../../libs/kafka/topics';
 import { Logger } from '../../libs/log';
 import { createProgress, mib, rate } from '../../libs/progress';
+import { recordFileCounts } from './files';
 
 /** The message on `<ns>.products` (key = sku): the record and where it came from. */
 export interface ProductMessage {
@@ -141,5 +142,7 @@ export async function produceProducts(options: {
     fs.closeSync(rejectsFd);
     await producer.disconnect().catch((err) => log.warn('disconnect failed', { err }));
   }
-  return { file, records, accepted, rejected, rejectsFile, seconds: (Date.now() - started) / 1000 };
+  const seconds = (Date.now() - started) / 1000;
+  await recordFileCounts(config, log, fileLabel, { records, rejected });
+  return { file, records, accepted, rejected, rejectsFile, seconds };
 }

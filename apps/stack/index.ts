@@ -106,6 +106,8 @@ export async function reset(config: DasyConfig, logger: Logger): Promise<string>
     const offsets = hasOffsets ? await deleteStoredOffsets(pool, `${config.namespace}.`) : 0;
     const hasDeadLetters = (await pool.query<{ t: string | null }>(`SELECT to_regclass('dasy_dead_letters') AS t`)).rows[0].t !== null;
     if (hasDeadLetters) await pool.query(`DELETE FROM dasy_dead_letters WHERE starts_with(topic, $1)`, [`${config.namespace}.`]);
+    const hasFiles = (await pool.query<{ t: string | null }>(`SELECT to_regclass('dasy_csv_files') AS t`)).rows[0].t !== null;
+    if (hasFiles) await pool.query(`DELETE FROM dasy_csv_files WHERE namespace = $1`, [config.namespace]);
     // Only tables that exist (reset also works before migrations ran), and only the namespace's
     // own schema's, named with it: other namespaces of the database keep theirs.
     const { rows } = await pool.query<{ t: string }>(

@@ -1,6 +1,9 @@
 import { DasyConfig } from '../config/settings';
-import { groupId, TopicId } from '../kafka/topics';
+import type { BatchConsumer } from '../consumer';
+import { groupId, topicName, TopicId } from '../kafka/topics';
 import { createLogger, Logger } from '../log';
+import type { OpsServer } from '../metrics';
+import { MetricsEndpoint } from './metrics-options';
 import { parentPrepared, tellParent } from './messages';
 import { exitWhenStopped, untilSignal } from './signals';
 
@@ -10,6 +13,8 @@ export interface Component {
   stop(): Promise<void>;
   /** consumers: called with this process's partitions after every rebalance */
   onAssigned?(listener: (partitions: number[]) => void): void;
+  /** consumers: the part's group members (its metrics observe them: --metrics-port) */
+  readonly consumers?: BatchConsumer[];
 }
 
 /**
@@ -34,11 +39,18 @@ export interface ComponentSpec<O = object> {
 export async function runComponent<O>(
   spec: ComponentSpec<O>,
   options: O,
-  context: { config: DasyConfig; logger: Logger; prepare: (config: DasyConfig, logger: Logger) => Promise<void> },
+  context: {
+    config: DasyConfig;
+    logger: Logger;
+    prepare: (config: DasyConfig, logger: Logger) => Promise<void>;
+    /** serve the part's own metrics, /healthz and /readyz there (--metrics-port) */
+    metrics?: MetricsEndpoint;
+  },
 ): Promise<void> {
   const { config, logger } = context;
   if (!(config.preparedByParent && (await parentPrepared(60_000)))) await context.prepare(config, logger);
   const component = spec.create({ config, logger }, options);
+  const ops = context.metrics && (await serveMetrics(spec, component, { ...context, metrics: context.metrics }));
   let announced = false;
   component.onAssigned?.((partitions) => {
     tellParent({ type: 'assigned', partitions });
@@ -58,6 +70,29 @@ export async function runComponent<O>(
   process.channel?.unref(); // the channel to the supervisor must not keep a stopped part alive
   await component.start();
   await stopped;
+  await ops?.close();
   process.off('beforeExit', idledOut);
   exitWhenStopped();
+}
+
+/** The part's own metrics endpoint, its consumers observed with their group and topic; says where, on stdout. */
+async function serveMetrics<O>(
+  spec: ComponentSpec<O>,
+  component: Component,
+  context: { config: DasyConfig; logger: Logger; metrics: MetricsEndpoint },
+): Promise<OpsServer> {
+  const { config, logger } = context;
+  const consumes = spec.consumes;
+  const consumers = consumes
+    ? (component.consumers ?? []).map((consumer) => ({
+        consumer,
+        group: groupId(config.namespace, consumes.group),
+        topic: topicName(config.namespace, consumes.topic),
+      }))
+    : [];
+  // prom-client is loaded by the processes that serve metrics only
+  const { serveProcessMetrics } = await import('../metrics');
+  const server = await serveProcessMetrics({ config, logger, name: spec.name, consumers, ...context.metrics });
+  console.log(`${spec.name} metrics on ${server.url}/metrics`);
+  return server;
 }

@@ -13,3 +13,5 @@ export type { Stoppable } from './signals';
 export { CLI, Replica, Supervisor } from './supervisor';
 export type { ReplicaSpec } from './supervisor';
 export { Alarm } from './alarm';
+export { metricsArgs, metricsEndpoint, metricsHostOption, metricsPortOption } from './metrics-options';
+export type { MetricsEndpoint, MetricsOptions } from './metrics-options';
