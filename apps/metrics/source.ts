@@ -82,7 +82,7 @@ export class ClusterSource {
     const last = {
       at: now,
       settled: false,
-      sample: Promise.all([this.bounded('Kafka', () => this.kafka()), this.bounded('PostgreSQL', () => this.db())]).then(([ends, db]) => {
+      sample: Promise.all([this.bounded('Kafka', this.kafkaRead), this.bounded('PostgreSQL', this.dbRead)]).then(([ends, db]) => {
         last.settled = true;
         return { ends, db };
       }),
@@ -90,6 +90,11 @@ export class ClusterSource {
     this.last = last;
     return last.sample;
   }
+
+  // A read that outlives its scrape's timeout is not started again while it runs (no pile-up of
+  // requests while a service is down): the next scrapes wait on it, each for its timeout.
+  private readonly kafkaRead = oneAtATime(() => this.kafka());
+  private readonly dbRead = oneAtATime(() => this.db());
 
   private async bounded<T>(what: string, read: () => Promise<T>): Promise<T | undefined> {
     let timer: NodeJS.Timeout | undefined;
@@ -152,6 +157,19 @@ export class ClusterSource {
     }
     return this.outbox.names;
   }
+}
+
+/** fn, but while a call runs, calls get its promise instead of starting another. */
+function oneAtATime<T>(fn: () => Promise<T>): () => Promise<T> {
+  let running: Promise<T> | undefined;
+  return () => {
+    if (running) return running;
+    const done = () => (running = undefined);
+    const call = fn();
+    running = call;
+    call.then(done, done);
+    return call;
+  };
 }
 
 /** A table not created yet (migrations not run) has no rows to show. */
