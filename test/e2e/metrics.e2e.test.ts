@@ -144,6 +144,24 @@ test('dasy metrics, the exporter on its own, shows the same cluster series as th
   expect((await exporter.exited).code).toBe(0);
 });
 
+test('with Kafka unreachable, the exporter says so: dasy_kafka_up 0, no lag series, /readyz 503 with the reason', async () => {
+  const port = await freePort();
+  const exporter = startCli(t, ['metrics', '--port', String(port)], { KAFKA_BROKERS: `127.0.0.1:${await freePort()}` });
+  await waitFor('the exporter listens', async () => exporter.stdout().includes('metrics listening on'), 60000);
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  expect(text.split('\n').filter((l) => /^dasy_(kafka|postgresql)_up|^dasy_consumer_lag/.test(l))).toEqual([
+    `dasy_kafka_up{namespace="${t.namespace}"} 0`,
+    `dasy_postgresql_up{namespace="${t.namespace}"} 1`,
+  ]);
+  const ready = await call('GET', `http://127.0.0.1:${port}/readyz`);
+  expect([ready.status, ready.body]).toEqual([
+    503,
+    { status: 'not ready', checks: { postgresql: 'ok', kafka: 'no answer within 2 s' }, reason: 'kafka: no answer within 2 s' },
+  ]);
+  exporter.child.kill('SIGTERM');
+  expect((await exporter.exited).code).toBe(0);
+});
+
 test('the shipped Prometheus configuration is valid, and every query of the Grafana dashboard runs', async () => {
   const { stdout } = await promisify(execFile)('promtool', ['check', 'config', path.join(ROOT, 'infra', 'prometheus', 'prometheus.yml')]);
   expect(stdout).toContain('SUCCESS');
