@@ -92,11 +92,12 @@ export async function reset(config: DasyConfig, logger: Logger): Promise<string>
   let topics: string[];
   let groups: Awaited<ReturnType<typeof deleteGroups>>;
   try {
-    topics = await deleteTopics(admin, config.namespace);
+    // groups first: a group whose topic is gone loses its offsets, and the broker may drop it by itself
     groups = await deleteGroups(
       admin,
       CONSUMERS.map((c) => groupId(config.namespace, c.consumes.group)),
     );
+    topics = await deleteTopics(admin, config.namespace);
   } finally {
     await admin.disconnect();
   }

@@ -1,7 +1,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { PoolClient } from 'pg';
+import { createKafka } from '../../libs/kafka/client';
 import { groupId, topicName } from '../../libs/kafka/topics';
+import { createLogger } from '../../libs/log';
 import { StatusReport } from '../../apps/status';
 import { createTestEnv, rows, runCli, startCli, TestEnv, waitFor } from './harness';
 import { describeGroup, GroupPartition } from './kafka-tools';
@@ -21,6 +23,16 @@ function csv(name: string, skus: string[]): string {
   const file = path.join(t.tmp, name);
   fs.writeFileSync(file, ['name,sku,description', ...skus.map((s, i) => `Name ${i % 37},${s},d`)].join('\n') + '\n');
   return file;
+}
+
+async function listGroups(): Promise<{ groups: string[] }> {
+  const admin = createKafka({ brokers: t.config.kafkaBrokers, clientId: 'kafka-lag-test', logger: createLogger('test', 'error') }).admin();
+  await admin.connect();
+  try {
+    return { groups: (await admin.listGroups()).groups.map((g) => g.groupId) };
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 const skus = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
@@ -97,4 +109,12 @@ test('mid-ingest, the tool shows a lag > 0 that agrees with dasy status', async 
   await waitFor('lag 0 in Kafka', async () => (await describeGroup(t, group)).every((p) => p.lag === 0n && p.current === p.end), 60000);
   consumer.child.kill('SIGTERM');
   expect((await consumer.exited).code).toBe(0);
+});
+
+test('dasy reset deletes the groups the offsets were mirrored to', async () => {
+  const r = await runCli(t, ['reset']);
+  expect(r.code).toBe(0);
+  expect(r.stdout).toMatch(/^reset namespace \S+: deleted 9 topic\(s\), 2 consumer group\(s\), 12 stored offset\(s\), emptied \d+ table\(s\)\n$/);
+  const { groups } = await listGroups();
+  expect(groups.filter((g) => g.startsWith(`${t.namespace}.`))).toEqual([]);
 });
