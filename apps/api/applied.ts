@@ -4,6 +4,8 @@ import { quoteIdent } from '../../libs/db';
 import { storedOffsets } from '../../libs/db/offsets';
 import { DasyError, errorMessage } from '../../libs/errors';
 import { Logger } from '../../libs/log';
+import { MicroBatcher } from './batcher';
+import type { AppliedBatch } from './scores-consumer';
 import { CurrentStats } from './store';
 
 /**
@@ -33,14 +35,27 @@ export class NotAppliedError extends DasyError {
   }
 }
 
+/**
+ * How a waited-for message ended: applied or dead-lettered, as the applying batch in this process
+ * told; or `passed`: its partition's applied offset moved past it (a notification, the stored
+ * offsets), which a dead-lettered message does too: deadLetterOf() tells them apart.
+ */
+export type Outcome = { kind: 'applied'; stats: CurrentStats | undefined } | { kind: 'dead-lettered'; reason: string } | { kind: 'passed' };
+
 interface Waiter {
   offset: bigint;
   name: string | undefined;
   since: number;
-  resolve: (stats: CurrentStats | undefined) => void;
+  resolve: (outcome: Outcome) => void;
   reject: (err: unknown) => void;
   timer: NodeJS.Timeout;
 }
+
+const PASSED: Outcome = Object.freeze({ kind: 'passed' });
+
+/** The dead letters (of the scores consumer group) among some offsets: migrations/1732300004000. */
+const DEAD_LETTERS = `SELECT kafka_partition AS partition, kafka_offset AS offset, reason FROM score_dead_letters
+    WHERE group_id = $1 AND (kafka_partition, kafka_offset) IN (SELECT * FROM unnest($2::integer[], $3::bigint[]))`;
 
 /**
  * What this process knows of the scores consumer group's applied offsets, and the requests waiting
@@ -64,6 +79,7 @@ export class AppliedTracker {
   readonly channel: string;
   private readonly log: Logger;
   private observeWait: ((seconds: number) => void) | undefined;
+  private readonly deadLetters: MicroBatcher<{ partition: number; offset: bigint }, string | undefined>;
 
   constructor(
     private readonly options: {
@@ -79,6 +95,7 @@ export class AppliedTracker {
   ) {
     this.channel = appliedChannel(options.group);
     this.log = options.logger.namespace('applied');
+    this.deadLetters = new MicroBatcher((keys) => this.readDeadLetters(keys), { maxBatch: 512, maxConcurrent: 2 });
   }
 
   async start(): Promise<void> {
@@ -99,11 +116,12 @@ export class AppliedTracker {
   }
 
   /**
-   * The partition's applied offset moved to `nextOffset` (every message before it is applied).
-   * `stats`: the committed current statistics of the names of that batch, when known (in-process
-   * consumer): a waiter for one of those names gets them and needs no query.
+   * The partition's applied offset moved to `nextOffset` (every message before it is applied or
+   * dead-lettered). `batch`: what the batch that moved it did, when known (in-process consumer):
+   * a waiter learns from it whether its message was applied, and gets its name's committed
+   * statistics without a query.
    */
-  advance(partition: number, nextOffset: bigint, stats?: Map<string, CurrentStats>): void {
+  advance(partition: number, nextOffset: bigint, batch?: AppliedBatch): void {
     const current = this.known.get(partition);
     if (current !== undefined && current >= nextOffset) return;
     this.known.set(partition, nextOffset);
@@ -114,7 +132,7 @@ export class AppliedTracker {
       if (w.offset < nextOffset) {
         clearTimeout(w.timer);
         this.observeWait?.((Date.now() - w.since) / 1000);
-        w.resolve(w.name === undefined ? undefined : stats?.get(w.name));
+        w.resolve(outcome(w, batch));
       } else still.push(w);
     }
     if (still.length) this.waiters.set(partition, still);
@@ -122,17 +140,17 @@ export class AppliedTracker {
   }
 
   /**
-   * Resolves once the message at `offset` of `partition` is applied, with the current statistics
-   * of `name` when the applying batch handed them over (else undefined: read them); rejects with
+   * Resolves once the message at `offset` of `partition` is past (applied or dead-lettered), with
+   * what the applying batch told about it when it was this process's; rejects with
    * NotAppliedError after timeoutMs.
    */
-  waitApplied(partition: number, offset: bigint, timeoutMs: number, name?: string): Promise<CurrentStats | undefined> {
+  waitApplied(partition: number, offset: bigint, timeoutMs: number, name?: string): Promise<Outcome> {
     const known = this.known.get(partition);
     if (known !== undefined && known > offset) {
       this.observeWait?.(0);
-      return Promise.resolve(undefined);
+      return Promise.resolve(PASSED);
     }
-    return new Promise<CurrentStats | undefined>((resolve, reject) => {
+    return new Promise<Outcome>((resolve, reject) => {
       const waiter: Waiter = {
         offset,
         name,
@@ -158,6 +176,21 @@ export class AppliedTracker {
   /** Told how long each wait for an applied message lasted, in seconds (the api's metrics). */
   observeWaits(observer: (seconds: number) => void): void {
     this.observeWait = observer;
+  }
+
+  /** The reason the message at `offset` of `partition` was dead-lettered; undefined if it was not. */
+  deadLetterOf(partition: number, offset: bigint): Promise<string | undefined> {
+    return this.deadLetters.submit({ partition, offset });
+  }
+
+  private async readDeadLetters(keys: { partition: number; offset: bigint }[]): Promise<(string | undefined)[]> {
+    const { rows } = await this.options.pool.query<{ partition: number; offset: string; reason: string }>({
+      name: 'dasy_api_dead_letters',
+      text: DEAD_LETTERS,
+      values: [this.options.group, keys.map((k) => k.partition), keys.map((k) => k.offset.toString())],
+    });
+    const found = new Map(rows.map((r) => [`${r.partition}:${r.offset}`, r.reason]));
+    return keys.map((k) => found.get(`${k.partition}:${k.offset}`));
   }
 
   appliedOffsets(): Map<number, bigint> {
@@ -257,4 +290,11 @@ export class AppliedTracker {
       this.polling = false;
     }
   }
+}
+
+function outcome(w: Waiter, batch: AppliedBatch | undefined): Outcome {
+  if (!batch) return PASSED;
+  const reason = batch.deadLettered.get(w.offset);
+  if (reason !== undefined) return { kind: 'dead-lettered', reason };
+  return { kind: 'applied', stats: w.name === undefined ? undefined : batch.stats.get(w.name) };
 }

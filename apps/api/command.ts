@@ -89,7 +89,7 @@ export async function runApi(config: DasyConfig, logger: Logger, options: ApiOpt
           logger,
           namespace: config.namespace,
           audit: config.audit,
-          onApplied: (p, o, stats) => tracker.advance(p, o, stats),
+          onApplied: (p, o, batch) => tracker.advance(p, o, batch),
         }),
         createEventsConsumer({ kafka, pool: eventsPool, logger, namespace: config.namespace }),
       );

@@ -1,9 +1,9 @@
 import { Kafka } from 'kafkajs';
 import { Pool, PoolClient } from 'pg';
-import { BatchApp, BatchConsumer, BatchInfo, createBatchConsumer } from '../../libs/consumer';
+import { BatchApp, BatchConsumer, BatchInfo, createBatchConsumer, DeadLetter } from '../../libs/consumer';
 import { groupId, topicName } from '../../libs/kafka/topics';
 import { Logger } from '../../libs/log';
-import { EMPTY, Moments, welford } from '../../libs/stats';
+import { EMPTY, Moments, toDecimal, welford } from '../../libs/stats';
 import { appliedChannel, appliedPayload, PROCESS_ORIGIN } from './applied';
 import { decodeScore, ScoreItem } from './messages';
 import { CurrentStats, currentStats, CurrentStatsRow } from './store';
@@ -25,21 +25,23 @@ function add(agg: Agg | undefined, score: number, at: number): Agg {
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /**
- * Chan's merge of a batch's per-key summaries into the stored rows. Every right-hand side reads the
- * row as it was (UPDATE semantics), so these are the textbook formulas with a = stored row,
- * b = batch (`excluded`): n = na + nb, mean = ma + (mb - ma) * nb / n,
- * m2 = m2a + m2b + (mb - ma)^2 * na * nb / n; min, max, first and last combine as such.
+ * Chan's merge of a batch's per-key summaries into the stored rows, exactly: the sums of the
+ * scores and of their squares are numeric (exact decimals of binary fractions, libs/stats), so
+ * merging is adding them, with no rounding and nothing that can underflow (float8 products such as
+ * (mb - ma)^2 * na * nb / n underflowed for scores near 1e-170 and PostgreSQL refused the batch).
+ * Every right-hand side reads the row as it was (UPDATE semantics); min, max, first and last
+ * combine as such.
  */
 const CHAN_MERGE = `
       count = s.count + excluded.count,
-      mean = s.mean + (excluded.mean - s.mean) * excluded.count / (s.count + excluded.count),
-      m2 = s.m2 + excluded.m2 + (excluded.mean - s.mean) * (excluded.mean - s.mean) * s.count::float8 * excluded.count / (s.count + excluded.count),
+      sum = s.sum + excluded.sum,
+      sum_sq = s.sum_sq + excluded.sum_sq,
       min = LEAST(s.min, excluded.min),
       max = GREATEST(s.max, excluded.max),
       first_at = LEAST(s.first_at, excluded.first_at),
       last_at = GREATEST(s.last_at, excluded.last_at)`;
 
-const RETURN_STATS = 'RETURNING s.name, s.session, s.count, s.mean, s.m2, s.min, s.max, s.first_at, s.last_at, s.started_offset';
+const RETURN_STATS = 'RETURNING s.name, s.session, s.count, s.sum, s.sum_sq, s.min, s.max, s.first_at, s.last_at, s.started_offset';
 
 /**
  * Times travel as milliseconds since the epoch (float8) and become timestamptz in SQL: formatting
@@ -51,20 +53,20 @@ const ts = (column: string) => `to_timestamp(${column} / 1000)`;
 /** Parameters $1.. numbered from `base`. */
 const params = (base: number, types: string[]) => types.map((t, i) => `$${base + i}::${t}`).join(', ');
 
-/** 8 parameters: name, count, mean, m2, min, max, first_at, last_at per name (sorted: stable lock order). */
-const mergeStats = (base: number) => `INSERT INTO score_stats AS s (name, session, count, mean, m2, min, max, first_at, last_at, started_at)
-    SELECT b.name, 1, b.count, b.mean, b.m2, b.min, b.max, ${ts('b.first_at')}, ${ts('b.last_at')}, ${ts('b.first_at')}
-      FROM unnest(${params(base, ['text[]', 'bigint[]', 'float8[]', 'float8[]', 'float8[]', 'float8[]', 'float8[]', 'float8[]'])})
-        AS b(name, count, mean, m2, min, max, first_at, last_at)
+/** 8 parameters: name, count, sum, sum_sq, min, max, first_at, last_at per name (sorted: stable lock order). */
+const mergeStats = (base: number) => `INSERT INTO score_stats AS s (name, session, count, sum, sum_sq, min, max, first_at, last_at, started_at)
+    SELECT b.name, 1, b.count, b.sum, b.sum_sq, b.min, b.max, ${ts('b.first_at')}, ${ts('b.last_at')}, ${ts('b.first_at')}
+      FROM unnest(${params(base, ['text[]', 'bigint[]', 'numeric[]', 'numeric[]', 'float8[]', 'float8[]', 'float8[]', 'float8[]'])})
+        AS b(name, count, sum, sum_sq, min, max, first_at, last_at)
      ORDER BY 1
     ON CONFLICT (name) DO UPDATE SET ${CHAN_MERGE}
     ${RETURN_STATS}`;
 
-/** 9 parameters: name, minute, count, mean, m2, min, max, first_at, last_at per (name, minute). */
-const mergeBuckets = (base: number) => `INSERT INTO score_buckets AS s (name, minute, count, mean, m2, min, max, first_at, last_at)
-    SELECT b.name, ${ts('b.minute')}, b.count, b.mean, b.m2, b.min, b.max, ${ts('b.first_at')}, ${ts('b.last_at')}
-      FROM unnest(${params(base, ['text[]', 'float8[]', 'bigint[]', 'float8[]', 'float8[]', 'float8[]', 'float8[]', 'float8[]', 'float8[]'])})
-        AS b(name, minute, count, mean, m2, min, max, first_at, last_at)
+/** 9 parameters: name, minute, count, sum, sum_sq, min, max, first_at, last_at per (name, minute). */
+const mergeBuckets = (base: number) => `INSERT INTO score_buckets AS s (name, minute, count, sum, sum_sq, min, max, first_at, last_at)
+    SELECT b.name, ${ts('b.minute')}, b.count, b.sum, b.sum_sq, b.min, b.max, ${ts('b.first_at')}, ${ts('b.last_at')}
+      FROM unnest(${params(base, ['text[]', 'float8[]', 'bigint[]', 'numeric[]', 'numeric[]', 'float8[]', 'float8[]', 'float8[]', 'float8[]'])})
+        AS b(name, minute, count, sum, sum_sq, min, max, first_at, last_at)
      ORDER BY 1, 2
     ON CONFLICT (name, minute) DO UPDATE SET ${CHAN_MERGE}`;
 
@@ -88,11 +90,11 @@ const APPLY_PUSHES = `WITH s AS (${mergeStats(1)}),
 const RESET = `WITH r AS (
       SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::bigint[]) AS r(name, reset_by, at, off)),
     ended AS (
-      INSERT INTO score_sessions (name, session, count, mean, m2, min, max, first_at, last_at, started_at, ended_at, reset_by, reset_partition, reset_offset)
-      SELECT s.name, s.session, s.count, s.mean, s.m2, s.min, s.max, s.first_at, s.last_at, s.started_at, r.at, r.reset_by, $5, r.off
+      INSERT INTO score_sessions (name, session, count, sum, sum_sq, min, max, first_at, last_at, started_at, ended_at, reset_by, reset_partition, reset_offset)
+      SELECT s.name, s.session, s.count, s.sum, s.sum_sq, s.min, s.max, s.first_at, s.last_at, s.started_at, r.at, r.reset_by, $5, r.off
         FROM score_stats s JOIN r ON r.name = s.name)
     UPDATE score_stats s
-       SET session = s.session + 1, count = 0, mean = 0, m2 = 0, min = NULL, max = NULL, first_at = NULL, last_at = NULL,
+       SET session = s.session + 1, count = 0, sum = 0, sum_sq = 0, min = NULL, max = NULL, first_at = NULL, last_at = NULL,
            started_at = r.at, started_offset = r.off
       FROM r WHERE s.name = r.name
     ${RETURN_STATS}`;
@@ -102,8 +104,8 @@ function statsParams(segments: Map<string, Agg>): unknown[] {
   return [
     rows.map(([name]) => name),
     rows.map(([, a]) => a.m.count),
-    rows.map(([, a]) => a.m.mean),
-    rows.map(([, a]) => a.m.m2),
+    rows.map(([, a]) => toDecimal(a.m.sum)),
+    rows.map(([, a]) => toDecimal(a.m.sumSq)),
     rows.map(([, a]) => a.m.min),
     rows.map(([, a]) => a.m.max),
     rows.map(([, a]) => a.first),
@@ -117,8 +119,8 @@ function bucketParams(buckets: Map<string, { name: string; minute: number; agg: 
     rows.map((b) => b.name),
     rows.map((b) => b.minute),
     rows.map((b) => b.agg.m.count),
-    rows.map((b) => b.agg.m.mean),
-    rows.map((b) => b.agg.m.m2),
+    rows.map((b) => toDecimal(b.agg.m.sum)),
+    rows.map((b) => toDecimal(b.agg.m.sumSq)),
     rows.map((b) => b.agg.m.min),
     rows.map((b) => b.agg.m.max),
     rows.map((b) => b.agg.first),
@@ -245,15 +247,28 @@ export async function applyScores(
   return result;
 }
 
+/** Record the batch's dead letters beside the data, in its transaction (read by AppliedTracker). */
+const RECORD_DEAD_LETTERS = `INSERT INTO score_dead_letters (group_id, kafka_partition, kafka_offset, reason)
+    SELECT $1, $2, d.off, d.reason FROM unnest($3::bigint[], $4::text[]) AS d(off, reason)
+    ON CONFLICT (group_id, kafka_partition, kafka_offset) DO UPDATE SET reason = excluded.reason, dead_lettered_at = now()`;
+
+/** What one committed batch did: the current statistics of its names, and what it dead-lettered. */
+export interface AppliedBatch {
+  stats: Map<string, CurrentStats>;
+  /** offset → reason */
+  deadLettered: Map<bigint, string>;
+}
+
 /**
  * The scores consumer: applies pushes and resets; after each commit, `onApplied` gets the
- * partition's new applied offset and the current statistics of the names of the batch (the api
- * in the same process answers its waiting pushes from them without another query).
+ * partition's new applied offset, the current statistics of the names of the batch and the
+ * offsets it dead-lettered (the api in the same process answers its waiting pushes from them
+ * without another query).
  */
 export function scoresApp(options: {
   audit: boolean;
   group: string;
-  onApplied?: (partition: number, nextOffset: bigint, stats: Map<string, CurrentStats>) => void;
+  onApplied?: (partition: number, nextOffset: bigint, batch: AppliedBatch) => void;
 }): BatchApp<ScoreItem> {
   const channel = appliedChannel(options.group);
   // Results of the batch in flight per partition, handed over once it committed. A retried or
@@ -277,11 +292,14 @@ export function scoresApp(options: {
       const stats = await applyPushesTogether(client, batches, { audit: options.audit, channel });
       for (const { batch } of batches) remember(batch, stats);
     },
-    afterCommit(_items, batch) {
+    async deadLettered(client, letters: DeadLetter[], batch) {
+      await client.query(RECORD_DEAD_LETTERS, [options.group, batch.partition, letters.map((l) => l.offset.toString()), letters.map((l) => l.reason)]);
+    },
+    afterCommit(_items, batch, letters) {
       const entry = pending.get(batch.partition);
       pending.delete(batch.partition);
       const stats = entry && entry.nextOffset === batch.nextOffset ? entry.stats : new Map<string, CurrentStats>();
-      options.onApplied?.(batch.partition, batch.nextOffset, stats);
+      options.onApplied?.(batch.partition, batch.nextOffset, { stats, deadLettered: new Map(letters.map((l) => [l.offset, l.reason])) });
     },
   };
 }
@@ -292,7 +310,7 @@ export function createScoresConsumer(options: {
   logger: Logger;
   namespace: string;
   audit: boolean;
-  onApplied?: (partition: number, nextOffset: bigint, stats: Map<string, CurrentStats>) => void;
+  onApplied?: (partition: number, nextOffset: bigint, batch: AppliedBatch) => void;
 }): BatchConsumer {
   const group = groupId(options.namespace, SCORES_CONSUMER);
   return createBatchConsumer({

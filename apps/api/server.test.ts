@@ -1,4 +1,5 @@
 import { UnavailableError } from '../../libs/errors';
+import { EMPTY } from '../../libs/stats';
 import { BODY_LIMIT, isPlainPush, toApiError } from './server';
 import { includesPush } from './store';
 import { ApiError } from './validate';
@@ -28,11 +29,7 @@ test('a session includes a push unless a reset after the push started it', () =>
   const s = (started_offset: bigint | null) => ({
     name: 'n',
     session: 1,
-    count: 0,
-    mean: 0,
-    m2: 0,
-    min: null,
-    max: null,
+    ...EMPTY,
     first_at: null,
     last_at: null,
     started_offset,

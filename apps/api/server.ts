@@ -6,11 +6,11 @@ import { isRetriable } from '../../libs/errors/classify';
 import { DasyError, errorMessage, UnavailableError } from '../../libs/errors';
 import { Logger } from '../../libs/log';
 import { view } from '../../libs/stats';
-import { AppliedTracker, NotAppliedError } from './applied';
+import { AppliedTracker, NotAppliedError, Outcome } from './applied';
 import { registerCatalog } from './catalog';
 import { encode } from './messages';
 import { EventProducer, Placement } from './producer';
-import { adStatistics, endedSession, history, includesPush, sessionOfPush, sessions, StatsReader, statsReply, windowStats } from './store';
+import { adStatistics, CurrentStats, endedSession, history, includesPush, sessionOfPush, sessions, StatsReader, statsReply, windowStats } from './store';
 import {
   AdRequest,
   ApiError,
@@ -163,10 +163,15 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
     }
   }
 
-  /** Read-your-writes: wait until the scores consumer group applied the message at `p`. */
-  async function applied(p: Placement, what: string, deadline: number, name?: string) {
+  /**
+   * Read-your-writes: wait until the scores consumer group applied the message at `p`; the
+   * current statistics of `name` when the applying batch handed them over. A message it could not
+   * apply (dead-lettered) is a 500: it was accepted but will never be in the statistics.
+   */
+  async function applied(p: Placement, what: 'push' | 'reset', deadline: number, name?: string): Promise<CurrentStats | undefined> {
+    let outcome: Outcome;
     try {
-      return await deps.tracker.waitApplied(p.partition, p.offset, Math.max(1, deadline - Date.now()), name);
+      outcome = await deps.tracker.waitApplied(p.partition, p.offset, Math.max(1, deadline - Date.now()), name);
     } catch (err) {
       if (!(err instanceof NotAppliedError)) throw err;
       throw new ApiError(
@@ -176,6 +181,18 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
           `it will be applied when the scores consumer catches up`,
       );
     }
+    const reason =
+      outcome.kind === 'dead-lettered' ? outcome.reason : outcome.kind === 'passed' ? await deps.tracker.deadLetterOf(p.partition, p.offset) : undefined;
+    if (reason !== undefined) {
+      log.warn(`${what} ${p.topic}[${p.partition}]@${p.offset} was dead-lettered: ${reason}`);
+      throw new ApiError(
+        500,
+        'dead_lettered',
+        `the ${what} was accepted (${p.topic}[${p.partition}]@${p.offset}) but the scores consumer could not apply it; ` +
+          `it is in ${p.topic}.dlq with the reason and is not in the statistics`,
+      );
+    }
+    return outcome.kind === 'applied' ? outcome.stats : undefined;
   }
 
   async function current(name: string) {

@@ -1,11 +1,12 @@
 import { Pool } from 'pg';
-import { chanMerge, EMPTY, Moments, StatsView, view } from '../../libs/stats';
+import { chanMerge, EMPTY, fromDecimal, Moments, StatsView, view } from '../../libs/stats';
 import { MicroBatcher } from './batcher';
 import { Interval, INTERVAL_MS, Window } from './validate';
 
 /**
  * The api's reads, with plain pg and named (prepared) statements: no ORM on the hot path.
- * Statistics rows hold (count, mean, m2, min, max); the views turn them into mean/stddev.
+ * Statistics rows hold (count, sum, sum_sq, min, max), the sums exact (numeric); the views turn
+ * them into the mean and stddev, correctly rounded (libs/stats).
  */
 export interface CurrentStats extends Moments {
   name: string;
@@ -18,15 +19,16 @@ export interface CurrentStats extends Moments {
 
 interface MomentsRow {
   count: string;
-  mean: number;
-  m2: number;
+  /** numeric: pg returns its exact decimal text */
+  sum: string;
+  sum_sq: string;
   min: number | null;
   max: number | null;
   first_at: Date | null;
   last_at: Date | null;
 }
 
-const moments = (r: MomentsRow): Moments => ({ count: Number(r.count), mean: r.mean, m2: r.m2, min: r.min, max: r.max });
+const moments = (r: MomentsRow): Moments => ({ count: Number(r.count), sum: fromDecimal(r.sum), sumSq: fromDecimal(r.sum_sq), min: r.min, max: r.max });
 
 /** A score_stats row as pg returns it. */
 export interface CurrentStatsRow extends MomentsRow {
@@ -78,7 +80,7 @@ export class StatsReader {
     const unique = [...new Set(names)];
     const { rows } = await this.pool.query<CurrentStatsRow>({
       name: 'dasy_api_stats',
-      text: 'SELECT name, session, count, mean, m2, min, max, first_at, last_at, started_offset FROM score_stats WHERE name = ANY($1::text[])',
+      text: 'SELECT name, session, count, sum, sum_sq, min, max, first_at, last_at, started_offset FROM score_stats WHERE name = ANY($1::text[])',
       values: [unique],
     });
     const byName = new Map(rows.map((r) => [r.name, currentStats(r)]));
@@ -95,7 +97,7 @@ async function buckets(pool: Pool, name: string, w: Window): Promise<BucketRow[]
   if (w.from && w.to && w.from.getTime() >= w.to.getTime()) return [];
   const { rows } = await pool.query<BucketRow>({
     name: 'dasy_api_buckets',
-    text: `SELECT minute, count, mean, m2, min, max, first_at, last_at FROM score_buckets
+    text: `SELECT minute, count, sum, sum_sq, min, max, first_at, last_at FROM score_buckets
             WHERE name = $1
               AND ($2::timestamptz IS NULL OR minute > $2::timestamptz - interval '1 minute')
               AND ($3::timestamptz IS NULL OR minute < $3::timestamptz)
@@ -169,9 +171,9 @@ function sessionReply(r: SessionRow): SessionReply {
 export async function sessions(pool: Pool, name: string): Promise<SessionReply[]> {
   const { rows } = await pool.query<SessionRow>({
     name: 'dasy_api_sessions',
-    text: `SELECT session, count, mean, m2, min, max, first_at, last_at, started_at, ended_at, reset_by FROM score_sessions WHERE name = $1
+    text: `SELECT session, count, sum, sum_sq, min, max, first_at, last_at, started_at, ended_at, reset_by FROM score_sessions WHERE name = $1
            UNION ALL
-           SELECT session, count, mean, m2, min, max, first_at, last_at, started_at, NULL, NULL FROM score_stats WHERE name = $1
+           SELECT session, count, sum, sum_sq, min, max, first_at, last_at, started_at, NULL, NULL FROM score_stats WHERE name = $1
            ORDER BY session`,
     values: [name],
   });
@@ -185,7 +187,7 @@ export async function sessions(pool: Pool, name: string): Promise<SessionReply[]
 export async function endedSession(pool: Pool, name: string, partition: number, offset: bigint, at: number): Promise<SessionReply | undefined> {
   const { rows } = await pool.query<SessionRow>({
     name: 'dasy_api_ended_session',
-    text: `SELECT session, count, mean, m2, min, max, first_at, last_at, started_at, ended_at, reset_by FROM score_sessions
+    text: `SELECT session, count, sum, sum_sq, min, max, first_at, last_at, started_at, ended_at, reset_by FROM score_sessions
             WHERE name = $1 AND reset_partition = $2 AND reset_offset = $3 AND ended_at = $4
             ORDER BY session DESC LIMIT 1`,
     values: [name, partition, offset.toString(), new Date(at).toISOString()],
@@ -200,7 +202,7 @@ export async function endedSession(pool: Pool, name: string, partition: number, 
 export async function sessionOfPush(pool: Pool, name: string, partition: number, offset: bigint): Promise<StatsView | undefined> {
   const { rows } = await pool.query<MomentsRow>({
     name: 'dasy_api_session_of_push',
-    text: `SELECT count, mean, m2, min, max, first_at, last_at FROM score_sessions
+    text: `SELECT count, sum, sum_sq, min, max, first_at, last_at FROM score_sessions
             WHERE name = $1 AND reset_partition = $2 AND reset_offset > $3
             ORDER BY reset_offset LIMIT 1`,
     values: [name, partition, offset.toString()],

@@ -138,6 +138,7 @@ export const RESET_TABLES = [
   'score_buckets',
   'score_pushes',
   'ad_counters',
+  'score_dead_letters', // migrations/1732300004000-ScoreDeadLetters.ts
 ];
 
 export async function migrateUp(config: DasyConfig): Promise<string> {

@@ -4,16 +4,16 @@ import { withTransaction } from '../db/transaction';
 import { classify } from '../errors/classify';
 import { errorMessage } from '../errors';
 import { ConsumerContext } from './context';
-import { BatchInfo, Item, Poison } from './types';
+import { BatchInfo, DeadLetter, Item, Poison } from './types';
 
 /**
  * Commit one batch: its effects, its dead letters and its offset in one transaction. The offset
  * moves first, by compare-and-set from the batch's first offset (libs/db/offsets.ts): the fence.
  * A data error (PostgreSQL refusing a value: SQLSTATE classes 22, 23) rolls back and the batch is
  * tried again message by message, each in a savepoint, so the refused ones are dead-lettered and
- * the rest applied. Returns how many messages were dead-lettered.
+ * the rest applied. Returns the messages that were dead-lettered.
  */
-export async function commitBatch<T>(ctx: ConsumerContext<T>, items: Item<T>[], poison: Poison[], info: BatchInfo): Promise<number> {
+export async function commitBatch<T>(ctx: ConsumerContext<T>, items: Item<T>[], poison: Poison[], info: BatchInfo): Promise<DeadLetter[]> {
   try {
     return await inBatchTransaction(ctx, info, (client) => applyAll(ctx, client, items, poison, info));
   } catch (err) {
@@ -38,7 +38,7 @@ function inBatchTransaction<T, R>(ctx: ConsumerContext<T>, info: BatchInfo, fn: 
   );
 }
 
-async function applyAll<T>(ctx: ConsumerContext<T>, client: PoolClient, items: Item<T>[], poison: Poison[], info: BatchInfo): Promise<number> {
+async function applyAll<T>(ctx: ConsumerContext<T>, client: PoolClient, items: Item<T>[], poison: Poison[], info: BatchInfo): Promise<DeadLetter[]> {
   if (items.length)
     await ctx.options.app.apply(
       client,
@@ -46,12 +46,11 @@ async function applyAll<T>(ctx: ConsumerContext<T>, client: PoolClient, items: I
       info,
     );
   ctx.events.emit('batch:applied', info, items.length);
-  await ctx.deadLetters.send(client, poison, info.partition);
-  return poison.length;
+  return deadLetter(ctx, client, poison, info);
 }
 
 /** Find the messages PostgreSQL refuses, one savepoint each; apply the rest. */
-async function applyIsolated<T>(ctx: ConsumerContext<T>, client: PoolClient, items: Item<T>[], poison: Poison[], info: BatchInfo): Promise<number> {
+async function applyIsolated<T>(ctx: ConsumerContext<T>, client: PoolClient, items: Item<T>[], poison: Poison[], info: BatchInfo): Promise<DeadLetter[]> {
   const refused: Poison[] = [];
   for (const item of items) {
     await client.query('SAVEPOINT dasy_item');
@@ -65,6 +64,13 @@ async function applyIsolated<T>(ctx: ConsumerContext<T>, client: PoolClient, ite
     }
   }
   ctx.events.emit('batch:applied', info, items.length - refused.length);
-  await ctx.deadLetters.send(client, [...poison, ...refused], info.partition);
-  return poison.length + refused.length;
+  return deadLetter(ctx, client, [...poison, ...refused], info);
+}
+
+/** Send the batch's dead letters and tell the app, in the batch's transaction. */
+async function deadLetter<T>(ctx: ConsumerContext<T>, client: PoolClient, poison: Poison[], info: BatchInfo): Promise<DeadLetter[]> {
+  await ctx.deadLetters.send(client, poison, info.partition);
+  const letters = poison.map(({ message, reason }) => ({ offset: BigInt(message.offset), reason }));
+  if (letters.length && ctx.options.app.deadLettered) await ctx.options.app.deadLettered(client, letters, info);
+  return letters;
 }

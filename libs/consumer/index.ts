@@ -16,7 +16,7 @@ import { LogStarts, StartGate } from './start-gate';
 import { batchHandler } from './runner';
 import { BatchConsumer, BatchConsumerOptions, PartitionProgress } from './types';
 
-export type { BatchApp, BatchConsumer, BatchConsumerOptions, BatchInfo, PartitionProgress } from './types';
+export type { BatchApp, BatchConsumer, BatchConsumerOptions, BatchInfo, DeadLetter, PartitionProgress } from './types';
 export { ConsumerEvents } from './events';
 export type { ConsumerEventMap } from './events';
 export { DEAD_LETTER_HEADERS } from './dead-letters';

@@ -47,12 +47,13 @@ export function batchHandler<T>(ctx: ConsumerContext<T>, deps: RunnerDeps<T>) {
     for (let attempt = 0; ; attempt++) {
       if (!together && !live()) return; // abandon: nothing was committed
       try {
-        const deadLetters = together ? 0 : await commitBatch(ctx, items, poison, info);
+        const deadLetters = together ? [] : await commitBatch(ctx, items, poison, info);
         ctx.postgres.ok();
         payload.resolveOffset(batch.lastOffset());
         deps.progress.set(info.partition, progressOf(info));
-        ctx.events.emit('batch:committed', info, { records: items.length, deadLetters, seconds: Number(process.hrtime.bigint() - started) / 1e9 });
-        ctx.options.app.afterCommit?.(values(items), info);
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        ctx.events.emit('batch:committed', info, { records: items.length, deadLetters: deadLetters.length, seconds });
+        ctx.options.app.afterCommit?.(values(items), info, deadLetters);
         return;
       } catch (err) {
         together = false;

@@ -17,8 +17,19 @@ export interface BatchApp<T> {
    * order) inside one transaction, e.g. in one statement. Without it they are applied in turn.
    */
   applyMany?(client: PoolClient, batches: { items: T[]; batch: BatchInfo }[]): Promise<void>;
-  /** After the transaction committed (e.g. to wake readers in this process). */
-  afterCommit?(items: T[], batch: BatchInfo): void;
+  /**
+   * Optional: inside the batch's transaction, the messages it sends to the dead-letter topic
+   * (undecodable, or refused by PostgreSQL), e.g. to record them beside the data.
+   */
+  deadLettered?(client: PoolClient, letters: DeadLetter[], batch: BatchInfo): Promise<void>;
+  /** After the transaction committed (e.g. to wake readers in this process), with its dead letters. */
+  afterCommit?(items: T[], batch: BatchInfo, deadLettered: DeadLetter[]): void;
+}
+
+/** A message of the batch that went to the dead-letter topic instead of being applied. */
+export interface DeadLetter {
+  offset: bigint;
+  reason: string;
 }
 
 export interface BatchInfo {
