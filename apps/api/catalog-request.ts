@@ -5,7 +5,7 @@ import { ApiError } from './validate';
  * the offending field (400, `{"error":{"code","message","field"}}`).
  */
 
-/** Longest sku, name, prefix or cursor accepted (characters); far below the router's 4096. */
+/** Longest sku, name, prefix or cursor accepted (characters); node bounds a whole URL at 16 KiB. */
 export const CATALOG_TEXT_MAX = 1024;
 export const PAGE_LIMIT_DEFAULT = 100;
 export const PAGE_LIMIT_MAX = 500;

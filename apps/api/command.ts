@@ -110,6 +110,12 @@ export async function runApi(config: DasyConfig, logger: Logger, options: ApiOpt
       adUpstreamUrl: config.adUpstreamUrl,
       pushTimeoutMs: options.pushTimeoutMs,
       consumers: options.consumers,
+      timeouts: {
+        // the headers are part of the request: node wants their timeout within the request's
+        headersMs: Math.min(config.apiHeadersTimeoutMs, config.apiRequestTimeoutMs),
+        requestMs: config.apiRequestTimeoutMs,
+        keepAliveMs: config.apiKeepAliveTimeoutMs,
+      },
     });
     const observed = options.consumers
       ? [

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'crypto';
-import { createServer, IncomingMessage, ServerResponse } from 'http';
+import { IncomingMessage, ServerResponse } from 'http';
 import Fastify, { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Pool } from 'pg';
 import { isRetriable } from '../../libs/errors/classify';
@@ -7,7 +7,9 @@ import { DasyError, errorMessage, UnavailableError } from '../../libs/errors';
 import { Logger } from '../../libs/log';
 import { view } from '../../libs/stats';
 import { AppliedTracker, NotAppliedError, Outcome } from './applied';
+import { parseJsonBody } from './body';
 import { registerCatalog } from './catalog';
+import { createApiHttpServer, HttpTimeouts } from './http-server';
 import { encode } from './messages';
 import { EventProducer, Placement } from './producer';
 import { adStatistics, CurrentStats, endedSession, history, includesPush, sessionOfPush, sessions, StatsReader, statsReply, windowStats } from './store';
@@ -19,6 +21,7 @@ import {
   validateHistory,
   validateName,
   validatePush,
+  validateQueryEncoding,
   validateReset,
   validateStatistics,
   validateWindow,
@@ -40,6 +43,8 @@ export interface ApiDeps {
   upstreamTimeoutMs?: number;
   /** whether this process runs the consumers (shown by /healthz) */
   consumers?: boolean;
+  /** how long slow clients may take (libs/config: DASY_API_*_TIMEOUT_MS) */
+  timeouts: HttpTimeouts;
 }
 
 /**
@@ -55,23 +60,24 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
   // POST /api/push, the hot route, is answered before fastify when the request is a plain one
   // (see fastPush): fastify's body parsing alone (an AsyncResource per request) costs about as much
   // as a bare node:http request. Everything else, and every unusual push, goes through fastify.
-  let fastPush: ((req: IncomingMessage, res: ServerResponse) => boolean) | undefined;
+  let fastPush: ((req: IncomingMessage, res: ServerResponse) => boolean) | undefined = undefined;
+  let fastifyHandler: (req: IncomingMessage, res: ServerResponse) => void = () => undefined;
+  const http = createApiHttpServer((req, res) => {
+    if (!fastPush?.(req, res)) fastifyHandler(req, res);
+  }, deps.timeouts);
   const app = Fastify({
     logger: false,
     serverFactory: (handler) => {
-      const server = createServer((req, res) => {
-        if (!fastPush?.(req, res)) handler(req, res);
-      });
-      // what fastify sets on a server it creates itself (its defaults)
-      server.keepAliveTimeout = 72000;
-      server.requestTimeout = 0;
-      server.setTimeout(0);
-      return server;
+      fastifyHandler = handler;
+      return http.server;
     },
+    clientErrorHandler: (err, socket) => http.onClientError(err, socket),
     bodyLimit: BODY_LIMIT,
     return503OnClosing: false, // answered below, in our format
     forceCloseConnections: 'idle',
-    routerOptions: { maxParamLength: 4096 },
+    // No parameter is too long for the router: a name is validated (too_long on name), and node
+    // bounds the whole URL (431 beyond its header size, 16 KiB).
+    routerOptions: { maxParamLength: 1024 * 1024 },
     schemaErrorFormatter: (errors, dataVar) => fromAjvErrors(errors, dataVar),
     // Errors fastify raises before routing (a malformed URL): our format too.
     frameworkErrors: (err, _req, reply) => {
@@ -82,13 +88,11 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
 
   // Only JSON bodies. An empty body is "no body" (a reset needs none).
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMIT }, (_req, body, done) => {
-    const text = typeof body === 'string' ? body : body.toString('utf8');
-    if (text.trim() === '') return done(null, undefined);
+  app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (_req, body, done) => {
     try {
-      done(null, JSON.parse(text));
-    } catch {
-      done(invalidJsonError(), undefined);
+      done(null, parseJsonBody(typeof body === 'string' ? Buffer.from(body) : body));
+    } catch (err) {
+      done(err as Error, undefined);
     }
   });
 
@@ -108,22 +112,35 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
     const { e, headers } = shown(err, req.method, req.url);
+    // fastify closes the connection after any body it could not parse; when the body was read to
+    // its end the framing is intact, and closing would lose the answers to pipelined requests.
+    if (!closing && req.raw.complete) reply.removeHeader('connection');
     void reply.code(e.statusCode).headers(headers).send(e.body());
   });
 
   app.setNotFoundHandler((req, reply) => {
-    void reply.code(404).send(new ApiError(404, 'not_found', `no route ${req.method} ${req.url.split('?')[0]}`).body());
+    void reply.code(404).send(new ApiError(404, 'not_found', `no route ${req.method} ${shortPath(req.url)}`).body());
   });
 
-  // While stopping, a request that still arrives (on a kept-alive connection) gets a 503.
+  // While stopping, a request that still arrives (on a kept-alive connection) gets a 503; those
+  // in flight are answered with Connection: close (http-server.ts).
   let closing = false;
-  app.addHook('preClose', async () => {
+  app.addHook('preClose', (done) => {
     closing = true;
+    http.beginClose(pushTimeoutMs + upstreamTimeoutMs);
+    done();
   });
-  app.addHook('onRequest', async (_req, reply) => {
-    if (!closing) return;
+  app.addHook('onRequest', (req, reply, done) => {
+    if (!closing) {
+      try {
+        validateQueryEncoding(req.url);
+      } catch (err) {
+        return done(err as Error);
+      }
+      return done();
+    }
     reply.header('connection', 'close');
-    throw stoppingError();
+    done(stoppingError());
   });
 
   const expected = deps.apiToken ? digest(deps.apiToken) : undefined;
@@ -133,7 +150,14 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
     if (!m) throw new ApiError(401, 'unauthorized', 'this endpoint needs Authorization: Bearer <DASY_API_TOKEN>', 'authorization');
     if (!timingSafeEqual(digest(m[1].trim()), expected)) throw new ApiError(401, 'unauthorized', 'the bearer token is not valid', 'authorization');
   };
-  const guard = async (req: FastifyRequest) => authorize(req.headers.authorization);
+  const guard = (req: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void) => {
+    try {
+      authorize(req.headers.authorization);
+    } catch (err) {
+      return done(err as Error);
+    }
+    done();
+  };
 
   let kafkaDown = false;
 
@@ -201,7 +225,7 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
     return row;
   }
 
-  app.get('/healthz', async () => ({ status: 'ok', consumers: deps.consumers ?? false, listening: deps.tracker.listening() }));
+  app.get('/healthz', () => Promise.resolve({ status: 'ok', consumers: deps.consumers ?? false, listening: deps.tracker.listening() }));
 
   /** A push, from its parsed body to the reply once it is applied. */
   async function push(body: unknown) {
@@ -246,13 +270,11 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('error', () => undefined); // a client that went away: nobody to answer
     req.on('end', () => {
-      const text = (chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)).toString('utf8');
       let body: unknown;
       try {
-        body = text.trim() === '' ? undefined : JSON.parse(text);
-      } catch {
-        // as fastify does after a body it could not parse
-        return fail(invalidJsonError(), { connection: 'close' });
+        body = parseJsonBody(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+      } catch (err) {
+        return fail(err as Error); // the body was read to its end: the connection goes on
       }
       push(body).then(
         (result) => reply(200, result),
@@ -357,8 +379,13 @@ export function isPlainPush(req: Pick<IncomingMessage, 'method' | 'url' | 'heade
 
 const PLAIN_JSON = /^application\/json(?:\s*;\s*charset="?utf-8"?)?$/i;
 
-const invalidJsonError = () => new ApiError(400, 'invalid_json', 'the request body is not valid JSON');
 const stoppingError = () => new ApiError(503, 'unavailable', 'the api is stopping; retry');
+
+/** A request's path for a message: without its query, and not the whole of a long one. */
+function shortPath(url: string): string {
+  const path = url.split('?')[0];
+  return path.length > 100 ? `${path.slice(0, 100)}…` : path;
+}
 
 function digest(s: string): Buffer {
   return createHash('sha256').update(s).digest();

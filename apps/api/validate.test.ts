@@ -7,6 +7,8 @@ import {
   validateName,
   validatePush,
   validateReset,
+  validateQueryEncoding,
+  validateSearch,
   validateStatistics,
   validateWindow,
 } from './validate';
@@ -100,16 +102,32 @@ describe('times and windows', () => {
     ['2024-03-01T11:00:00 01:00', '2024-03-01T10:00:00.000Z'], // '+' decoded as a space
     ['2024-03-01T05:00:00-05:00', '2024-03-01T10:00:00.000Z'],
     ['2024-02-29T00:00:00Z', '2024-02-29T00:00:00.000Z'],
+    // years 0000-0099 are years, not 1900-1999 (Date.UTC's two-digit years)
+    ['0000-01-01T00:00:00Z', '0000-01-01T00:00:00.000Z'],
+    ['0050-02-28', '0050-02-28T00:00:00.000Z'],
+    ['0099-12-31T23:59:59Z', '0099-12-31T23:59:59.000Z'],
+    ['0004-02-29', '0004-02-29T00:00:00.000Z'],
+    ['0000-02-29', '0000-02-29T00:00:00.000Z'], // year 0 is a leap year (proleptic Gregorian)
+    ['9999-12-31T23:59:59.999Z', '9999-12-31T23:59:59.999Z'],
   ])('%s is %s', (text, iso) => {
     expect(parseIsoTime(text, 'from')?.toISOString()).toBe(iso);
   });
 
-  test.each(['yesterday', '2024-02-30', '2023-02-29', '2024-13-01', '2024-03-01T24:00:00Z', '2024-03-01T10:60Z', '1709287200000', '2024-3-1'])(
-    '%s is refused naming the field',
-    (text) => {
-      expect(refusal(() => parseIsoTime(text, 'to'))).toEqual({ status: 400, code: 'invalid_time', field: 'to' });
-    },
-  );
+  test.each([
+    'yesterday',
+    '2024-02-30',
+    '2023-02-29',
+    '2024-13-01',
+    '2024-03-01T24:00:00Z',
+    '2024-03-01T10:60Z',
+    '1709287200000',
+    '2024-3-1',
+    '0001-02-29',
+    '0100-02-29',
+    '2024-01-01\u0000',
+  ])('%s is refused naming the field', (text) => {
+    expect(refusal(() => parseIsoTime(text, 'to'))).toEqual({ status: 400, code: 'invalid_time', field: 'to' });
+  });
 
   test('absent or empty is no bound; repeated is refused', () => {
     expect(validateWindow({})).toEqual({ from: null, to: null });
@@ -128,6 +146,30 @@ describe('times and windows', () => {
     expect(validateHistory({ interval: 'day', from: '2024-01-01' }).from?.toISOString()).toBe('2024-01-01T00:00:00.000Z');
     expect(refusal(() => validateHistory({ interval: 'week' }))).toEqual({ status: 400, code: 'invalid_value', field: 'interval' });
     expect(refusal(() => validateHistory({ interval: ['hour', 'day'] }))).toEqual({ status: 400, code: 'invalid_value', field: 'interval' });
+  });
+
+  test.each(['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf', 'isPrototypeOf'])(
+    'interval=%s (an inherited property name) is refused',
+    (interval) => {
+      expect(refusal(() => validateHistory({ interval }))).toEqual({ status: 400, code: 'invalid_value', field: 'interval' });
+    },
+  );
+});
+
+describe('validateSearch (the dashboard name search)', () => {
+  test('absent or empty is everything; text is kept as given (not trimmed: it is a substring)', () => {
+    expect(validateSearch(undefined)).toBe('');
+    expect(validateSearch('')).toBe('');
+    expect(validateSearch(' wid ')).toBe(' wid ');
+  });
+
+  test.each([
+    ['a NUL', 'a\u0000b', 'invalid_value'],
+    ['a lone surrogate', 'a\udc00', 'invalid_value'],
+    ['given twice', ['a', 'b'], 'invalid_type'],
+    ['256 characters', 's'.repeat(256), 'too_long'],
+  ])('%s is refused on q', (_label, q, code) => {
+    expect(refusal(() => validateSearch(q))).toEqual({ status: 400, code, field: 'q' });
   });
 });
 
@@ -200,5 +242,22 @@ test('ajv errors become our format, naming the field', () => {
   });
   expect(fromAjvErrors([{ instancePath: '', keyword: 'type', message: 'must be object' }], 'body').body()).toEqual({
     error: { code: 'invalid_type', message: 'body must be object', field: null },
+  });
+});
+
+describe('validateQueryEncoding', () => {
+  test('well-formed percent-encoded UTF-8 (and + for a space) passes', () => {
+    for (const url of ['/x', '/x?', '/x?a=1&b=%C3%A9&c=a+b&d&&e=', '/x?q=%F0%9F%8E%89', '/x?%C3%A9=1']) expect(() => validateQueryEncoding(url)).not.toThrow();
+  });
+
+  test.each([
+    ['/x?username=%FF', 'username'],
+    ['/x?a=1&q=%E0%A4%A', 'q'],
+    ['/x?q=%C0%AF', 'q'], // overlong
+    ['/x?q=%ED%A0%80', 'q'], // an encoded surrogate
+    ['/x?q=%', 'q'],
+    ['/x?%FF=1', null],
+  ])('%s is refused naming the parameter', (url, field) => {
+    expect(refusal(() => validateQueryEncoding(url))).toEqual({ status: 400, code: 'invalid_encoding', field });
   });
 });

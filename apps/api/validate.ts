@@ -39,6 +39,11 @@ function asObject(value: unknown, what: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
+/** PostgreSQL text cannot hold NUL, and a lone surrogate would not survive UTF-8. */
+function storable(s: string): boolean {
+  return !s.includes('\u0000') && !/\p{Cs}/u.test(s);
+}
+
 /** A required string: trimmed, non-empty, at most `max` characters. */
 export function requiredText(value: unknown, field: string, max: number): string {
   if (value === undefined || value === null) throw bad(field, 'missing', `${field} is required`);
@@ -46,8 +51,7 @@ export function requiredText(value: unknown, field: string, max: number): string
   if (typeof value !== 'string') throw bad(field, 'invalid_type', `${field} must be a string`);
   const s = value.trim();
   if (!s) throw bad(field, 'empty', `${field} must not be empty`);
-  // PostgreSQL text cannot hold NUL, and a lone surrogate would not survive UTF-8.
-  if (s.includes('\u0000') || /\p{Cs}/u.test(s)) throw bad(field, 'invalid_value', `${field} must not contain NUL or unpaired surrogate characters`);
+  if (!storable(s)) throw bad(field, 'invalid_value', `${field} must not contain NUL or unpaired surrogate characters`);
   if (chars(s) > max) throw bad(field, 'too_long', `${field} must be at most ${max} characters`);
   return s;
 }
@@ -112,9 +116,11 @@ export function parseIsoTime(value: unknown, field: string): Date | null {
   const text = `${date}T${hm ?? '00:00'}:${sec ?? '00'}.${(frac ?? '').padEnd(3, '0').slice(0, 3)}${zoneNorm}`;
   const ms = Date.parse(text);
   if (Number.isNaN(ms)) throw invalid();
-  // Date.parse rolls Feb 30 over to Mar 1: refuse dates that do not exist.
+  // Date.parse rolls Feb 30 over to Mar 1: refuse dates that do not exist. (setUTCFullYear, not
+  // Date.UTC, which reads years 0-99 as 1900-1999.)
   const [y, mo, d] = date.split('-').map(Number);
-  const check = new Date(Date.UTC(y, mo - 1, d));
+  const check = new Date(0);
+  check.setUTCFullYear(y, mo - 1, d);
   if (check.getUTCFullYear() !== y || check.getUTCMonth() !== mo - 1 || check.getUTCDate() !== d) throw invalid();
   if (hm && (Number(hm.slice(0, 2)) > 23 || Number(hm.slice(3)) > 59 || Number(sec ?? 0) > 59)) throw invalid();
   return new Date(ms);
@@ -142,12 +148,51 @@ export function validateHistory(query: unknown): Window & { interval: Interval }
   const q = (query ?? {}) as Query;
   let interval: Interval = 'minute';
   if (q.interval !== undefined && q.interval !== '') {
-    if (typeof q.interval !== 'string' || !(q.interval in INTERVAL_MS)) {
+    // own properties only: `in` would take constructor, __proto__, toString... for intervals
+    if (typeof q.interval !== 'string' || !Object.hasOwn(INTERVAL_MS, q.interval)) {
       throw bad('interval', 'invalid_value', 'interval must be minute, hour or day');
     }
     interval = q.interval as Interval;
   }
   return { interval, ...validateWindow(q) };
+}
+
+/**
+ * `?q=`: a part of a name to search for (the dashboard). Kept as given, not trimmed (a space may
+ * be part of what is searched); absent or empty searches everything.
+ */
+export function validateSearch(value: unknown, field = 'q'): string {
+  if (value === undefined || value === '') return '';
+  if (Array.isArray(value)) throw bad(field, 'invalid_type', `${field} must be given once`);
+  if (typeof value !== 'string') throw bad(field, 'invalid_type', `${field} must be a string`);
+  if (!storable(value)) throw bad(field, 'invalid_value', `${field} must not contain NUL or unpaired surrogate characters`);
+  if (chars(value) > NAME_MAX) throw bad(field, 'too_long', `${field} must be at most ${NAME_MAX} characters`);
+  return value;
+}
+
+/**
+ * The query string must be well-formed percent-encoded UTF-8: the query parser keeps a malformed
+ * escape as its literal text (`%FF` would be the three characters "%FF", the same name as a
+ * client's `%25FF`), so refuse it, naming the parameter.
+ */
+export function validateQueryEncoding(url: string): void {
+  const start = url.indexOf('?');
+  if (start < 0) return;
+  for (const part of url.slice(start + 1).split('&')) {
+    if (!part) continue;
+    const eq = part.indexOf('=');
+    const key = strictDecode(eq < 0 ? part : part.slice(0, eq));
+    if (key === undefined) throw bad(null, 'invalid_encoding', 'a query parameter name is not valid percent-encoded UTF-8');
+    if (eq >= 0 && strictDecode(part.slice(eq + 1)) === undefined) throw bad(key, 'invalid_encoding', `${key} is not valid percent-encoded UTF-8`);
+  }
+}
+
+function strictDecode(s: string): string | undefined {
+  try {
+    return decodeURIComponent(s.replace(/\+/g, ' '));
+  } catch {
+    return undefined; // URIError: a malformed escape or invalid UTF-8
+  }
 }
 
 export interface AdRequest {
@@ -203,7 +248,7 @@ export function fromAjvErrors(
 ): ApiError {
   const e = errors[0] ?? {};
   const path = (e.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.');
-  const missing = e.keyword === 'required' && typeof e.params?.missingProperty === 'string' ? (e.params.missingProperty as string) : undefined;
+  const missing = e.keyword === 'required' && typeof e.params?.missingProperty === 'string' ? e.params.missingProperty : undefined;
   const field = missing ?? (path || null);
   const code = missing ? 'missing' : e.keyword === 'type' ? 'invalid_type' : 'invalid_value';
   const message = missing ? `${missing} is required` : `${field ?? dataVar} ${e.message ?? 'is invalid'}`;

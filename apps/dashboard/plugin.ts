@@ -1,4 +1,5 @@
 import { FastifyInstance } from 'fastify';
+import { validateSearch } from '../api/validate';
 import { DashboardSource } from './source';
 import { DASHBOARD_HTML } from './page';
 
@@ -12,9 +13,8 @@ export function registerDashboard(app: FastifyInstance, source: DashboardSource)
 
   app.get('/api/dashboard', async () => source.snapshot());
 
-  app.get<{ Querystring: { q?: string } }>('/api/dashboard/names', async (req) => {
-    const q = typeof req.query.q === 'string' ? req.query.q.slice(0, 255) : '';
-    return { names: await source.searchNames(q) };
+  app.get<{ Querystring: { q?: unknown } }>('/api/dashboard/names', async (req) => {
+    return { names: await source.searchNames(validateSearch(req.query.q)) };
   });
 
   const streams = new Set<() => void>();

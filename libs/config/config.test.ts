@@ -20,6 +20,9 @@ describe('loadConfig', () => {
       kafkaStackDir: undefined,
       kafkaHeap: undefined,
       chaosClusterPortBase: 19190,
+      apiHeadersTimeoutMs: 10000,
+      apiRequestTimeoutMs: 30000,
+      apiKeepAliveTimeoutMs: 5000,
     });
   });
 
@@ -33,6 +36,9 @@ describe('loadConfig', () => {
         DASY_API_TOKEN: 'secret',
         DASY_AUDIT: 'off',
         AD_UPSTREAM_URL: 'http://127.0.0.1:9/vast',
+        DASY_API_HEADERS_TIMEOUT_MS: '2000',
+        DASY_API_REQUEST_TIMEOUT_MS: '4000',
+        DASY_API_KEEPALIVE_TIMEOUT_MS: '65000',
       }),
     ).toMatchObject({
       databaseUrl: 'postgresql://u:p@db:6543/other',
@@ -42,6 +48,9 @@ describe('loadConfig', () => {
       apiToken: 'secret',
       audit: false,
       adUpstreamUrl: 'http://127.0.0.1:9/vast',
+      apiHeadersTimeoutMs: 2000,
+      apiRequestTimeoutMs: 4000,
+      apiKeepAliveTimeoutMs: 65000,
     });
   });
 
@@ -68,6 +77,9 @@ describe('loadConfig', () => {
     [{ KAFKA_PORT_BASE: '80' }, 'KAFKA_PORT_BASE: "80" must be a whole number from 1024 to 65000'],
     [{ DASY_FAULT_KILL_AFTER_SEND: 'sometimes' }, 'DASY_FAULT_KILL_AFTER_SEND: "sometimes" must be on or off'],
     [{ CI: 'yes please' }, 'CI: "yes please" must be on or off'],
+    [{ DASY_API_HEADERS_TIMEOUT_MS: '0' }, 'DASY_API_HEADERS_TIMEOUT_MS: "0" must be a whole number from 1 to 3600000'],
+    [{ DASY_API_REQUEST_TIMEOUT_MS: '1.5' }, 'DASY_API_REQUEST_TIMEOUT_MS: "1.5" must be a whole number from 1 to 3600000'],
+    [{ DASY_API_KEEPALIVE_TIMEOUT_MS: '5s' }, 'DASY_API_KEEPALIVE_TIMEOUT_MS: "5s" must be a whole number from 1 to 3600000'],
   ])('%j is refused with one line naming the variable', (env, message) => {
     let thrown: unknown;
     try {

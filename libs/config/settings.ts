@@ -43,6 +43,16 @@ export const SETTINGS = {
   apiToken: setting('DASY_API_TOKEN', '', 'when set, write endpoints require Authorization: Bearer <token>', optional),
   audit: setting('DASY_AUDIT', 'on', 'keep an audit row per score push (on/off)', (v) => parseOnOff('DASY_AUDIT', v, true)),
   adUpstreamUrl: setting('AD_UPSTREAM_URL', '', 'the VAST server /ad answers from (unset: a built-in sample)', parseUpstream),
+  // how long an api client may take (the headers are part of the request: their timeout is capped by it)
+  apiHeadersTimeoutMs: setting('DASY_API_HEADERS_TIMEOUT_MS', '10000', 'api: ms a client has to send its request line and headers (else 408)', (v) =>
+    parseInteger('DASY_API_HEADERS_TIMEOUT_MS', optional(v) ?? '10000', 1, 3_600_000),
+  ),
+  apiRequestTimeoutMs: setting('DASY_API_REQUEST_TIMEOUT_MS', '30000', 'api: ms a client has to send its whole request, body included (else 408)', (v) =>
+    parseInteger('DASY_API_REQUEST_TIMEOUT_MS', optional(v) ?? '30000', 1, 3_600_000),
+  ),
+  apiKeepAliveTimeoutMs: setting('DASY_API_KEEPALIVE_TIMEOUT_MS', '5000', 'api: ms after which an idle keep-alive connection is closed', (v) =>
+    parseInteger('DASY_API_KEEPALIVE_TIMEOUT_MS', optional(v) ?? '5000', 1, 3_600_000),
+  ),
   logLevel: setting<LogLevel>('DASY_LOG_LEVEL', 'warn', 'error, warn, info or debug (normal operation logs nothing at warn)', parseLogLevel),
   consumerTuning: setting<Record<string, ConsumerTuning>>(
     'DASY_CONSUMER_TUNING',

@@ -56,8 +56,13 @@ async function readTopic(topic: string, atLeast: number): Promise<KafkaMessage[]
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({ eachMessage: async ({ message }) => void messages.push(message) });
-    await waitFor(`${atLeast} message(s) on ${topic}`, async () => messages.length >= atLeast, 60000);
+    await consumer.run({
+      eachMessage: ({ message }) => {
+        messages.push(message);
+        return Promise.resolve();
+      },
+    });
+    await waitFor(`${atLeast} message(s) on ${topic}`, () => Promise.resolve(messages.length >= atLeast), 60000);
   } finally {
     await consumer.disconnect();
   }
@@ -186,11 +191,18 @@ describe('3. pipelining: every request that is applied is answered, in order', (
     const bodies = ['{"name":"Many","score":1}', '{', '{"name":"Many","score":9}', '{"name":"Many","score":2}', 'null', '{"name":"Many","score":3}'];
     const x = await exchange(api.url, [Buffer.concat(bodies.map((b) => jsonPush(b)))], { expect: bodies.length });
     expect(x.responses.map((r) => r.status)).toEqual([200, 400, 400, 200, 400, 200]);
-    expect(x.responses.filter((r) => r.status === 200).map((r) => r.json.count)).toEqual([1, 2, 3]);
+    expect(x.responses.map((r) => r.json.error?.code ?? r.json.name)).toEqual(['Many', 'invalid_json', 'out_of_range', 'Many', 'invalid_body', 'Many']);
+    // each reply includes its own push (concurrent ones may be applied in one batch)
+    for (const r of x.responses.filter((r) => r.status === 200)) expect(r.json.count).toBeGreaterThanOrEqual(1);
+    expect(await auditCount('Many')).toBe(3);
+    expect((await get('/api/products/Many/stats')).body.count).toBe(3);
   });
 
   test('a Content-Length covering one push, then stray bytes: the push is answered, then a 400, then the connection closes', async () => {
-    const x = await exchange(api.url, [Buffer.concat([jsonPush('{"name":"Stray","score":4}'), Buffer.from('garbage\r\n\r\n')])], { expect: 2, untilClose: true });
+    const x = await exchange(api.url, [Buffer.concat([jsonPush('{"name":"Stray","score":4}'), Buffer.from('garbage\r\n\r\n')])], {
+      expect: 2,
+      untilClose: true,
+    });
     expect(x.responses.map((r) => r.status)).toEqual([200, 400]);
     expect(x.responses[0].json).toMatchObject({ name: 'Stray', count: 1 });
     expectError(x.responses[1], 400, 'malformed_request', null);
@@ -199,10 +211,14 @@ describe('3. pipelining: every request that is applied is answered, in order', (
   });
 
   test('a request after one that asked to close the connection is not processed', async () => {
-    const x = await exchange(api.url, [Buffer.concat([jsonPush('{"name":"Closing","score":1}', [['Connection', 'close']]), jsonPush('{"name":"Closing","score":2}')])], {
-      expect: 1,
-      untilClose: true,
-    });
+    const x = await exchange(
+      api.url,
+      [Buffer.concat([jsonPush('{"name":"Closing","score":1}', [['Connection', 'close']]), jsonPush('{"name":"Closing","score":2}')])],
+      {
+        expect: 1,
+        untilClose: true,
+      },
+    );
     expect(x.responses.map((r) => [r.status, r.headers.connection])).toEqual([[200, 'close']]);
     expect(await auditCount('Closing')).toBe(1);
   });
@@ -210,10 +226,58 @@ describe('3. pipelining: every request that is applied is answered, in order', (
 
 describe('4. errors before routing are in the error model too', () => {
   const cases: [string, Buffer, number, string, string | null][] = [
-    ['a malformed chunk', request('POST', '/api/push', { headers: [['Content-Type', 'application/json'], ['Transfer-Encoding', 'chunked']], body: 'zz\r\n{}\r\n0\r\n\r\n' }), 400, 'malformed_request', 'transfer-encoding'],
-    ['two different Content-Lengths', request('POST', '/api/push', { headers: [['Content-Type', 'application/json'], ['Content-Length', '2'], ['Content-Length', '3']], body: '{}' }), 400, 'malformed_request', 'content-length'],
-    ['a non-numeric Content-Length', request('POST', '/api/push', { headers: [['Content-Type', 'application/json'], ['Content-Length', 'abc']] }), 400, 'malformed_request', 'content-length'],
-    ['Content-Length and Transfer-Encoding together', request('POST', '/api/push', { headers: [['Content-Length', '2'], ['Transfer-Encoding', 'chunked']], body: '0\r\n\r\n' }), 400, 'malformed_request', null],
+    [
+      'a malformed chunk',
+      request('POST', '/api/push', {
+        headers: [
+          ['Content-Type', 'application/json'],
+          ['Transfer-Encoding', 'chunked'],
+        ],
+        body: 'zz\r\n{}\r\n0\r\n\r\n',
+      }),
+      400,
+      'malformed_request',
+      'transfer-encoding',
+    ],
+    [
+      'two different Content-Lengths',
+      request('POST', '/api/push', {
+        headers: [
+          ['Content-Type', 'application/json'],
+          ['Content-Length', '2'],
+          ['Content-Length', '3'],
+        ],
+        body: '{}',
+      }),
+      400,
+      'malformed_request',
+      'content-length',
+    ],
+    [
+      'a non-numeric Content-Length',
+      request('POST', '/api/push', {
+        headers: [
+          ['Content-Type', 'application/json'],
+          ['Content-Length', 'abc'],
+        ],
+      }),
+      400,
+      'malformed_request',
+      'content-length',
+    ],
+    [
+      'Content-Length and Transfer-Encoding together',
+      request('POST', '/api/push', {
+        headers: [
+          ['Content-Length', '2'],
+          ['Transfer-Encoding', 'chunked'],
+        ],
+        body: '0\r\n\r\n',
+      }),
+      400,
+      'malformed_request',
+      'transfer-encoding',
+    ],
     ['a garbage request line', Buffer.from('HELLO THERE\r\n\r\n'), 400, 'malformed_request', null],
     ['an unknown HTTP version', Buffer.from('GET /healthz HTTP/3.7\r\nHost: x\r\n\r\n'), 400, 'malformed_request', null],
     ['a header without a colon', Buffer.from('GET /healthz HTTP/1.1\r\nHost: x\r\nnocolon\r\n\r\n'), 400, 'malformed_request', null],
@@ -256,7 +320,7 @@ describe('5. invalid UTF-8 in a JSON body is refused, naming the field', () => {
           ['Content-Type', 'application/json'],
           ['Transfer-Encoding', 'chunked'],
         ],
-        body: Buffer.concat([Buffer.from('1b\r\n'), invalid('{"name":"X', '","score":1}'), Buffer.from('\r\n0\r\n\r\n')]),
+        body: Buffer.concat([Buffer.from('18\r\n'), invalid('{"name":"X', '","score":1}'), Buffer.from('\r\n0\r\n\r\n')]), // 0x18: 24 bytes
       }),
       'name',
     ],
@@ -265,6 +329,17 @@ describe('5. invalid UTF-8 in a JSON body is refused, naming the field', () => {
     expectError(x.responses[0], 400, 'invalid_encoding', field);
     expect(await auditCount('X')).toBe(0);
     expect(await auditCount('X\ufffd\ufffd')).toBe(0);
+  });
+
+  test('a query parameter that is not percent-encoded UTF-8 is refused, naming it (not read as its literal text)', async () => {
+    for (const [path, field] of [
+      ['/statistics?username=%FF', 'username'],
+      ['/api/dashboard/names?q=%E0%A4%A', 'q'],
+      ['/api/products/Hist/history?interval=%C0%AF', 'interval'],
+    ]) {
+      const r = await get(path);
+      expect([path, r.status, r.body.error.code, r.body.error.field]).toEqual([path, 400, 'invalid_encoding', field]);
+    }
   });
 
   test('valid UTF-8, a genuine U+FFFD included, is accepted as sent', async () => {
@@ -302,7 +377,12 @@ describe('6-7. paths and times', () => {
 
 describe('8. slow clients are timed out in the error model', () => {
   test('a declared but unsent body: 408 after the request timeout, connection closed', async () => {
-    const head = request('POST', '/api/push', { headers: [['Content-Type', 'application/json'], ['Content-Length', '30']] });
+    const head = request('POST', '/api/push', {
+      headers: [
+        ['Content-Type', 'application/json'],
+        ['Content-Length', '30'],
+      ],
+    });
     const x = await exchange(api.url, [head], { expect: 1, untilClose: true, timeoutMs: 20000 });
     expectError(x.responses[0], 408, 'request_timeout', null);
     expect(x.closed).toBe(true);

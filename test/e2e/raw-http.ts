@@ -9,6 +9,7 @@ export interface RawResponse {
   headers: Record<string, string>;
   body: Buffer;
   /** the body as JSON, or undefined when it is not JSON */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read replies as they come
   json: any;
 }
 
@@ -67,7 +68,7 @@ export function parseResponses(data: Buffer): { responses: RawResponse[]; rest: 
       body = data.subarray(bodyStart, bodyStart + length);
       bodyStart += length;
     }
-    let json: any;
+    let json: RawResponse['json'];
     if ((headers['content-type'] ?? '').includes('json')) {
       try {
         json = JSON.parse(body.toString('utf8'));
@@ -106,11 +107,11 @@ export function exchange(
         const { responses, rest } = parseResponses(data);
         resolve({ responses, closed, rest });
       } catch (err) {
-        reject(err as Error);
+        reject(err instanceof Error ? err : new Error(String(err)));
       }
     };
     const check = () => {
-      let n = 0;
+      let n: number;
       try {
         n = parseResponses(data).responses.length;
       } catch {
@@ -132,15 +133,16 @@ export function exchange(
       closed = true;
       finish();
     });
+    const write = async () => {
+      for (const [i, c] of chunks.entries()) {
+        if (i > 0 && options.gapMs) await new Promise((r) => setTimeout(r, options.gapMs));
+        if (socket.destroyed) return;
+        socket.write(c);
+      }
+      if (options.endAfterWrite) socket.end();
+    };
     socket.on('connect', () => {
-      void (async () => {
-        for (const [i, c] of chunks.entries()) {
-          if (i > 0 && options.gapMs) await new Promise((r) => setTimeout(r, options.gapMs));
-          if (socket.destroyed) return;
-          socket.write(c);
-        }
-        if (options.endAfterWrite) socket.end();
-      })();
+      write().catch(() => undefined);
     });
   });
 }
