@@ -31,23 +31,44 @@ function statFile(file: string): fs.Stats {
 export async function checkProductsHeader(file: string): Promise<void> {
   statFile(file);
   const csv = new ProductsCsv({ product: () => undefined, reject: () => undefined });
-  const decoder = new StringDecoder('utf8');
+  const bytes = new ProductsBytes(csv);
   const stream = fs.createReadStream(file, { highWaterMark: 64 * 1024 });
-  let first = true;
   try {
     for await (const buf of stream as AsyncIterable<Buffer>) {
-      let text = decoder.write(buf);
-      if (first && text.length) {
-        first = false;
-        if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-      }
-      csv.push(text);
+      bytes.push(buf);
       if (csv.hasHeader) return;
     }
-    csv.push(decoder.end());
-    csv.end(); // throws for an empty file
+    bytes.end(); // throws for an empty file
   } finally {
     stream.destroy();
+  }
+}
+
+/**
+ * A products file's bytes, chunk by chunk, into ProductsCsv: UTF-8 decoded across chunk
+ * boundaries (a character split between two chunks is one character), the byte order mark dropped.
+ */
+export class ProductsBytes {
+  private readonly decoder = new StringDecoder('utf8');
+  private first = true;
+
+  constructor(private readonly csv: ProductsCsv) {}
+
+  push(buf: Buffer): void {
+    this.text(this.decoder.write(buf));
+  }
+
+  end(): void {
+    this.text(this.decoder.end());
+    this.csv.end();
+  }
+
+  private text(text: string) {
+    if (this.first && text.length) {
+      this.first = false;
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // UTF-8 byte order mark
+    }
+    if (text) this.csv.push(text);
   }
 }
 
@@ -59,22 +80,14 @@ export async function readProductsFile(
 ): Promise<{ records: number }> {
   const stat = statFile(file);
   const csv = new ProductsCsv(sink);
-  const decoder = new StringDecoder('utf8');
+  const bytesIn = new ProductsBytes(csv);
   const stream = fs.createReadStream(file, { highWaterMark: chunkBytes });
   let bytes = 0;
-  let first = true;
   for await (const buf of stream as AsyncIterable<Buffer>) {
     bytes += buf.length;
-    let text = decoder.write(buf);
-    if (first && text.length) {
-      first = false;
-      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // UTF-8 byte order mark
-    }
-    if (text) csv.push(text);
+    bytesIn.push(buf);
     await onChunk({ bytes, totalBytes: stat.size });
   }
-  const rest = decoder.end();
-  if (rest) csv.push(rest);
-  csv.end();
+  bytesIn.end();
   return { records: csv.recordCount };
 }
