@@ -110,6 +110,9 @@ export function createApiHttpServer(handle: (req: http.IncomingMessage, res: htt
     },
   );
   server.setTimeout(0); // no inactivity timeout while a request is handled (a push waits to be applied)
+  // A client that half-closes its side after its requests still reads the answers: node's default
+  // would abort the requests in flight (and a push could be applied unanswered).
+  (server as http.Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
 
   server.on('checkExpectation', (req: http.IncomingMessage, res: http.ServerResponse) => {
     track(req, res);

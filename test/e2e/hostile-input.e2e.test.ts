@@ -210,6 +210,17 @@ describe('3. pipelining: every request that is applied is answered, in order', (
     expect(await auditCount('Stray')).toBe(1);
   });
 
+  test('a client that half-closes its side after sending still gets every answer', async () => {
+    const bytes = Buffer.concat([jsonPush('{"name":"Half","score":1}'), jsonPush('{"name":"Half","score":2}')]);
+    const x = await exchange(api.url, [bytes], { expect: 2, untilClose: true, endAfterWrite: true });
+    expect(x.responses.map((r) => [r.status, r.json.name])).toEqual([
+      [200, 'Half'],
+      [200, 'Half'],
+    ]);
+    expect(x.closed).toBe(true);
+    expect(await auditCount('Half')).toBe(2);
+  });
+
   test('a request after one that asked to close the connection is not processed', async () => {
     const x = await exchange(
       api.url,

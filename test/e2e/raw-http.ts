@@ -21,8 +21,8 @@ export interface RawExchange {
   rest: Buffer;
 }
 
-/** Parse as many complete responses as `data` holds. */
-export function parseResponses(data: Buffer): { responses: RawResponse[]; rest: Buffer } {
+/** Parse as many complete responses as `data` holds; `noBody(i)`: the i-th answers a HEAD. */
+export function parseResponses(data: Buffer, noBody: (index: number) => boolean = () => false): { responses: RawResponse[]; rest: Buffer } {
   const responses: RawResponse[] = [];
   let at = 0;
   for (;;) {
@@ -43,7 +43,9 @@ export function parseResponses(data: Buffer): { responses: RawResponse[]; rest: 
       at = bodyStart;
       continue;
     }
-    if (headers['transfer-encoding']?.toLowerCase() === 'chunked') {
+    if (noBody(responses.length)) {
+      body = Buffer.alloc(0);
+    } else if (headers['transfer-encoding']?.toLowerCase() === 'chunked') {
       const chunks: Buffer[] = [];
       let p = bodyStart;
       let done = false;
