@@ -9,7 +9,6 @@ export interface RawResponse {
   headers: Record<string, string>;
   body: Buffer;
   /** the body as JSON, or undefined when it is not JSON */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read replies as they come
   json: any;
 }
 
