@@ -89,6 +89,7 @@ test: build
 	@if [[ -z "$${KAFKA_BROKERS:-}$${DATABASE_URL:-}" ]] && command -v docker >/dev/null && docker info >/dev/null 2>&1; then \
 	  echo "test: Docker engine found; the e2e suite starts Kafka and PostgreSQL with testcontainers"; \
 	else $(MAKE) --no-print-directory up; fi
+	$(MAKE) --no-print-directory lint
 	node_modules/.bin/jest --selectProjects unit
 	node_modules/.bin/jest --selectProjects e2e --runInBand
 

@@ -68,7 +68,7 @@ export class MicroBatcher<I, O> {
       try {
         settled = this.run(batch.map((b) => b.item));
       } catch (err) {
-        settled = Promise.reject(err);
+        settled = Promise.reject(err instanceof Error ? err : new Error(String(err)));
       }
       settled
         .then(

@@ -2,15 +2,14 @@ import { KafkaMessage } from 'kafkajs';
 import { PoisonMessageError } from '../../libs/errors';
 import { decodeAdEvent, decodeScore, encode } from './messages';
 
-const msg = (value: unknown, offset = '7'): KafkaMessage =>
-  ({
-    key: null,
-    value: value === undefined ? null : Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)),
-    offset,
-    timestamp: '0',
-    attributes: 0,
-    headers: {},
-  }) as KafkaMessage;
+const msg = (value: unknown, offset = '7'): KafkaMessage => ({
+  key: null,
+  value: value === undefined ? null : Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)),
+  offset,
+  timestamp: '0',
+  attributes: 0,
+  headers: {},
+});
 
 test('a push and a reset round-trip with their offset', () => {
   const push = { type: 'push', name: 'W', score: 2.5, username: null, at: 1700000000000 } as const;

@@ -12,7 +12,10 @@ export interface ApiProcess {
 export async function startApi(t: TestEnv, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<ApiProcess> {
   const cli = startCli(t, ['api', '--port', '0', ...args], env);
   let exited = false;
-  void cli.exited.then(() => (exited = true));
+  cli.exited.then(
+    () => (exited = true),
+    () => (exited = true),
+  );
   const url = await waitFor(
     'api listening line',
     async () => {

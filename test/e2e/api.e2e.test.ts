@@ -357,9 +357,11 @@ describe('ad requests', () => {
 
   test('/ad passes the upstream VAST through unchanged', async () => {
     upstreamMode = 'ok';
+    const before = upstreamHits;
     const r = await get(`/ad?${q('v1', '3.1')}`);
     expect(r.status).toBe(200);
     expect(r.text).toBe(VAST);
+    expect(upstreamHits).toBe(before + 1); // asked the upstream once, not a cached or built-in answer
     expect(r.headers.get('content-type')).toBe('text/xml; charset=utf-8');
   });
 
