@@ -12,6 +12,7 @@ import { DeadLetters } from './dead-letters';
 import { ConsumerEvents } from './events';
 import { mirrorOffsets } from './mirror';
 import { Restarter } from './restart';
+import { Runs } from './runs';
 import { LogStarts, StartGate } from './start-gate';
 import { batchHandler } from './runner';
 import { BatchConsumer, BatchConsumerOptions, PartitionProgress } from './types';
@@ -56,17 +57,23 @@ export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchC
   };
   const restarter = new Restarter({ start: connectAndRun, active: () => state === 'running', log });
   const seek = async (partition: number, stored: bigint | null) => (stored === null ? seekToStored([partition]) : seekTo(partition, stored));
-  const eachBatch = batchHandler(ctx, { coalescer: options.coalescePartitions ? new Coalescer(ctx) : undefined, seek, progress });
+  const runs = new Runs();
+  const eachBatch = batchHandler(ctx, { coalescer: options.coalescePartitions ? new Coalescer(ctx) : undefined, seek, progress, runs });
   const mirror = mirrorOffsets(ctx, consumer); // for monitoring only (mirror.ts)
 
   consumer.on(consumer.events.GROUP_JOIN, (event) => {
     assigned = [...(event.payload.memberAssignment[topic] ?? [])].sort((a, b) => a - b);
     joinedOnce = assigned;
     for (const p of [...progress.keys()]) if (!assigned.includes(p)) progress.delete(p);
+    runs.clear();
     events.emit('joined', assigned);
     // Start where PostgreSQL says, not where Kafka's group offsets say. If a fetch wins this
     // race, the offset compare-and-set catches it and seeks then.
     seekToStored(assigned).catch((err) => log.debug('seek after join failed; the fence will correct it', { err: errorMessage(err) }));
+  });
+  // kafkajs moved over a fetch that held nothing for eachBatch (runs.ts)
+  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+    if (payload.topic === topic && payload.batchSize === 0) runs.emptyFetch(payload.partition, payload.firstOffset, payload.lastOffset);
   });
   consumer.on(consumer.events.CRASH, ({ payload }) => {
     if (state !== 'running') return; // what stop() ends on purpose
@@ -100,6 +107,7 @@ export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchC
   }
 
   function seekTo(partition: number, offset: bigint) {
+    runs.at(partition, offset);
     consumer.seek({ topic, partition, offset: offset.toString() });
   }
 

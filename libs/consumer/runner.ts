@@ -5,6 +5,7 @@ import { errorMessage, PoisonMessageError, StoppedError } from '../errors';
 import { kafkaOutage } from '../kafka/client';
 import { Backoff } from '../runtime/backoff';
 import { Coalescer } from './coalesce';
+import { Runs } from './runs';
 import { commitBatch } from './commit';
 import { ConsumerContext } from './context';
 import { BatchApp, BatchInfo, Item, PartitionProgress, Poison } from './types';
@@ -17,6 +18,8 @@ export interface RunnerDeps<T> {
   /** go where PostgreSQL says the partition stands (null: read it) */
   seek(partition: number, stored: bigint | null): Promise<void>;
   progress: Map<number, PartitionProgress>;
+  /** where each partition's batches begin (compaction leaves offsets without records) */
+  runs: Runs;
 }
 
 /**
@@ -34,7 +37,7 @@ export function batchHandler<T>(ctx: ConsumerContext<T>, deps: RunnerDeps<T>) {
     const info: BatchInfo = {
       topic: ctx.options.topic,
       partition: batch.partition,
-      firstOffset: BigInt(batch.messages[0].offset),
+      firstOffset: deps.runs.start(batch),
       nextOffset: BigInt(batch.lastOffset()) + 1n,
       highWatermark: BigInt(batch.highWatermark),
     };
@@ -50,6 +53,7 @@ export function batchHandler<T>(ctx: ConsumerContext<T>, deps: RunnerDeps<T>) {
         const deadLetters = together ? [] : await commitBatch(ctx, items, poison, info);
         ctx.postgres.ok();
         payload.resolveOffset(batch.lastOffset());
+        deps.runs.at(info.partition, info.nextOffset);
         deps.progress.set(info.partition, progressOf(info));
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;
         ctx.events.emit('batch:committed', info, { records: items.length, deadLetters: deadLetters.length, seconds });

@@ -35,6 +35,7 @@ export interface DeadLetter {
 export interface BatchInfo {
   topic: string;
   partition: number;
+  /** where the batch's range of offsets begins (at or before its first message: compaction leaves gaps) */
   firstOffset: bigint;
   /** offset after the batch's last message: the stored offset once committed */
   nextOffset: bigint;
