@@ -14,13 +14,16 @@ CONSUMERS ?= 2
 BROKERS ?= 1
 REJECTS ?=
 METRICS_PORT ?= 9464
+SYNC ?=
+DELETE ?=
 
 .PHONY: help build up down reset create-migrations destroy-migrations data products-producer \
-        products-consumer product-count-producer product-count-consumer ingest api metrics status demo \
+        products-consumer product-count-producer product-count-consumer ingest delete rebuild api metrics status demo \
         test test-unit test-e2e bench chaos lint format
 
 help:
-	@echo "dasy: make demo | make test | make up | make down | make ingest FILE=... | make api | make status | make bench"
+	@echo "dasy: make demo | make test | make up | make down | make ingest FILE=... [SYNC=1] | make delete FILE=skus.csv"
+	@echo "      make rebuild | make products-producer FILE=... [DELETE=1] | make api | make status | make bench"
 	@echo "see README.md for every target"
 
 node_modules/.package-lock.json: package.json package-lock.json patches/kafkajs+2.2.4.patch
@@ -33,8 +36,10 @@ dist/.built: node_modules/.package-lock.json $(SOURCES)
 
 build: dist/.built
 
+# then the namespace's topics: created if missing, a products topic from before compaction switched to it
 up: build
 	BROKERS=$(BROKERS) infra/stack.sh up
+	$(DASY) prepare --topics-only
 
 down:
 	infra/stack.sh down
@@ -52,7 +57,7 @@ data: build
 	$(DASY) data --rows $(ROWS) --seed $(SEED) --out $(FILE)
 
 products-producer: build
-	$(DASY) products-producer --file $(FILE) $(if $(REJECTS),--rejects $(REJECTS))
+	$(DASY) products-producer --file $(FILE) $(if $(REJECTS),--rejects $(REJECTS)) $(if $(filter-out 0 no false off,$(DELETE)),--delete)
 
 products-consumer: build
 	$(DASY) products-consumer --consumers $(CONSUMERS)
@@ -64,7 +69,15 @@ product-count-consumer: build
 	$(DASY) product-count-consumer
 
 ingest: build
-	$(DASY) ingest --file $(FILE) --consumers $(CONSUMERS) $(if $(REJECTS),--rejects $(REJECTS))
+	$(DASY) ingest --file $(FILE) --consumers $(CONSUMERS) $(if $(REJECTS),--rejects $(REJECTS)) $(if $(filter-out 0 no false off,$(SYNC)),--sync)
+
+# FILE has no default here: a CSV of the skus to delete (a sku column)
+delete: build
+	@if [[ "$(origin FILE)" != "command line" && "$(origin FILE)" != "environment" ]]; then echo "make delete needs FILE=<csv with a sku column>" >&2; exit 2; fi
+	$(DASY) delete --file $(FILE) --consumers $(CONSUMERS) $(if $(REJECTS),--rejects $(REJECTS))
+
+rebuild: build
+	$(DASY) rebuild --consumers $(CONSUMERS)
 
 api: build
 	$(DASY) api

@@ -4,7 +4,7 @@ import { describeSettings, intOption, loadConfig } from '../../libs/config';
 import { ConfigError } from '../../libs/errors';
 import { createLogger } from '../../libs/log';
 import { runMain } from '../../libs/runtime';
-import { migrateDown, migrateUp, prepare, reset, stackReady } from '../stack';
+import { migrateDown, migrateUp, prepare, prepareTopics, reset, stackReady } from '../stack';
 import { registerCommands } from './commands';
 
 /** `dasy`: one command fronting every app (the Makefile's targets call it). */
@@ -47,7 +47,8 @@ program
 program
   .command('prepare')
   .description('create the namespace topics and apply migrations')
-  .action(() => runMain(async () => prepare(loadConfig(), logger)));
+  .option('--topics-only', 'only the topics: create the missing ones, bring the settings of existing ones up to date (make up)')
+  .action((opts: { topicsOnly?: boolean }) => runMain(async () => (opts.topicsOnly ? prepareTopics : prepare)(loadConfig(), logger)));
 
 program
   .command('migrate')

@@ -2,13 +2,14 @@ import { Command, Option } from 'commander';
 import { intOption as count, loadConfig } from '../../libs/config';
 import { Logger } from '../../libs/log';
 import { metricsArgs, metricsEndpoint, metricsHostOption, metricsPortOption, MetricsOptions, runComponent, runMain, Supervisor } from '../../libs/runtime';
-import { checkProductsHeader } from '../../libs/csv/reader';
+import { checkProductsHeader, checkSkusHeader } from '../../libs/csv/reader';
 import { generateProducts } from '../data/generate';
 import { demo } from '../demo';
 import { ingest } from '../ingest';
 import { productCountConsumer, productCountRelay, productsConsumer } from '../components';
 import { RELAY_DEFAULTS } from '../product-count-producer';
 import { produceProducts } from '../products-producer';
+import { produceTombstones } from '../products-producer/tombstones';
 import { prepare } from '../stack';
 import { formatStatus, status } from '../status';
 
@@ -35,13 +36,16 @@ export function registerPipelineCommands(program: Command, logger: Logger): void
     .description('stream a products CSV into <ns>.products; exits when everything is acknowledged')
     .option('--file <file>', 'the CSV file', 'data/products.csv')
     .option('--rejects <file>', 'where rejected records go (CSV line,reason,raw); default data/rejects/<name>.rejects.csv')
-    .action((opts: { file: string; rejects?: string }) =>
+    .option('--delete', 'the file is a CSV with a sku column: send one tombstone per sku (deletes them once applied)')
+    .action((opts: { file: string; rejects?: string; delete?: boolean }) =>
       runMain(async () => {
         const config = loadConfig();
-        await checkProductsHeader(opts.file);
+        await (opts.delete ? checkSkusHeader : checkProductsHeader)(opts.file);
         await prepare(config, logger);
-        const s = await produceProducts({ config, logger, file: opts.file, rejectsFile: opts.rejects });
-        console.log(`products-producer: ${s.records} records, ${s.accepted} sent, ${s.rejected} rejected (${s.rejectsFile}) in ${s.seconds.toFixed(1)} s`);
+        const s = await (opts.delete ? produceTombstones : produceProducts)({ config, logger, file: opts.file, rejectsFile: opts.rejects });
+        console.log(
+          `products-producer: ${s.records} records, ${s.accepted} ${opts.delete ? 'tombstones ' : ''}sent, ${s.rejected} rejected (${s.rejectsFile}) in ${s.seconds.toFixed(1)} s`,
+        );
       }),
     );
 
@@ -100,11 +104,20 @@ export function registerPipelineCommands(program: Command, logger: Logger): void
     .option('--file <file>', 'the CSV file', 'data/products.csv')
     .option('--rejects <file>', 'where rejected records go; default data/rejects/<name>.rejects.csv')
     .option('--consumers <n>', 'products-consumer processes', count('CONSUMERS', 1, 64), 2)
+    .option('--sync', 'the file is the whole catalogue: then delete (through tombstones) every sku of products that it does not contain')
     .addOption(new Option('--phases-file <file>', 'write the time of each phase there (JSON), for dasy bench').hideHelp())
-    .action((opts: { file: string; rejects?: string; consumers: number; phasesFile?: string }) =>
+    .action((opts: { file: string; rejects?: string; consumers: number; sync?: boolean; phasesFile?: string }) =>
       runMain(async () => {
         const config = loadConfig();
-        const s = await ingest({ config, logger, file: opts.file, rejectsFile: opts.rejects, consumers: opts.consumers, phasesFile: opts.phasesFile });
+        const s = await ingest({
+          config,
+          logger,
+          file: opts.file,
+          rejectsFile: opts.rejects,
+          consumers: opts.consumers,
+          sync: opts.sync === true,
+          phasesFile: opts.phasesFile,
+        });
         console.log(JSON.stringify(s));
       }),
     );

@@ -12,6 +12,7 @@ import { createProgress } from '../../libs/progress';
 import { outageNotice, Replica, retry, sleep, Supervisor } from '../../libs/runtime';
 import { produceProducts } from '../products-producer';
 import { prepare } from '../stack';
+import { deleteAbsentSkus } from '../sync';
 import { GROUPS } from '../components';
 
 export interface IngestSummary {
@@ -19,6 +20,8 @@ export interface IngestSummary {
   records: number;
   accepted: number;
   rejected: number;
+  /** with sync: the skus of `products` the file did not contain, deleted */
+  deleted?: number;
   products: number;
   names: number;
   seconds: number;
@@ -29,11 +32,9 @@ export const INGEST_RELAY_MAX_DELAY_MS = 60_000;
 export const INGEST_RELAY_QUIET_MS = 3_000;
 
 /**
- * `make ingest`: the whole pipeline, start to finish. Starts N products consumers, the relay and
- * the product-count consumer as processes, waits until the group has spread the partitions,
- * streams the file, then waits until everything is applied: products consumers at the end
- * offsets the producer left, the outbox empty, the product-count consumer at its end offsets.
- * Then `products` and `product_count` reflect every record of the file.
+ * `make ingest`: the whole pipeline, start to finish (runPipeline), streaming the file. With
+ * `sync`, the file is the whole catalogue: once its records are applied, every sku of `products`
+ * that it does not contain is deleted through tombstones (apps/sync), and those are applied too.
  */
 export async function ingest(options: {
   config: DasyConfig;
@@ -41,13 +42,60 @@ export async function ingest(options: {
   file: string;
   rejectsFile?: string;
   consumers: number;
+  sync?: boolean;
   /** where to write the time of each phase (JSON), for `dasy bench` */
   phasesFile?: string;
 }): Promise<IngestSummary> {
   const { config, logger, file } = options;
+  await checkProductsHeader(file);
+  const run = await runPipeline({
+    config,
+    logger,
+    consumers: options.consumers,
+    phasesFile: options.phasesFile,
+    work: async ({ caughtUp }) => {
+      const produced = await produceProducts({ config, logger, file, rejectsFile: options.rejectsFile });
+      const deleted = options.sync ? await deleteAbsentSkus({ config, logger, file, caughtUp }) : undefined;
+      return { produced, deleted };
+    },
+  });
+  const { produced, deleted } = run.result;
+  return {
+    file,
+    records: produced.records,
+    accepted: produced.accepted,
+    rejected: produced.rejected,
+    ...(deleted === undefined ? {} : { deleted }),
+    products: run.products,
+    names: run.names,
+    seconds: run.seconds,
+  };
+}
+
+/** What a run of the whole pipeline does besides running it (ingest, delete, rebuild). */
+export interface PipelineWork<T> {
+  /** after prepare, before the pipeline's consumers start (rebuild empties the tables here) */
+  beforeConsumers?: (pool: Pool) => Promise<void>;
+  /**
+   * Sends into `<ns>.products` while the pipeline runs. `caughtUp` waits until everything in the
+   * topics is applied (products, outbox, product_count); the run waits for that once more after it.
+   */
+  work: (pipeline: { caughtUp: () => Promise<void> }) => Promise<T>;
+}
+
+/**
+ * The whole pipeline, start to finish. Starts N products consumers, the relay and the
+ * product-count consumer as processes, waits until the group has spread the partitions, does the
+ * work (streams a file), then waits until everything is applied: products consumers at the end
+ * offsets the producer left, the outbox empty, the product-count consumer at its end offsets.
+ * Then `products` and `product_count` reflect everything sent.
+ */
+export async function runPipeline<T>(
+  options: { config: DasyConfig; logger: Logger; consumers: number; phasesFile?: string } & PipelineWork<T>,
+): Promise<{ result: T; products: number; names: number; seconds: number }> {
+  const { config, logger } = options;
   const started = Date.now();
   const log = logger.namespace('ingest');
-  await checkProductsHeader(file);
   // The parts start while this process prepares (they load their code meanwhile), and wait for
   // it rather than prepare again (each would load the migrations and ask Kafka again).
   // Every name the relay sends costs a recount: during an ingest, let marks coalesce until the
@@ -64,43 +112,47 @@ export async function ingest(options: {
   );
   const products = parts.replicas.slice(0, options.consumers);
   const relay = parts.replicas[options.consumers];
+  const pool = createPool({ databaseUrl: config.databaseUrl, namespace: config.namespace, max: 2, applicationName: 'dasy-ingest' });
   try {
     await prepare(config, log);
+    if (options.beforeConsumers) await options.beforeConsumers(pool);
   } catch (err) {
     await parts.stop();
+    await pool.end().catch(() => undefined);
     throw err;
   }
   parts.ready();
-  const pool = createPool({ databaseUrl: config.databaseUrl, namespace: config.namespace, max: 2, applicationName: 'dasy-ingest' });
   // persistent: the progress checks wait for a restarting broker like the pipeline does
   const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'dasy-ingest', logger: log, persistent: true });
   const admin = kafka.admin();
   const progress = createProgress();
   try {
     await admin.connect();
+    let vacuumed: Promise<unknown> = Promise.resolve();
+    const caughtUp = () =>
+      waitCaughtUp({
+        config,
+        pool,
+        admin,
+        progress,
+        logger: log,
+        onProductsApplied: () => {
+          // Every row is in: VACUUM sets the visibility map of the new pages, so the recounts that
+          // follow read only the index on products(name) (index-only scans), not a heap page per
+          // product: a third of their cost at 500,000 rows, more once the table outgrows
+          // shared_buffers. It runs while the relay starts sending (it needs no lock that the
+          // pipeline waits for); a VACUUM that cannot run (not the table's owner) is no harm.
+          vacuumed = vacuumed.then(() => pool.query('VACUUM products')).catch((err) => log.debug('VACUUM products failed', { err: String(err) }));
+          relay.send({ type: 'drain' });
+        },
+      });
     // Produce while the consumers start and join their group (a second or two): producing before
     // the group settles is safe, and what is produced meanwhile waits in Kafka for them.
     const assigned = waitForAssignments(products, TOPICS.products.partitions, 20000).then(() => Date.now());
-    const produced = await produceProducts({ config, logger, file, rejectsFile: options.rejectsFile });
+    const result = await options.work({ caughtUp: async () => void (await caughtUp()) });
     const producedAt = Date.now();
     const ready = await assigned;
-    let vacuumed: Promise<unknown> = Promise.resolve();
-    const phases = await waitCaughtUp({
-      config,
-      pool,
-      admin,
-      progress,
-      logger: log,
-      onProductsApplied: () => {
-        // Every row of the file is in: VACUUM sets the visibility map of the new pages, so the
-        // recounts that follow read only the index on products(name) (index-only scans), not a
-        // heap page per product: a third of their cost at 500,000 rows, more once the table
-        // outgrows shared_buffers. It runs while the relay starts sending (it needs no lock that
-        // the pipeline waits for); a VACUUM that cannot run (not the table's owner) is no harm.
-        vacuumed = pool.query('VACUUM products').catch((err) => log.debug('VACUUM products failed', { err: String(err) }));
-        relay.send({ type: 'drain' });
-      },
-    });
+    const phases = await caughtUp();
     await vacuumed;
     const timings = {
       consumersReady: (ready - started) / 1000,
@@ -115,15 +167,7 @@ export async function ingest(options: {
       pool.query<{ c: string }>('SELECT count(*) AS c FROM products'),
       pool.query<{ c: string }>('SELECT count(*) AS c FROM product_count'),
     ]);
-    return {
-      file,
-      records: produced.records,
-      accepted: produced.accepted,
-      rejected: produced.rejected,
-      products: Number(p[0].c),
-      names: Number(n[0].c),
-      seconds: Math.round((Date.now() - started) / 10) / 100,
-    };
+    return { result, products: Number(p[0].c), names: Number(n[0].c), seconds: Math.round((Date.now() - started) / 10) / 100 };
   } finally {
     progress.done();
     await parts.stop();

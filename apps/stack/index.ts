@@ -60,6 +60,11 @@ export async function prepare(config: DasyConfig, logger: Logger): Promise<void>
     },
     { isRetriable: isPostgresUnavailable, notice: outageNotice(logger, `PostgreSQL at ${serverOf(config.databaseUrl)}`) },
   );
+  await prepareTopics(config, logger);
+}
+
+/** The namespace's topics: the missing ones created, a products topic without compaction switched to it. */
+export async function prepareTopics(config: DasyConfig, logger: Logger): Promise<void> {
   const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'dasy-prepare', logger });
   // The client says it once when Kafka does not answer (and again when it does).
   await retry(

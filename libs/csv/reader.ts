@@ -2,17 +2,13 @@ import * as fs from 'fs';
 import { StringDecoder } from 'string_decoder';
 import { InputError } from '../errors';
 import { ProductsCsv, ProductsSink } from './products';
+import { SkusCsv, SkusSink } from './skus';
 
 export interface ReadProgress {
   bytes: number;
   totalBytes: number;
 }
 
-/**
- * Stream a products file through the ingest rules without loading it whole. `onChunk` runs
- * after each chunk's records were delivered; awaiting it applies backpressure (the producer
- * waits for Kafka there), so memory stays flat whatever the file size.
- */
 function statFile(file: string): fs.Stats {
   let stat: fs.Stats;
   try {
@@ -24,13 +20,29 @@ function statFile(file: string): fs.Stats {
   return stat;
 }
 
+/** What reads a CSV file by some rules (ProductsCsv, SkusCsv): text in, records to its sink. */
+export interface CsvRules {
+  push(chunk: string): void;
+  end(): void;
+  readonly hasHeader: boolean;
+  readonly recordCount: number;
+}
+
 /**
  * Check that the file exists and its header names the required columns, reading only as far
  * as the header: a file that would be refused is refused before anything starts.
  */
 export async function checkProductsHeader(file: string): Promise<void> {
+  await checkHeader(file, new ProductsCsv({ product: () => undefined, reject: () => undefined }));
+}
+
+/** The same for a file of skus (a header naming sku). */
+export async function checkSkusHeader(file: string): Promise<void> {
+  await checkHeader(file, new SkusCsv({ sku: () => undefined, reject: () => undefined }));
+}
+
+async function checkHeader(file: string, csv: CsvRules): Promise<void> {
   statFile(file);
-  const csv = new ProductsCsv({ product: () => undefined, reject: () => undefined });
   const bytes = new ProductsBytes(csv);
   const stream = fs.createReadStream(file, { highWaterMark: 64 * 1024 });
   try {
@@ -45,14 +57,14 @@ export async function checkProductsHeader(file: string): Promise<void> {
 }
 
 /**
- * A products file's bytes, chunk by chunk, into ProductsCsv: UTF-8 decoded across chunk
- * boundaries (a character split between two chunks is one character), the byte order mark dropped.
+ * A CSV file's bytes, chunk by chunk, into its rules (ProductsCsv, SkusCsv): UTF-8 decoded across
+ * chunk boundaries (a character split between two chunks is one character), the byte order mark dropped.
  */
 export class ProductsBytes {
   private readonly decoder = new StringDecoder('utf8');
   private first = true;
 
-  constructor(private readonly csv: ProductsCsv) {}
+  constructor(private readonly csv: CsvRules) {}
 
   push(buf: Buffer): void {
     this.text(this.decoder.write(buf));
@@ -72,14 +84,37 @@ export class ProductsBytes {
   }
 }
 
+/**
+ * Stream a products file through the ingest rules without loading it whole. `onChunk` runs
+ * after each chunk's records were delivered; awaiting it applies backpressure (the producer
+ * waits for Kafka there), so memory stays flat whatever the file size.
+ */
 export async function readProductsFile(
   file: string,
   sink: ProductsSink,
   onChunk: (progress: ReadProgress) => Promise<void> | void = () => undefined,
   chunkBytes = 1024 * 1024,
 ): Promise<{ records: number }> {
+  return readCsvFile(file, new ProductsCsv(sink), onChunk, chunkBytes);
+}
+
+/** A file of skus, by SkusCsv's rules (`readable`: every sku that can be read, see SkusCsv). */
+export async function readSkusFile(
+  file: string,
+  sink: SkusSink,
+  onChunk: (progress: ReadProgress) => Promise<void> | void = () => undefined,
+  options: { readable?: boolean } = {},
+): Promise<{ records: number }> {
+  return readCsvFile(file, new SkusCsv(sink, options), onChunk);
+}
+
+async function readCsvFile(
+  file: string,
+  csv: CsvRules,
+  onChunk: (progress: ReadProgress) => Promise<void> | void,
+  chunkBytes = 1024 * 1024,
+): Promise<{ records: number }> {
   const stat = statFile(file);
-  const csv = new ProductsCsv(sink);
   const bytesIn = new ProductsBytes(csv);
   const stream = fs.createReadStream(file, { highWaterMark: chunkBytes });
   let bytes = 0;

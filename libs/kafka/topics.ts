@@ -1,4 +1,4 @@
-import { Admin, ITopicConfig } from 'kafkajs';
+import { Admin, ConfigResourceTypes, ConfigSource, ITopicConfig } from 'kafkajs';
 
 /**
  * The topic model: every topic dasy uses, declared once with its key and partition count.
@@ -12,10 +12,15 @@ export interface TopicSpec {
   partitions: number;
   /** consumed topics get a `<topic>.dlq` for messages that can never be applied */
   deadLetter: boolean;
+  /**
+   * A changelog: `cleanup.policy=compact`, so the topic keeps the latest record of every key (a
+   * null value, a tombstone, deletes the key and is itself removed after delete.retention.ms).
+   */
+  compact?: boolean;
 }
 
 export const TOPICS = {
-  products: { name: 'products', key: 'sku', partitions: 6, deadLetter: true },
+  products: { name: 'products', key: 'sku', partitions: 6, deadLetter: true, compact: true },
   productsRejects: { name: 'products.rejects', key: 'file:line', partitions: 1, deadLetter: false },
   productCount: { name: 'product-count', key: 'name', partitions: 6, deadLetter: true },
   scores: { name: 'scores', key: 'product name', partitions: 6, deadLetter: true },
@@ -49,7 +54,8 @@ export function allTopicNames(namespace: string): string[] {
 
 /**
  * Create the namespace's topics that do not exist yet (idempotent). Replication follows the
- * cluster: 3 replicas with min.insync.replicas=2 on three or more brokers, else 1.
+ * cluster: 3 replicas with min.insync.replicas=2 on three or more brokers, else 1. A changelog
+ * topic that exists without compaction (created before it was one) is switched to it.
  */
 export async function ensureTopics(admin: Admin, namespace: string): Promise<string[]> {
   const existing = new Set(await admin.listTopics());
@@ -66,7 +72,14 @@ export async function ensureTopics(admin: Admin, namespace: string): Promise<str
       // for a record batch is 1 MiB): room for it, in the topic and in its dead-letter topic
       { name: 'max.message.bytes', value: String(MAX_MESSAGE_BYTES) },
     ];
-    if (!existing.has(name)) wanted.push({ topic: name, numPartitions: spec.partitions, replicationFactor, configEntries });
+    if (!existing.has(name))
+      wanted.push({
+        topic: name,
+        numPartitions: spec.partitions,
+        replicationFactor,
+        configEntries: (spec as TopicSpec).compact ? [...configEntries, { name: 'cleanup.policy', value: 'compact' }] : configEntries,
+      });
+    else if ((spec as TopicSpec).compact) await ensureCompacted(admin, name);
     const dlq = deadLetterTopic(name);
     if (spec.deadLetter && !existing.has(dlq)) wanted.push({ topic: dlq, numPartitions: 1, replicationFactor, configEntries });
   }
@@ -83,6 +96,33 @@ export async function ensureTopics(admin: Admin, namespace: string): Promise<str
     );
   }
   return wanted.map((t) => t.topic);
+}
+
+/**
+ * `cleanup.policy=compact` on an existing topic, unless it has it. AlterConfigs (the API kafkajs
+ * speaks) replaces every topic-level setting of the topic: the ones it has are sent along.
+ */
+export async function ensureCompacted(admin: Admin, topic: string): Promise<boolean> {
+  const entries = await topicLevelConfigs(admin, topic);
+  if (entries.get('cleanup.policy') === 'compact') return false;
+  entries.set('cleanup.policy', 'compact');
+  await setTopicConfigs(admin, topic, entries);
+  return true;
+}
+
+/** The settings made on the topic itself (not broker defaults). */
+export async function topicLevelConfigs(admin: Admin, topic: string): Promise<Map<string, string>> {
+  const described = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: topic }] });
+  const entries = described.resources[0]?.configEntries ?? [];
+  return new Map(entries.filter((e) => e.configSource === ConfigSource.TOPIC_CONFIG).map((e) => [e.configName, e.configValue]));
+}
+
+/** Replace the topic's topic-level settings with these (AlterConfigs). */
+export async function setTopicConfigs(admin: Admin, topic: string, entries: Map<string, string>): Promise<void> {
+  await admin.alterConfigs({
+    validateOnly: false,
+    resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configEntries: [...entries].map(([name, value]) => ({ name, value })) }],
+  });
 }
 
 /** Every error of a (possibly aggregate) topic creation error says the topic exists. */

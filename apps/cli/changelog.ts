@@ -1,0 +1,33 @@
+import { Command } from 'commander';
+import { intOption as count, loadConfig } from '../../libs/config';
+import { Logger } from '../../libs/log';
+import { runMain } from '../../libs/runtime';
+import { deleteSkus } from '../delete';
+import { rebuild } from '../rebuild';
+
+/** The commands of `<ns>.products` as a changelog: deletes by file, and the rebuild from the topic. */
+export function registerChangelogCommands(program: Command, logger: Logger): void {
+  program
+    .command('delete')
+    .description('delete the skus of a CSV (a sku column) through the pipeline: one tombstone each; prints a JSON summary as the last line')
+    .requiredOption('--file <file>', 'the CSV file of skus')
+    .option('--rejects <file>', 'where rejected records go; default data/rejects/<name>.rejects.csv')
+    .option('--consumers <n>', 'products-consumer processes', count('CONSUMERS', 1, 64), 2)
+    .action((opts: { file: string; rejects?: string; consumers: number }) =>
+      runMain(async () => {
+        const s = await deleteSkus({ config: loadConfig(), logger, file: opts.file, rejectsFile: opts.rejects, consumers: opts.consumers });
+        console.log(JSON.stringify(s));
+      }),
+    );
+
+  program
+    .command('rebuild')
+    .description('empty products and product_count and replay <ns>.products from the beginning: the same tables again; prints a JSON summary')
+    .option('--consumers <n>', 'products-consumer processes', count('CONSUMERS', 1, 64), 2)
+    .action((opts: { consumers: number }) =>
+      runMain(async () => {
+        const s = await rebuild({ config: loadConfig(), logger, consumers: opts.consumers });
+        console.log(JSON.stringify(s));
+      }),
+    );
+}

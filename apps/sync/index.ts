@@ -1,0 +1,93 @@
+import { PoolClient } from 'pg';
+import { DasyConfig } from '../../libs/config';
+import { createPool } from '../../libs/db';
+import { errorMessage } from '../../libs/errors';
+import { isPostgresUnavailable } from '../../libs/errors/classify';
+import { Logger } from '../../libs/log';
+import { createProgress } from '../../libs/progress';
+import { Backoff, outageNotice, sleep } from '../../libs/runtime';
+import { openProductsWriter, ProductsWriter } from '../products-producer/writer';
+import { loadFileSkus } from './file-skus';
+
+/**
+ * The sync step of `ingest --sync`: the file is the whole catalogue, so every sku of `products`
+ * that the file does not contain gets a tombstone on `<ns>.products`, and is deleted by the
+ * pipeline like any other delete (the topic stays the changelog: a rebuild gives the same).
+ *
+ * Which skus the file contains is read from the file itself, never from the tables: a sku the file
+ * names is never deleted, whatever another writer did to its row meanwhile (a row matching the
+ * file's record, or a row this ingest wrote, would be fooled by a concurrent update). Rejected
+ * records count too when their sku can be read (a record with an empty name still names its sku):
+ * a typo elsewhere in a record must not delete the product.
+ *
+ * Memory stays flat: the file's skus go into a temporary table (in pages, one INSERT per chunk of
+ * the file), and `products` is scanned against it on the server (an anti-join through a cursor,
+ * a page of skus at a time, each page sent before the next is fetched).
+ *
+ * Order: the file's skus are loaded, then the step waits until the pipeline has applied
+ * everything in the topics (the file's records and whatever came before them), and only then
+ * scans: the tombstones follow, in the topic, every record that was in it when the scan began.
+ * PostgreSQL going away meanwhile is waited for: the tombstones already decided are sent, and the
+ * step starts again (once those are applied they are no longer in `products`: none is sent twice).
+ */
+export async function deleteAbsentSkus(options: { config: DasyConfig; logger: Logger; file: string; caughtUp: () => Promise<void> }): Promise<number> {
+  const { config, logger } = options;
+  const log = logger.namespace('sync');
+  const pool = createPool({ databaseUrl: config.databaseUrl, namespace: config.namespace, max: 1, applicationName: 'dasy-sync' });
+  const writer = await openProductsWriter({ config, logger: log, clientId: 'dasy-sync' });
+  const pgNotice = outageNotice(log, 'PostgreSQL');
+  const progress = createProgress();
+  const tally = { sent: 0 };
+  const backoff = new Backoff();
+  try {
+    for (;;) {
+      try {
+        const client = await pool.connect();
+        let broken = false;
+        try {
+          await client.query('BEGIN');
+          await loadFileSkus(client, options.file, 'dasy_sync_skus', { readable: true });
+          await options.caughtUp();
+          await sendAbsent(client, writer, tally, () => progress.update(`sync: ${tally.sent.toLocaleString('en-US')} skus not in the file deleted`));
+          await client.query('COMMIT');
+          pgNotice.ok();
+          return tally.sent;
+        } catch (err) {
+          await client.query('ROLLBACK').catch(() => (broken = true));
+          throw err;
+        } finally {
+          client.release(broken);
+        }
+      } catch (err) {
+        if (!isPostgresUnavailable(err)) throw err;
+        pgNotice.failed(errorMessage(err));
+        await writer.finish(); // what was decided before the outage still goes out
+        await sleep(backoff.next());
+      }
+    }
+  } finally {
+    progress.done();
+    await writer.finish().catch(() => undefined);
+    await writer.close();
+    await pool.end().catch(() => undefined);
+  }
+}
+
+const PAGE = 5000;
+
+/** Tombstones for every sku of products that is not in dasy_sync_skus, a page at a time. */
+async function sendAbsent(client: PoolClient, writer: ProductsWriter, tally: { sent: number }, onPage: () => void): Promise<void> {
+  await client.query(
+    'DECLARE dasy_absent NO SCROLL CURSOR FOR SELECT p.sku FROM products p WHERE NOT EXISTS (SELECT 1 FROM dasy_sync_skus f WHERE f.sku = p.sku)',
+  );
+  for (;;) {
+    const { rows } = await client.query<{ sku: string }>(`FETCH ${PAGE} FROM dasy_absent`);
+    for (const r of rows) writer.put(r.sku, null);
+    tally.sent += rows.length;
+    await writer.flushIfFull();
+    onPage();
+    if (rows.length < PAGE) break;
+  }
+  await writer.finish();
+  await client.query('CLOSE dasy_absent');
+}
