@@ -135,3 +135,12 @@ export function writeBadFile(file: string, records: { name: string; sku: string;
   fs.writeFileSync(file, out.join('\n') + '\n');
   return { file, good: records.length, bad };
 }
+
+/** The expectation once these skus are deleted: the products without them, the counts recomputed. */
+export function expectedWithout(expected: Expected, skus: Iterable<string>): Expected {
+  const products = new Map(expected.products);
+  for (const sku of skus) products.delete(sku);
+  const counts = new Map<string, number>();
+  for (const p of products.values()) counts.set(p.name, (counts.get(p.name) ?? 0) + 1);
+  return { products, counts };
+}

@@ -16,6 +16,7 @@ import { runMain, sleep } from '../../libs/runtime';
 import { generateProducts } from '../data/generate';
 import { GROUPS } from '../components';
 import { waitingNames } from '../product-count-producer';
+import { deletesUnderKills } from './deletes';
 import { compareTables, Expected, expectedFromRecords, readRecords, writeBadFile } from './expect';
 
 /**
@@ -28,7 +29,7 @@ import { compareTables, Expected, expectedFromRecords, readRecords, writeBadFile
  * machine's PostgreSQL (pg-restart); cluster3 runs its own three brokers on other ports.
  */
 
-export const SCENARIOS = ['bad-input', 'sigkill', 'pg-restart', 'broker-restart', 'cluster3'] as const;
+export const SCENARIOS = ['bad-input', 'sigkill', 'deletes', 'pg-restart', 'broker-restart', 'cluster3'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -36,7 +37,7 @@ const CLI = path.join(__dirname, '..', 'cli', 'main.js');
 const STACK_SH = path.join(ROOT, 'infra', 'stack.sh');
 const run = promisify(execFile);
 
-interface Result {
+export interface Result {
   scenario: Scenario;
   faults: string[];
   exact: boolean;
@@ -46,7 +47,7 @@ interface Result {
 }
 
 /** A fresh world per scenario: the chaos database recreated, a new namespace, a temp folder. */
-interface World {
+export interface World {
   scenario: Scenario;
   config: DasyConfig;
   env: NodeJS.ProcessEnv;
@@ -151,6 +152,7 @@ type ScenarioRun = (world: World, options: { rows: number; seed: number }) => Pr
 const SCENARIO_RUNS: Record<Scenario, ScenarioRun> = {
   'bad-input': badInput,
   sigkill,
+  deletes: (world, options) => deletesUnderKills(world, options, { startDasy, sigkillChildren, verify, logSummary, dropNamespace }),
   'pg-restart': pgRestart,
   'broker-restart': brokerRestart,
   cluster3,
@@ -159,7 +161,7 @@ const SCENARIO_RUNS: Record<Scenario, ScenarioRun> = {
 // ---------------------------------------------------------------------------------------------
 // The ingest under test, and the checks after it
 
-interface IngestRun {
+export interface IngestRun {
   child: ChildProcess;
   /** resolves with the ingest's summary (its last stdout line), rejects if it failed */
   done: Promise<Record<string, unknown>>;
@@ -168,9 +170,14 @@ interface IngestRun {
 }
 
 function startIngest(world: World, file: string, env: NodeJS.ProcessEnv = {}): IngestRun {
-  const logFile = path.join(world.tmp, 'ingest.log');
+  return startDasy(world, ['ingest', '--file', file, '--consumers', '3', '--rejects', path.join(world.tmp, 'rejects.csv')], 'ingest.log', env);
+}
+
+/** `dasy <args>` (ingest, delete, rebuild: commands that run the whole pipeline and print a JSON summary last), its stderr to logName. */
+function startDasy(world: World, args: string[], logName: string, env: NodeJS.ProcessEnv = {}): IngestRun {
+  const logFile = path.join(world.tmp, logName);
   const log = fs.openSync(logFile, 'w');
-  const child = spawn(process.execPath, [CLI, 'ingest', '--file', file, '--consumers', '3', '--rejects', path.join(world.tmp, 'rejects.csv')], {
+  const child = spawn(process.execPath, [CLI, ...args], {
     env: { ...world.env, ...env },
     stdio: ['ignore', 'pipe', log],
   });
@@ -181,11 +188,11 @@ function startIngest(world: World, file: string, env: NodeJS.ProcessEnv = {}): I
     child.on('exit', (code, signal) => {
       exited = true;
       fs.closeSync(log);
-      if (code !== 0) return reject(new Error(`ingest exited with ${signal ?? code}; see ${logFile}`));
+      if (code !== 0) return reject(new Error(`${args[0]} exited with ${signal ?? code}; see ${logFile}`));
       try {
         resolve(JSON.parse(out.trim().split('\n').pop() ?? '') as Record<string, unknown>);
       } catch {
-        reject(new Error(`ingest printed no summary; see ${logFile}`));
+        reject(new Error(`${args[0]} printed no summary; see ${logFile}`));
       }
     });
   });
@@ -374,31 +381,36 @@ async function untilFlowing(world: World, ingest: IngestRun) {
 async function sigkill(world: World, options: { rows: number; seed: number }): Promise<Result> {
   const { file, expected } = await generate(world, options.rows, options.seed);
   return ingestUnderFaults(world, file, expected, async (ingest) => {
-    const faults: string[] = [];
-    const roles = shuffle([
-      ...Array<string>(8).fill('products-consumer'),
-      ...Array<string>(4).fill('product-count-producer'),
-      ...Array<string>(4).fill('product-count-consumer'),
-    ]);
     await pause(1000, 1500);
-    for (const role of roles) {
-      if (!ingest.running()) break;
-      const victims = pipelineChildren(ingest.child.pid!).filter((c) => c.role === role);
-      if (!victims.length) {
-        await sleep(200); // being restarted right now
-        continue;
-      }
-      const victim = victims[Math.floor(Math.random() * victims.length)];
-      try {
-        process.kill(victim.pid, 'SIGKILL');
-        faults.push(`SIGKILL ${role}`);
-      } catch {
-        // exited meanwhile
-      }
-      await pause(400, 1300);
-    }
-    return faults;
+    return sigkillChildren(ingest, { products: 8, relay: 4, counter: 4 });
   });
+}
+
+/** SIGKILLs of the run's pipeline processes (each restarted by it), in random order and moments, while it runs. */
+async function sigkillChildren(run: IngestRun, kills: { products: number; relay: number; counter: number }): Promise<string[]> {
+  const faults: string[] = [];
+  const roles = shuffle([
+    ...Array<string>(kills.products).fill('products-consumer'),
+    ...Array<string>(kills.relay).fill('product-count-producer'),
+    ...Array<string>(kills.counter).fill('product-count-consumer'),
+  ]);
+  for (const role of roles) {
+    if (!run.running()) break;
+    const victims = pipelineChildren(run.child.pid!).filter((c) => c.role === role);
+    if (!victims.length) {
+      await sleep(200); // being restarted right now
+      continue;
+    }
+    const victim = victims[Math.floor(Math.random() * victims.length)];
+    try {
+      process.kill(victim.pid, 'SIGKILL');
+      faults.push(`SIGKILL ${role}`);
+    } catch {
+      // exited meanwhile
+    }
+    await pause(400, 1300);
+  }
+  return faults;
 }
 
 /** The single broker of the local stack stopped and started again mid-ingest, twice (a clean stop, then kill -9). */
