@@ -2,6 +2,7 @@ import kafkajsPackage from 'kafkajs/package.json';
 import groupMessagesPerPartition from 'kafkajs/src/producer/groupMessagesPerPartition';
 import sendMessages from 'kafkajs/src/producer/sendMessages';
 import produceRequest from 'kafkajs/src/protocol/requests/produce/v3/request';
+import decodeMessages from 'kafkajs/src/protocol/requests/fetch/v4/decodeMessages';
 
 /**
  * dasy needs kafkajs 2.2.4 with the fixes of patches/kafkajs+2.2.4.patch (applied by `npm ci`'s
@@ -11,7 +12,7 @@ import produceRequest from 'kafkajs/src/protocol/requests/produce/v3/request';
  */
 export const KAFKAJS_VERSION = '2.2.4';
 /** the marker each patched module exports; a new revision of the patch changes it */
-export const KAFKAJS_PATCH = 'dasy-kafkajs-2.2.4-1';
+export const KAFKAJS_PATCH = 'dasy-kafkajs-2.2.4-2';
 
 export interface InstalledKafkajs {
   version: string;
@@ -25,6 +26,7 @@ export const installedKafkajs: InstalledKafkajs = {
     'linear groupMessagesPerPartition': groupMessagesPerPartition,
     'partition-keyed send retry (sendMessages)': sendMessages,
     'Produce request encoder (produce/v3/request)': produceRequest,
+    "a fetch's records end at each record batch's end (fetch/v4/decodeMessages)": decodeMessages,
   },
 };
 

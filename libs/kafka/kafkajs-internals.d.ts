@@ -68,6 +68,16 @@ declare module 'kafkajs/src/protocol/requests/produce/v3/plainEncoder' {
   export function encodeProduceRequest(args: ProduceRequestArgs, now?: () => number): Buffer;
 }
 
+declare module 'kafkajs/src/protocol/requests/fetch/v4/decodeMessages' {
+  /** kafkajs's Decoder over a fetch response, at a partition's records */
+  interface Decoder {
+    readInt32(): number;
+  }
+  /** patched: a record batch's records, then a control record at the batch's end offset when no record is there */
+  const decodeMessages: ((decoder: Decoder) => Promise<{ offset: string; isControlRecord: boolean }[]>) & { DASY_PATCH?: string };
+  export = decodeMessages;
+}
+
 declare module 'kafkajs/src/protocol/recordBatch/crc32C/crc32C' {
   const crc32C: (buf: Buffer) => number;
   export = crc32C;
