@@ -1,17 +1,16 @@
 import { KafkaMessage } from 'kafkajs';
 import { PoisonMessageError } from '../../libs/errors';
-import { decodeProduct, planBatch, ProductChange } from '.';
+import { decodeProduct } from '.';
+import { encodeProductValue } from '../products-producer/value';
 
-const message = (key: string | null, value: string | null): KafkaMessage => ({
+const message = (key: string | null, value: string | Buffer | null): KafkaMessage => ({
   key: key === null ? null : Buffer.from(key),
-  value: value === null ? null : Buffer.from(value),
+  value: value === null ? null : Buffer.isBuffer(value) ? value : Buffer.from(value),
   offset: '0',
   timestamp: '0',
   attributes: 0,
   headers: {},
 });
-const upsert = (sku: string, name: string, description = ''): ProductChange => ({ sku, name, description, line: 0, record: 0 });
-const tombstone = (sku: string): ProductChange => ({ sku, deleted: true });
 
 describe('decodeProduct', () => {
   test('a null value is a tombstone for the key', () => {
@@ -33,36 +32,21 @@ describe('decodeProduct', () => {
     expect(() => decodeProduct(message('sku-1', ''))).toThrow(new PoisonMessageError('value is not JSON'));
   });
 
-  test('a record decodes as before', () => {
+  test('a record in the compact value: the name decoded, the description as its bytes', () => {
+    const decoded = decodeProduct(message('sku-1', encodeProductValue('Ann', ' d ☃ ')));
+    expect(decoded).toEqual({ sku: 'sku-1', name: 'Ann', description: Buffer.from(' d ☃ ') });
+  });
+
+  test('a compact value whose name is not trimmed, or whose key is not a sku, is poison', () => {
+    expect(() => decodeProduct(message('sku-1', encodeProductValue(' Ann', 'd')))).toThrow(new PoisonMessageError('name is empty or not trimmed'));
+    expect(() => decodeProduct(message('sku-1', encodeProductValue('', 'd')))).toThrow(new PoisonMessageError('name is empty or not trimmed'));
+    expect(() => decodeProduct(message(' sku-1', encodeProductValue('Ann', 'd')))).toThrow(
+      new PoisonMessageError('message key (the sku) is missing, empty or not trimmed'),
+    );
+  });
+
+  test('a record as a JSON object (by hand, or from older versions) is read too', () => {
     const value = JSON.stringify({ sku: 'sku-1', name: 'Ann', description: ' d ', line: 3, record: 2 });
-    expect(decodeProduct(message('sku-1', value))).toEqual({ sku: 'sku-1', name: 'Ann', description: ' d ', line: 3, record: 2 });
-  });
-});
-
-describe('planBatch: the last message of each sku in the batch wins', () => {
-  test('an upsert after a tombstone recreates; a tombstone after an upsert deletes', () => {
-    expect(planBatch([tombstone('a'), upsert('a', 'Ann', 'back'), upsert('b', 'Bo'), tombstone('b'), tombstone('c'), tombstone('c')])).toEqual({
-      skus: ['a'],
-      names: ['Ann'],
-      descriptions: ['back'],
-      deletes: ['b', 'c'],
-    });
-  });
-
-  test('repeated upserts keep the last record, wholly', () => {
-    expect(planBatch([upsert('a', 'Ann', 'one'), upsert('b', 'Bo', 'x'), upsert('a', 'Cy', 'two')])).toEqual({
-      skus: ['a', 'b'],
-      names: ['Cy', 'Bo'],
-      descriptions: ['two', 'x'],
-      deletes: [],
-    });
-  });
-
-  test('no sku is both upserted and deleted', () => {
-    const items: ProductChange[] = [];
-    for (let i = 0; i < 200; i++) items.push(i % 3 === 0 ? tombstone(`s${i % 17}`) : upsert(`s${i % 17}`, `n${i}`));
-    const plan = planBatch(items);
-    expect(plan.skus.filter((s) => plan.deletes.includes(s))).toEqual([]);
-    expect(new Set([...plan.skus, ...plan.deletes]).size).toBe(17);
+    expect(decodeProduct(message('sku-1', value))).toEqual({ sku: 'sku-1', name: 'Ann', description: ' d ' });
   });
 });

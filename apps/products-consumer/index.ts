@@ -1,8 +1,10 @@
 import { KafkaMessage } from 'kafkajs';
 import { PoolClient } from 'pg';
 import { BatchApp } from '../../libs/consumer';
+import { BinaryCopy, copyInto } from '../../libs/db/copy';
 import { PoisonMessageError } from '../../libs/errors';
 import { ProductMessage } from '../products-producer';
+import { decodeProductValue, PRODUCT_VALUE_V1 } from '../products-producer/value';
 
 export const OUTBOX_CHANNEL = 'dasy_product_count_outbox';
 
@@ -12,46 +14,41 @@ export interface ProductTombstone {
   deleted: true;
 }
 
+/** A record: the sku's whole new state. The description stays the UTF-8 bytes it came as (compact values). */
+export interface ProductRecord {
+  sku: string;
+  name: string;
+  description: string | Buffer;
+}
+
 /** What one `<ns>.products` message says about its sku: its whole new state, or that it is gone. */
-export type ProductChange = ProductMessage | ProductTombstone;
+export type ProductChange = ProductRecord | ProductTombstone;
 
 export function isTombstone(change: ProductChange): change is ProductTombstone {
   return (change as ProductTombstone).deleted === true;
 }
 
-/** The net effect of a batch, as the arrays its one statement takes. */
-export interface ProductsPlan {
-  skus: string[];
-  names: string[];
-  descriptions: string[];
-  deletes: string[];
+/** The batch's messages as rows of a temporary table (created on each connection once per batch; emptied at commit). */
+const BATCH_TABLE = 'dasy_products_batch';
+const CREATE_BATCH_TABLE = `CREATE TEMP TABLE IF NOT EXISTS ${BATCH_TABLE} (ord integer NOT NULL, sku text COLLATE "C" NOT NULL, name text, description text) ON COMMIT DELETE ROWS`;
+
+/** The batch in binary COPY: offset order, a tombstone as a NULL name. */
+export function batchRows(items: ProductChange[]): Buffer {
+  const copy = new BinaryCopy(4, 256 * items.length);
+  items.forEach((item, ord) => {
+    copy.row().int4(ord).text(item.sku);
+    if (isTombstone(item)) copy.nul().nul();
+    else copy.text(item.name).text(item.description);
+  });
+  return copy.finish();
 }
 
 /**
- * Within a batch (offset order) the later message of a sku wins, whatever it is: an upsert after a
- * tombstone recreates the sku, a tombstone after an upsert deletes it. Every sku then has one
- * effect, so the upserts and the deletes touch disjoint rows (a statement may not touch a row twice).
- */
-export function planBatch(items: ProductChange[]): ProductsPlan {
-  const latest = new Map<string, ProductChange>();
-  for (const item of items) latest.set(item.sku, item);
-  const plan: ProductsPlan = { skus: [], names: [], descriptions: [], deletes: [] };
-  for (const c of latest.values()) {
-    if (isTombstone(c)) {
-      plan.deletes.push(c.sku);
-    } else {
-      plan.skus.push(c.sku);
-      plan.names.push(c.name);
-      plan.descriptions.push(c.description);
-    }
-  }
-  return plan;
-}
-
-/**
- * ProductsUpsert: applies a batch of `<ns>.products` messages, upserts and tombstones alike, in
- * one statement from arrays (planBatch gives each sku its last message's effect). In the same
- * transaction it marks in the outbox every name whose count may have changed: the new name of an
+ * ProductsUpsert: applies a batch of `<ns>.products` messages, upserts and tombstones alike. The
+ * batch goes to PostgreSQL as binary COPY into a temporary table; one statement then keeps the
+ * last message of each sku (offset order: an upsert after a tombstone recreates the sku, a
+ * tombstone after an upsert deletes it), upserts and deletes in sku order, and, in the same
+ * transaction, marks in the outbox every name whose count may have changed: the new name of an
  * inserted sku, both names of a sku that changed name, and the name of a deleted sku. A
  * description-only change marks nothing; a repeat of the same record writes nothing at all; a
  * tombstone for a sku that is not there deletes nothing and marks nothing.
@@ -60,17 +57,21 @@ export function productsUpsert(namespace: string): BatchApp<ProductChange> {
   return {
     decode: decodeProduct,
     async apply(client: PoolClient, items: ProductChange[]) {
-      const p = planBatch(items);
-      await client.query({ name: 'dasy-products-apply', text: APPLY_SQL, values: [p.skus, p.names, p.descriptions, namespace, p.deletes] });
+      await client.query(CREATE_BATCH_TABLE);
+      await copyInto(client, BATCH_TABLE, batchRows(items));
+      await client.query({ name: 'dasy-products-apply', text: APPLY_SQL, values: [namespace] });
     },
   };
 }
 
 const APPLY_SQL = `
-WITH up AS (
+WITH latest AS (
+  -- the last message of each sku wins, wholly; in sku order, the index's (fewer pages touched)
+  SELECT DISTINCT ON (sku) sku, name, description FROM ${BATCH_TABLE} ORDER BY sku, ord DESC
+), up AS (
   -- an unchanged row is not even locked (a re-ingest of the same file writes nothing)
   INSERT INTO products AS p (sku, name, description)
-  SELECT * FROM unnest($1::text[], $2::text[], $3::text[])
+  SELECT sku, name, description FROM latest WHERE name IS NOT NULL
   ON CONFLICT (sku) DO UPDATE SET name = excluded.name, description = excluded.description
   WHERE (p.name, p.description) IS DISTINCT FROM (excluded.name, excluded.description)
   -- the old name of an updated row: a subquery sees the rows as they were before this statement
@@ -78,8 +79,8 @@ WITH up AS (
   -- one carries our row lock): a first ingest, nearly all inserts, pays no lookup at all.
   RETURNING p.name, CASE WHEN p.xmax = 0 THEN NULL ELSE (SELECT o.name FROM products o WHERE o.sku = p.sku) END AS old_name
 ), gone AS (
-  -- tombstones: skus planBatch did not upsert, so no row is touched twice
-  DELETE FROM products p USING unnest($5::text[]) AS d(sku) WHERE p.sku = d.sku
+  -- tombstones: skus whose last message is one, so no row is touched twice
+  DELETE FROM products p USING latest d WHERE d.name IS NULL AND p.sku = d.sku
   RETURNING p.name
 ), marks AS (
   -- a new sku counts for its name; a sku that changed name, for both names; a deleted one, for its name
@@ -89,10 +90,10 @@ WITH up AS (
   UNION
   SELECT name FROM gone
 ), marked AS (
-  INSERT INTO product_count_outbox (namespace, names) SELECT $4, array_agg(name) FROM marks HAVING count(*) > 0 RETURNING 1
+  INSERT INTO product_count_outbox (namespace, names) SELECT $1, array_agg(name) FROM marks HAVING count(*) > 0 RETURNING 1
 )
 -- wakes the relay when this transaction commits (NOTIFY is delivered on commit only)
-SELECT CASE WHEN EXISTS (SELECT 1 FROM marked) THEN pg_notify('${OUTBOX_CHANNEL}', $4) END`;
+SELECT CASE WHEN EXISTS (SELECT 1 FROM marked) THEN pg_notify('${OUTBOX_CHANNEL}', $1) END`;
 
 /** A message key that is a valid sku (trimmed, not empty, no NUL), or why it is not. */
 function skuOfKey(message: KafkaMessage): string {
@@ -102,12 +103,22 @@ function skuOfKey(message: KafkaMessage): string {
   return key;
 }
 
+/** A message: a tombstone (null value), a compact value (apps/products-producer/value.ts), or a JSON object. */
 export function decodeProduct(message: KafkaMessage): ProductChange {
   // a null value (not an empty one) is a tombstone: the sku is deleted
   if (message.value === null) return { sku: skuOfKey(message), deleted: true };
+  if (message.value[0] === PRODUCT_VALUE_V1) {
+    const { name, description } = decodeProductValue(message.value);
+    if (!name.trim() || name !== name.trim()) throw new PoisonMessageError('name is empty or not trimmed');
+    return { sku: skuOfKey(message), name, description };
+  }
+  return decodeJsonProduct(message);
+}
+
+function decodeJsonProduct(message: KafkaMessage): ProductRecord {
   let value: unknown;
   try {
-    value = JSON.parse(message.value.toString('utf8'));
+    value = JSON.parse(message.value?.toString('utf8') ?? '');
   } catch {
     throw new PoisonMessageError('value is not JSON');
   }
@@ -122,5 +133,5 @@ export function decodeProduct(message: KafkaMessage): ProductChange {
   if (!name.trim() || name !== name.trim()) throw new PoisonMessageError('name is empty or not trimmed');
   const key = message.key?.toString('utf8');
   if (key !== sku) throw new PoisonMessageError('message key is not the sku');
-  return { sku, name, description, line: Number(v.line) || 0, record: Number(v.record) || 0 };
+  return { sku, name, description };
 }

@@ -5,15 +5,20 @@ import { readProductsFile } from '../../libs/csv/reader';
 import { Logger } from '../../libs/log';
 import { createProgress, mib, rate } from '../../libs/progress';
 import { recordFileCounts } from './files';
+import { encodeProductValue } from './value';
 import { openProductsWriter } from './writer';
 
-/** The message on `<ns>.products` (key = sku): the record and where it came from. */
+/**
+ * A `<ns>.products` record as a JSON object, the form a person or another tool may write (the
+ * consumer reads it; dasy's producer writes the compact value of value.ts).
+ */
 export interface ProductMessage {
   sku: string;
   name: string;
   description: string;
-  line: number;
-  record: number;
+  /** where it came from, when written by a file's producer (informational) */
+  line?: number;
+  record?: number;
 }
 
 export interface ProduceSummary {
@@ -55,8 +60,7 @@ export async function produceProducts(options: {
   const sink = {
     product(p: Product) {
       accepted++;
-      const value: ProductMessage = { sku: p.sku, name: p.name, description: p.description, line: p.line, record: p.record };
-      writer.put(p.sku, JSON.stringify(value));
+      writer.put(p.sku, encodeProductValue(p.name, p.description));
     },
     reject(r: Reject) {
       rejected++;

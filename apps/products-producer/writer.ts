@@ -22,8 +22,8 @@ export const MAX_REJECT_RAW_ON_TOPIC = 64 * 1024;
  * acknowledged: awaiting it is the backpressure that keeps memory flat.
  */
 export interface ProductsWriter {
-  /** a record (JSON) or a tombstone (null) for the key */
-  put(key: string, value: string | null): void;
+  /** a record (its compact value: value.ts) or a tombstone (null) for the key */
+  put(key: string, value: Buffer | null): void;
   reject(r: Reject): void;
   flushIfFull(): Promise<void>;
   /** send what is pending and wait until everything is acknowledged */
