@@ -1,19 +1,19 @@
-import { productCountRecount } from './product-count-consumer';
-import { createProductCountRelay } from './product-count-producer';
-import { productsUpsert } from './products-consumer';
-import { eventsApp, EVENTS_CONSUMER } from './api/events-consumer';
-import { scoresApp, SCORES_CONSUMER } from './api/scores-consumer';
-import { ConsumedGroup, exporterComponent, ExporterOptions } from './metrics';
-import { createPool } from '../libs/db';
+import type { ConsumedGroup, ExporterOptions } from './metrics';
 import { groupId, topicName } from '../libs/kafka/topics';
-import { ComponentSpec, onParentMessage } from '../libs/runtime';
-import { consumerComponent, sessionSettings } from '../libs/runtime/consumer-component';
+import type { ComponentSpec } from '../libs/runtime';
 
 /**
  * Every long-running part of dasy, declared once: its command, what it consumes, how it is made.
  * The CLI runs them (libs/runtime/component.ts); `make status`, `make reset`, the dashboard and
- * the metrics read their groups and dead-letter topics from here.
+ * the metrics read their groups and dead-letter topics from here. A part's code is loaded when it
+ * is created, not when this list is read: a process loads only the part it runs.
  */
+
+/** The consumer group app names of the api's consumers (`<ns>.<name>`). */
+export const SCORES_CONSUMER = 'scores-consumer';
+export const EVENTS_CONSUMER = 'events-consumer';
+
+const consumerComponent = async () => (await import('../libs/runtime/consumer-component')).consumerComponent;
 
 export const productsConsumer: ComponentSpec = {
   name: 'products-consumer',
@@ -21,14 +21,14 @@ export const productsConsumer: ComponentSpec = {
   consumes: { topic: 'products', group: 'products-consumer' },
   // Two batches at once per process: with two processes, four upserts keep PostgreSQL busy on two
   // cores; six (three each) only made them wait for each other, and cost more CPU per row.
-  create: ({ config, logger }) =>
-    consumerComponent({
+  create: async ({ config, logger }) =>
+    (await consumerComponent())({
       config,
       logger,
       name: 'products-consumer',
       topic: 'products',
       group: 'products-consumer',
-      app: productsUpsert(config.namespace),
+      app: (await import('./products-consumer')).productsUpsert(config.namespace),
       tuning: { concurrency: 2 },
     }),
 };
@@ -39,14 +39,14 @@ export const productCountConsumer: ComponentSpec = {
   consumes: { topic: 'productCount', group: 'product-count-consumer' },
   // Its messages are tiny (a name): 512 KiB per partition is already some 13,000 recounts per
   // batch, and what a fetch decodes into objects stays a few tens of MB (2 MiB took 580 MB).
-  create: ({ config, logger }) =>
-    consumerComponent({
+  create: async ({ config, logger }) =>
+    (await consumerComponent())({
       config,
       logger,
       name: 'product-count-consumer',
       topic: 'productCount',
       group: 'product-count-consumer',
-      app: productCountRecount(),
+      app: (await import('./product-count-consumer')).productCountRecount(),
       tuning: { maxBytesPerPartition: 512 * 1024 },
     }),
 };
@@ -59,7 +59,13 @@ export interface RelayOptions {
 export const productCountRelay: ComponentSpec<RelayOptions> = {
   name: 'product-count-producer',
   description: 'relay the outbox of names to recount into <ns>.product-count, until stopped',
-  create: ({ config, logger }, options) => {
+  create: async ({ config, logger }, options) => {
+    const [{ createPool }, { sessionSettings }, { createProductCountRelay }, { onParentMessage }] = await Promise.all([
+      import('../libs/db'),
+      import('../libs/runtime/consumer-component'),
+      import('./product-count-producer'),
+      import('../libs/runtime/messages'),
+    ]);
     const pool = createPool({
       databaseUrl: sessionSettings(config.databaseUrl),
       namespace: config.namespace,
@@ -84,14 +90,14 @@ export const scoresConsumer: ComponentSpec = {
   name: 'scores-consumer',
   description: 'apply <ns>.scores (pushes and resets) to the score statistics tables, until stopped',
   consumes: { topic: 'scores', group: SCORES_CONSUMER },
-  create: ({ config, logger }) =>
-    consumerComponent({
+  create: async ({ config, logger }) =>
+    (await consumerComponent())({
       config,
       logger,
       name: 'scores-consumer',
       topic: 'scores',
       group: SCORES_CONSUMER,
-      app: scoresApp({ audit: config.audit, group: groupId(config.namespace, SCORES_CONSUMER) }),
+      app: (await import('./api/scores-consumer')).scoresApp({ audit: config.audit, group: groupId(config.namespace, SCORES_CONSUMER) }),
       ...SCORES_TUNING,
     }),
 };
@@ -103,14 +109,22 @@ export const eventsConsumer: ComponentSpec = {
   name: 'events-consumer',
   description: 'apply <ns>.ad-events to the ad request counters, until stopped',
   consumes: { topic: 'adEvents', group: EVENTS_CONSUMER },
-  create: ({ config, logger }) =>
-    consumerComponent({ config, logger, name: 'events-consumer', topic: 'adEvents', group: EVENTS_CONSUMER, app: eventsApp(), tuning: { concurrency: 3 } }),
+  create: async ({ config, logger }) =>
+    (await consumerComponent())({
+      config,
+      logger,
+      name: 'events-consumer',
+      topic: 'adEvents',
+      group: EVENTS_CONSUMER,
+      app: (await import('./api/events-consumer')).eventsApp(),
+      tuning: { concurrency: 3 },
+    }),
 };
 
 export const metricsExporter: ComponentSpec<ExporterOptions> = {
   name: 'metrics',
   description: 'the Prometheus exporter on its own (lag of every group, dead letters, rejects, table sizes, outbox), until stopped',
-  create: (context, options) => exporterComponent(context, options, consumedGroups(context.config.namespace)),
+  create: async (context, options) => (await import('./metrics')).exporterComponent(context, options, consumedGroups(context.config.namespace)),
 };
 
 /** Every part, in pipeline order. */

@@ -26,8 +26,7 @@ export function registerBenchCommand(program: Command, logger: Logger): void {
       runMain(async () => {
         const only = (opts.only ? opts.only.split(',').map((s) => s.trim()) : [...WORKLOADS]) as Workload[];
         for (const w of only) if (!WORKLOADS.includes(w)) throw new InvalidArgumentError(`--only: unknown workload ${w} (${WORKLOADS.join(', ')})`);
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const { bench } = require('./run') as typeof import('./run');
+        const { bench } = await import('./run');
         return bench(loadConfig(), logger, { quick: !!opts.quick, runs: opts.runs, warmups: opts.warmups, only, rows: opts.rows, scaleRows: opts.scaleRows });
       }),
     );

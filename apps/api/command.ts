@@ -1,22 +1,20 @@
-import { Command } from 'commander';
 import { FastifyInstance } from 'fastify';
 import { Kafka } from 'kafkajs';
 import { Pool } from 'pg';
 import { AddressInfo } from 'net';
-import { DasyConfig, intOption, loadConfig } from '../../libs/config';
+import { DasyConfig } from '../../libs/config';
 import { createPool } from '../../libs/db';
 import { createKafka } from '../../libs/kafka/client';
 import { BatchConsumer } from '../../libs/consumer';
 import { groupId, topicName } from '../../libs/kafka/topics';
 import { Logger } from '../../libs/log';
-import { metricsEndpoint, metricsHostOption, metricsPortOption, MetricsOptions, runComponent, runMain, Stoppable, untilSignal } from '../../libs/runtime';
-import { consumedGroups, eventsConsumer, scoresConsumer } from '../components';
+import { Stoppable, untilSignal } from '../../libs/runtime';
+import { consumedGroups } from '../components';
 import { prepare } from '../stack';
 import { AppliedTracker } from './applied';
 import { createEventsConsumer, EVENTS_CONSUMER } from './events-consumer';
 import { EventProducer } from './producer';
 import { createScoresConsumer, SCORES_CONSUMER } from './scores-consumer';
-import { dashboardExtension } from '../dashboard';
 import { buildServer } from './server';
 
 export interface ApiOptions {
@@ -144,35 +142,4 @@ export async function runApi(config: DasyConfig, logger: Logger, options: ApiOpt
   }
   await stopped;
   return 0;
-}
-
-export function registerApiCommands(program: Command, logger: Logger): void {
-  program
-    .command('api')
-    .description('the HTTP api (score pushes, statistics, ad requests), with its consumers unless --no-consumers')
-    .option('--port <port>', 'port to listen on (default: PORT, 3000); 0 for any free port', intOption('--port', 0, 65535))
-    .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .option('--no-consumers', 'run the server alone (run dasy scores-consumer and dasy events-consumer elsewhere)')
-    .option('--push-timeout <ms>', 'how long a push waits to be applied before answering 503', intOption('--push-timeout', 1, 3_600_000), 5000)
-    .action((opts: { port?: number; host: string; consumers: boolean; pushTimeout: number }) =>
-      runMain(async () => {
-        const config = loadConfig();
-        return runApi(config, logger, {
-          port: opts.port ?? config.port,
-          host: opts.host,
-          consumers: opts.consumers,
-          pushTimeoutMs: opts.pushTimeout,
-          extend: dashboardExtension, // GET / and its data
-        });
-      }),
-    );
-
-  for (const part of [scoresConsumer, eventsConsumer]) {
-    program
-      .command(part.name)
-      .description(part.description)
-      .addOption(metricsPortOption())
-      .addOption(metricsHostOption())
-      .action((opts: MetricsOptions) => runMain(async () => runComponent(part, {}, { config: loadConfig(), logger, prepare, metrics: metricsEndpoint(opts) })));
-  }
 }

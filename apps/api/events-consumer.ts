@@ -4,8 +4,9 @@ import { BatchApp, BatchConsumer, createBatchConsumer } from '../../libs/consume
 import { groupId, topicName } from '../../libs/kafka/topics';
 import { Logger } from '../../libs/log';
 import { AdEventMessage, decodeAdEvent } from './messages';
+import { EVENTS_CONSUMER } from '../components';
 
-export const EVENTS_CONSUMER = 'events-consumer';
+export { EVENTS_CONSUMER };
 
 /**
  * Counters are kept per (dimension, value, Kafka partition): usernames are the key of the topic so

@@ -7,8 +7,9 @@ import { EMPTY, Moments, toDecimal, welford } from '../../libs/stats';
 import { appliedChannel, appliedPayload, PROCESS_ORIGIN } from './applied';
 import { decodeScore, ScoreItem } from './messages';
 import { CurrentStats, currentStats, CurrentStatsRow } from './store';
+import { SCORES_CONSUMER } from '../components';
 
-export const SCORES_CONSUMER = 'scores-consumer';
+export { SCORES_CONSUMER };
 
 /** Statistics of a run of pushes, with the time span they cover. */
 interface Agg {

@@ -4,15 +4,14 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { promisify } from 'util';
-import { Command, InvalidArgumentError } from 'commander';
 import { parse } from 'csv-parse/sync';
 import { Kafka } from 'kafkajs';
-import { DasyConfig, intOption, loadConfig, withDatabase } from '../../libs/config';
+import { DasyConfig, withDatabase } from '../../libs/config';
 import { createPool, dropDatabase } from '../../libs/db';
 import { createKafka } from '../../libs/kafka/client';
 import { deadLetterTopic, endOffsets, ensureTopics, groupId, topicName, TOPICS } from '../../libs/kafka/topics';
 import { Logger } from '../../libs/log';
-import { runMain, sleep } from '../../libs/runtime';
+import { sleep } from '../../libs/runtime';
 import { generateProducts } from '../data/generate';
 import { GROUPS } from '../components';
 import { waitingNames } from '../product-count-producer';
@@ -29,8 +28,9 @@ import { compareTables, Expected, expectedFromRecords, readRecords, writeBadFile
  * machine's PostgreSQL (pg-restart); cluster3 runs its own three brokers on other ports.
  */
 
-export const SCENARIOS = ['bad-input', 'sigkill', 'deletes', 'pg-restart', 'broker-restart', 'cluster3'] as const;
-export type Scenario = (typeof SCENARIOS)[number];
+import type { Scenario } from './command';
+export { SCENARIOS } from './command';
+export type { Scenario } from './command';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const CLI = path.join(__dirname, '..', 'cli', 'main.js');
@@ -53,30 +53,6 @@ export interface World {
   env: NodeJS.ProcessEnv;
   tmp: string;
   say(line: string): void;
-}
-
-export function registerChaosCommand(program: Command, logger: Logger): void {
-  program
-    .command('chaos')
-    .description(
-      'ingest while injecting faults (SIGKILLs, broker and PostgreSQL restarts, a 3-broker cluster losing a node, bad input); check the tables are exact',
-    )
-    .option('--scenario <names>', `comma-separated, of: ${SCENARIOS.join(', ')} (default: all)`, parseScenarios)
-    .option('--rows <n>', 'records per generated file', intOption('--rows'), 40000)
-    .option('--seed <n>', 'random seed of the generated files', intOption('--seed'), 1)
-    .action((opts: { scenario?: Scenario[]; rows: number; seed: number }) =>
-      runMain(async () => chaos({ config: loadConfig(), logger, scenarios: opts.scenario ?? [...SCENARIOS], rows: opts.rows, seed: opts.seed })),
-    );
-}
-
-function parseScenarios(value: string): Scenario[] {
-  const names = value
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  for (const n of names)
-    if (!(SCENARIOS as readonly string[]).includes(n)) throw new InvalidArgumentError(`unknown scenario ${JSON.stringify(n)}; one of ${SCENARIOS.join(', ')}`);
-  return names as Scenario[];
 }
 
 /** Restores what a scenario changed (a stopped broker, a test cluster) even on Ctrl-C. */

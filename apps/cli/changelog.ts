@@ -2,8 +2,6 @@ import { Command } from 'commander';
 import { intOption as count, loadConfig } from '../../libs/config';
 import { Logger } from '../../libs/log';
 import { runMain } from '../../libs/runtime';
-import { deleteSkus } from '../delete';
-import { rebuild } from '../rebuild';
 
 /** The commands of `<ns>.products` as a changelog: deletes by file, and the rebuild from the topic. */
 export function registerChangelogCommands(program: Command, logger: Logger): void {
@@ -15,6 +13,7 @@ export function registerChangelogCommands(program: Command, logger: Logger): voi
     .option('--consumers <n>', 'products-consumer processes', count('CONSUMERS', 1, 64), 2)
     .action((opts: { file: string; rejects?: string; consumers: number }) =>
       runMain(async () => {
+        const { deleteSkus } = await import('../delete');
         const s = await deleteSkus({ config: loadConfig(), logger, file: opts.file, rejectsFile: opts.rejects, consumers: opts.consumers });
         console.log(JSON.stringify(s));
       }),
@@ -26,6 +25,7 @@ export function registerChangelogCommands(program: Command, logger: Logger): voi
     .option('--consumers <n>', 'products-consumer processes', count('CONSUMERS', 1, 64), 2)
     .action((opts: { consumers: number }) =>
       runMain(async () => {
+        const { rebuild } = await import('../rebuild');
         const s = await rebuild({ config: loadConfig(), logger, consumers: opts.consumers });
         console.log(JSON.stringify(s));
       }),

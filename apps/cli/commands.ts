@@ -1,9 +1,9 @@
 import { Command } from 'commander';
 import { Logger } from '../../libs/log';
-import { registerApiCommands } from '../api/command';
+import { registerApiCommands } from '../api/cli';
 import { registerPipelineCommands } from './pipeline';
 import { registerChangelogCommands } from './changelog';
-import { registerChaosCommand } from '../chaos';
+import { registerChaosCommand } from '../chaos/command';
 import { registerMetricsCommand } from '../metrics/command';
 import { registerBenchCommand } from '../../bench';
 

@@ -2,16 +2,11 @@ import { Command, Option } from 'commander';
 import { intOption as count, loadConfig } from '../../libs/config';
 import { Logger } from '../../libs/log';
 import { metricsArgs, metricsEndpoint, metricsHostOption, metricsPortOption, MetricsOptions, runComponent, runMain, Supervisor } from '../../libs/runtime';
-import { checkProductsHeader, checkSkusHeader } from '../../libs/csv/reader';
-import { generateProducts } from '../data/generate';
-import { demo } from '../demo';
-import { ingest } from '../ingest';
 import { productCountConsumer, productCountRelay, productsConsumer } from '../components';
-import { RELAY_DEFAULTS } from '../product-count-producer';
-import { produceProducts } from '../products-producer';
-import { produceTombstones } from '../products-producer/tombstones';
-import { prepare } from '../stack';
-import { formatStatus, status } from '../status';
+import { RELAY_DEFAULTS } from '../product-count-producer/defaults';
+import { prepare } from './prepare';
+
+// Each command loads what it runs when it runs (a forked part starts in less time and CPU).
 
 /** The products pipeline's commands (data, producers, consumers, ingest, status). */
 export function registerPipelineCommands(program: Command, logger: Logger): void {
@@ -23,6 +18,7 @@ export function registerPipelineCommands(program: Command, logger: Logger): void
     .option('--out <file>', 'where to write', 'data/products.csv')
     .action((opts: { rows: number; seed: number; out: string }) =>
       runMain(async () => {
+        const { generateProducts } = await import('../data/generate');
         const started = Date.now();
         const r = await generateProducts({ rows: opts.rows, seed: opts.seed, out: opts.out });
         console.log(
@@ -40,6 +36,11 @@ export function registerPipelineCommands(program: Command, logger: Logger): void
     .action((opts: { file: string; rejects?: string; delete?: boolean }) =>
       runMain(async () => {
         const config = loadConfig();
+        const [{ checkProductsHeader, checkSkusHeader }, { produceProducts }, { produceTombstones }] = await Promise.all([
+          import('../../libs/csv/reader'),
+          import('../products-producer'),
+          import('../products-producer/tombstones'),
+        ]);
         await (opts.delete ? checkSkusHeader : checkProductsHeader)(opts.file);
         await prepare(config, logger);
         const s = await (opts.delete ? produceTombstones : produceProducts)({ config, logger, file: opts.file, rejectsFile: opts.rejects });
@@ -109,6 +110,7 @@ export function registerPipelineCommands(program: Command, logger: Logger): void
     .action((opts: { file: string; rejects?: string; consumers: number; sync?: boolean; phasesFile?: string }) =>
       runMain(async () => {
         const config = loadConfig();
+        const { ingest } = await import('../ingest');
         const s = await ingest({
           config,
           logger,
@@ -130,7 +132,9 @@ export function registerPipelineCommands(program: Command, logger: Logger): void
     .option('--consumers <n>', 'products-consumer processes', count('CONSUMERS', 1, 64), 2)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .action((opts: { file: string; rows: number; consumers: number; host: string }) =>
-      runMain(async () => demo(loadConfig(), logger, { file: opts.file, rows: opts.rows, consumers: opts.consumers, host: opts.host })),
+      runMain(async () =>
+        (await import('../demo')).demo(loadConfig(), logger, { file: opts.file, rows: opts.rows, consumers: opts.consumers, host: opts.host }),
+      ),
     );
 
   program
@@ -139,6 +143,7 @@ export function registerPipelineCommands(program: Command, logger: Logger): void
     .option('--json', 'print JSON')
     .action((opts: { json?: boolean }) =>
       runMain(async () => {
+        const { formatStatus, status } = await import('../status');
         const r = await status(loadConfig(), logger);
         console.log(opts.json ? JSON.stringify(r, null, 2) : formatStatus(r));
       }),

@@ -14,6 +14,8 @@ import { OUTBOX_CHANNEL } from '../products-consumer';
 import { drainOutbox, newestMark } from './drain';
 
 export { waitingNames } from './drain';
+export { RELAY_DEFAULTS } from './defaults';
+import { RELAY_DEFAULTS } from './defaults';
 
 /**
  * ProductCountRelay: moves outbox marks to `<ns>.product-count` (key = name), one drain at a time
@@ -38,8 +40,6 @@ const SERIALIZATION_FAILURE = '40001';
 
 /** bytes of names per partition in one send */
 const SEND_BYTES_PER_PARTITION = 512 * 1024;
-
-export const RELAY_DEFAULTS = { quietMs: 100, maxDelayMs: 1000, pollMs: 1000, page: 20_000 };
 
 export function createProductCountRelay(options: {
   config: DasyConfig;

@@ -3,6 +3,7 @@ import { createPool, ensureDatabase, quoteIdent } from '../../libs/db';
 import { UnavailableError } from '../../libs/errors';
 import { isKafkaUnavailable, isPostgresUnavailable } from '../../libs/errors/classify';
 import type * as Migrate from '../../libs/db/migrate';
+import { migrationsPending } from '../../libs/db/migrations-state';
 import { deleteStoredOffsets } from '../../libs/db/offsets';
 import { createKafka } from '../../libs/kafka/client';
 import { deleteGroups } from '../../libs/kafka/groups';
@@ -56,7 +57,8 @@ export async function prepare(config: DasyConfig, logger: Logger): Promise<void>
   await retry(
     async () => {
       await ensureDatabase(config.databaseUrl);
-      await migrations().runMigrations(config.databaseUrl, config.namespace);
+      // up to date (the usual case): TypeORM is not even loaded
+      if (await migrationsPending(config.databaseUrl, config.namespace)) await migrations().runMigrations(config.databaseUrl, config.namespace);
     },
     { isRetriable: isPostgresUnavailable, notice: outageNotice(logger, `PostgreSQL at ${serverOf(config.databaseUrl)}`) },
   );

@@ -27,7 +27,7 @@ export interface ComponentSpec<O = object> {
   description: string;
   /** a consumer's topic and group (`<ns>.<group>`): status, reset, the dashboard and metrics read these */
   consumes?: { topic: TopicId; group: string };
-  create(context: { config: DasyConfig; logger: Logger }, options: O): Component;
+  create(context: { config: DasyConfig; logger: Logger }, options: O): Component | Promise<Component>;
 }
 
 /**
@@ -49,7 +49,7 @@ export async function runComponent<O>(
 ): Promise<void> {
   const { config, logger } = context;
   if (!(config.preparedByParent && (await parentPrepared(60_000)))) await context.prepare(config, logger);
-  const component = spec.create({ config, logger }, options);
+  const component = await spec.create({ config, logger }, options);
   const ops = context.metrics && (await serveMetrics(spec, component, { ...context, metrics: context.metrics }));
   let announced = false;
   component.onAssigned?.((partitions) => {
