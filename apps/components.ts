@@ -37,8 +37,10 @@ export const productCountConsumer: ComponentSpec = {
   name: 'product-count-consumer',
   description: 'keep product_count exact from <ns>.product-count, until stopped',
   consumes: { topic: 'productCount', group: 'product-count-consumer' },
-  // Its messages are tiny (a name): 512 KiB per partition is already some 13,000 recounts per
-  // batch, and what a fetch decodes into objects stays a few tens of MB (2 MiB took 580 MB).
+  // Its messages are tiny (a name, no value): 2 MiB per partition is some 40,000 recounts per
+  // batch, a partition's whole share after a first ingest of 500,000 rows: a large batch's
+  // recount is one pass over the index on products(name) (merge join) instead of one per few
+  // thousand names.
   create: async ({ config, logger }) =>
     (await consumerComponent())({
       config,
@@ -47,7 +49,7 @@ export const productCountConsumer: ComponentSpec = {
       topic: 'productCount',
       group: 'product-count-consumer',
       app: (await import('./product-count-consumer')).productCountRecount(),
-      tuning: { maxBytesPerPartition: 512 * 1024 },
+      tuning: { maxBytesPerPartition: 2 * 1024 * 1024 },
     }),
 };
 

@@ -17,8 +17,8 @@ export async function newestMark(db: Pool, namespace: string): Promise<string | 
 
 /**
  * One drain, in one transaction and one snapshot: the distinct names of the namespace's committed
- * marks go to a temporary table, are handed to `send` page by page (a cursor: memory stays flat
- * however many marks wait), then those marks are deleted, and the deletion commits only after
+ * marks are handed to the sender page by page (a cursor: memory stays flat however many marks
+ * wait), then those marks are deleted, and the deletion commits only after
  * every send was acknowledged. A failure before the commit undoes the deletion: a crash in between
  * resends (a harmless duplicate recount), never loses a mark. Marks of transactions still running
  * are not in the snapshot: they stay for the next drain. (A mark another relay deleted meanwhile
@@ -38,12 +38,10 @@ export async function drainOutbox(
 ): Promise<number> {
   return withTransaction(pool, async (client) => {
     await client.query(`SET TRANSACTION ISOLATION LEVEL REPEATABLE READ`);
-    await client.query(`CREATE TEMP TABLE IF NOT EXISTS dasy_relay_names (name text NOT NULL) ON COMMIT DELETE ROWS`);
-    const taken = await client.query(`INSERT INTO dasy_relay_names (name) SELECT DISTINCT unnest(names) FROM product_count_outbox WHERE namespace = $1`, [
+    // the distinct names of the snapshot's marks, read a page at a time (the server hashes them once)
+    await client.query(`DECLARE dasy_relay_cursor NO SCROLL CURSOR FOR SELECT DISTINCT unnest(names) AS name FROM product_count_outbox WHERE namespace = $1`, [
       namespace,
     ]);
-    if (!taken.rowCount) return 0;
-    await client.query(`DECLARE dasy_relay_cursor NO SCROLL CURSOR FOR SELECT name FROM dasy_relay_names`);
     let sent = 0;
     for (;;) {
       const { rows } = await client.query<{ name: string }>(`FETCH ${Number(options.page)} FROM dasy_relay_cursor`);
@@ -51,6 +49,7 @@ export async function drainOutbox(
       await options.sender.add(rows.map((r) => r.name));
       sent += rows.length;
     }
+    if (!sent) return 0;
     await options.sender.flush();
     await options.afterSend?.(sent);
     // all acknowledged: the marks go (for good at the commit), the recounts are already under way

@@ -133,29 +133,39 @@ export function createProductCountRelay(options: {
     }
   }
 
-  /** Sends as large as the broker takes (a partition's record batch stays well under its message.max.bytes): large batches to recount. */
+  /**
+   * Sends as large as the broker takes (a partition's record batch stays well under its
+   * message.max.bytes): large batches to recount. One send in flight while the next page is read.
+   */
   function nameSender() {
     const budget = SEND_BYTES_PER_PARTITION * (partitions ?? 1);
     let batch: string[] = [];
     let bytes = 0;
-    const flush = async () => {
+    let inFlight: Promise<void> = Promise.resolve();
+    const dispatch = async () => {
+      await inFlight; // one at a time: a failure is seen before anything more is sent
       if (!batch.length) return;
       const names = batch;
       batch = [];
       bytes = 0;
       // explicit partitions: the same as kafkajs's murmur2 of the key, without its 64-bit emulation
-      await send(producer, topic, names, partitions);
+      const sending = send(producer, topic, names, partitions);
+      sending.catch(() => undefined); // awaited by the next dispatch or by flush
+      inFlight = sending;
     };
     return {
       async add(names: string[]) {
         for (const name of names) {
-          const size = 2 * Buffer.byteLength(name) + 16;
-          if (bytes + size > budget) await flush();
+          const size = Buffer.byteLength(name) + 16;
+          if (bytes + size > budget) await dispatch();
           batch.push(name);
           bytes += size;
         }
       },
-      flush,
+      async flush() {
+        await dispatch();
+        await inFlight;
+      },
     };
   }
 
