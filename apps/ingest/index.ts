@@ -3,6 +3,7 @@ import { Admin } from 'kafkajs';
 import { checkProductsHeader } from '../../libs/csv/reader';
 import { DasyConfig } from '../../libs/config';
 import { createPool, Pool } from '../../libs/db';
+import { errorMessage } from '../../libs/errors';
 import { storedOffsets } from '../../libs/db/offsets';
 import { isKafkaUnavailable, isPostgresUnavailable } from '../../libs/errors/classify';
 import { createKafka } from '../../libs/kafka/client';
@@ -103,15 +104,19 @@ export async function runPipeline<T>(
   // a minute, or a few quiet seconds, unless told that the products are applied.
   const relayArgs = ['product-count-producer', '--max-delay', String(INGEST_RELAY_MAX_DELAY_MS), '--quiet', String(INGEST_RELAY_QUIET_MS)];
   const parts = new Supervisor(
-    [
-      ...Array.from({ length: options.consumers }, () => ({ args: ['products-consumer', '--consumers', '1'] })),
-      { args: relayArgs },
-      { args: ['product-count-consumer'] },
-    ].map((spec) => ({ ...spec, stdout: 'ignore' as const })),
+    Array.from({ length: options.consumers }, () => ({ args: ['products-consumer', '--consumers', '1'], stdout: 'ignore' as const })),
     { logger: log, preparesForThem: true },
   );
-  const products = parts.replicas.slice(0, options.consumers);
-  const relay = parts.replicas[options.consumers];
+  const products = [...parts.replicas];
+  // The relay and the product-count consumer have nothing to do before the products are applied:
+  // they start once the products consumers have their partitions, not in the CPU they start in.
+  let followers: Promise<Replica> | undefined;
+  const startFollowers = () =>
+    (followers ??= waitForAssignments(products, TOPICS.products.partitions, 10_000).then(() => {
+      const relay = parts.add({ args: relayArgs, stdout: 'ignore' });
+      parts.add({ args: ['product-count-consumer'], stdout: 'ignore' });
+      return relay;
+    }));
   // two for the progress checks, one for the VACUUM that may run meanwhile
   const pool = createPool({ databaseUrl: config.databaseUrl, namespace: config.namespace, max: 3, applicationName: 'dasy-ingest' });
   try {
@@ -123,6 +128,14 @@ export async function runPipeline<T>(
     throw err;
   }
   parts.ready();
+  /** Tell the relay the products are applied: drain now (idempotent, so said again while marks wait). */
+  const drain = () => {
+    startFollowers().then(
+      (relay) => relay.send({ type: 'drain' }),
+      () => undefined, // stopping
+    );
+  };
+  startFollowers().catch((err) => log.debug('the relay and the product-count consumer did not start', { err: errorMessage(err) }));
   // persistent: the progress checks wait for a restarting broker like the pipeline does
   const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'dasy-ingest', logger: log, persistent: true });
   const admin = kafka.admin();
@@ -150,12 +163,14 @@ export async function runPipeline<T>(
             .then(() => pool.query('SELECT EXISTS (SELECT 1 FROM product_count_outbox WHERE namespace = $1) AS marked', [config.namespace]))
             .then(({ rows }) => ((rows[0] as { marked: boolean }).marked ? pool.query('VACUUM (ANALYZE) products') : undefined))
             .catch((err) => log.debug('VACUUM (ANALYZE) products failed', { err: String(err) }));
-          relay.send({ type: 'drain' });
+          drain();
         },
+        // a relay that was still starting missed the word: say it again while marks wait
+        onOutboxWaiting: drain,
       });
     // Produce while the consumers start and join their group (a second or two): producing before
     // the group settles is safe, and what is produced meanwhile waits in Kafka for them.
-    const assigned = waitForAssignments(products, TOPICS.products.partitions, 20000).then(() => Date.now());
+    const assigned = startFollowers().then(() => Date.now());
     const result = await options.work({ caughtUp: async () => void (await caughtUp()) });
     const producedAt = Date.now();
     const ready = await assigned;
@@ -208,6 +223,8 @@ export async function waitCaughtUp(options: {
   logger?: Logger;
   /** once the products consumers are at the end offsets */
   onProductsApplied?: () => void;
+  /** at each check that finds names still waiting in the outbox */
+  onOutboxWaiting?: () => void;
 }) {
   const { config, admin } = options;
   const pollMs = options.pollMs ?? 50;
@@ -230,6 +247,7 @@ export async function waitCaughtUp(options: {
     // a probe of the (namespace, id) index, not a count of what may be millions of marks
     const { rows } = await pool.query<{ id: string }>('SELECT id FROM product_count_outbox WHERE namespace = $1 LIMIT 1', [config.namespace]);
     if (!rows.length) break;
+    options.onOutboxWaiting?.();
     options.progress?.update(`ingest: names waiting in the outbox`);
     await sleep(pollMs);
   }

@@ -155,10 +155,12 @@ export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchC
 function kafkaConsumer<T>(options: BatchConsumerOptions<T>): Consumer {
   return options.kafka.consumer({
     groupId: options.groupId,
-    // Rebalances must be quick: an idle member notices one at its next heartbeat.
+    // Rebalances must be quick: a member notices one at its next heartbeat. Every 100 ms: when the
+    // consumers of an ingest join one after another, the first rejoins at once (500 ms cost an
+    // ingest 0.4 s), for ten small requests a second.
     sessionTimeout: options.sessionTimeout ?? 10000,
     rebalanceTimeout: options.sessionTimeout ?? 10000,
-    heartbeatInterval: 500,
+    heartbeatInterval: 100,
     maxWaitTimeInMs: options.maxWaitTimeInMs ?? 200,
     maxBytesPerPartition: options.maxBytesPerPartition ?? 2 * 1024 * 1024,
     maxBytes: 16 * 1024 * 1024,

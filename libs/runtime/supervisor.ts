@@ -2,6 +2,7 @@ import { ChildProcess, fork } from 'child_process';
 import * as path from 'path';
 import { SETTINGS } from '../config/settings';
 import { Logger } from '../log';
+import { StoppedError } from '../errors';
 import { Backoff } from './backoff';
 import { isChildMessage, ParentMessage } from './messages';
 
@@ -92,12 +93,23 @@ export class Replica {
 export class Supervisor {
   readonly replicas: Replica[];
   private prepared = false;
+  private stopped = false;
 
-  constructor(specs: ReplicaSpec[], options: { logger: Logger; preparesForThem?: boolean }) {
-    const extra = options.preparesForThem ? { [SETTINGS.preparedByParent.variable]: 'on' } : {};
-    this.replicas = specs.map(
-      (spec) => new Replica({ ...spec, env: { ...(spec.env ?? process.env), ...extra } }, { logger: options.logger, prepared: () => this.prepared }),
-    );
+  constructor(
+    specs: ReplicaSpec[],
+    private readonly options: { logger: Logger; preparesForThem?: boolean },
+  ) {
+    this.replicas = [];
+    for (const spec of specs) this.add(spec);
+  }
+
+  /** One more part, started now (it is stopped with the others); refused once stop() was called. */
+  add(spec: ReplicaSpec): Replica {
+    if (this.stopped) throw new StoppedError(`not starting ${spec.args[0]}: its supervisor is stopping`);
+    const extra = this.options.preparesForThem ? { [SETTINGS.preparedByParent.variable]: 'on' } : {};
+    const replica = new Replica({ ...spec, env: { ...(spec.env ?? process.env), ...extra } }, { logger: this.options.logger, prepared: () => this.prepared });
+    this.replicas.push(replica);
+    return replica;
   }
 
   /** The namespace is prepared: replicas waiting for it go on. */
@@ -107,6 +119,7 @@ export class Supervisor {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     await Promise.all(this.replicas.map((r) => r.stop()));
   }
 
