@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'crypto';
-import { Client, Notification, Pool } from 'pg';
-import { quoteIdent } from '../../libs/db';
+import { Pool } from 'pg';
+import { listen, Listener } from '../../libs/db/listener';
 import { storedOffsets } from '../../libs/db/offsets';
 import { DasyError, errorMessage } from '../../libs/errors';
 import { Logger } from '../../libs/log';
@@ -69,13 +69,10 @@ const DEAD_LETTERS = `SELECT kafka_partition AS partition, kafka_offset AS offse
 export class AppliedTracker {
   private readonly known = new Map<number, bigint>();
   private readonly waiters = new Map<number, Waiter[]>();
-  private listener: Client | undefined;
+  private listener: Listener | undefined;
   private stopping = false;
-  private reconnectDelay = 100;
-  private reconnectTimer: NodeJS.Timeout | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
   private polling = false;
-  private down = false;
   readonly channel: string;
   private readonly log: Logger;
   private observeWait: ((seconds: number) => void) | undefined;
@@ -99,7 +96,16 @@ export class AppliedTracker {
   }
 
   async start(): Promise<void> {
-    await this.connect();
+    this.listener = listen({
+      databaseUrl: this.options.databaseUrl,
+      channel: this.channel,
+      applicationName: 'dasy-api-listen',
+      logger: this.log,
+      onNotification: (payload) => this.onNotification(payload),
+      // anything committed before LISTEN took effect is in the stored offsets
+      onConnected: () => this.refresh(),
+      announce: { down: (reason) => `lost the LISTEN connection (${reason}); reconnecting`, up: 'listening for applied offsets again' },
+    });
     this.pollTimer = setInterval(() => {
       this.pollIfStuck().catch(() => undefined);
     }, 250);
@@ -109,10 +115,7 @@ export class AppliedTracker {
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.pollTimer) clearInterval(this.pollTimer);
-    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    const listener = this.listener;
-    this.listener = undefined;
-    await listener?.end().catch(() => undefined);
+    await this.listener?.stop();
   }
 
   /**
@@ -198,7 +201,7 @@ export class AppliedTracker {
   }
 
   listening(): boolean {
-    return this.listener !== undefined;
+    return this.listener?.connected ?? false;
   }
 
   /** Read the stored offsets (they only move forward) and wake whoever they satisfy. */
@@ -207,71 +210,18 @@ export class AppliedTracker {
     for (const [partition, offset] of stored) this.advance(partition, offset);
   }
 
-  private onNotification(n: Notification) {
-    if (n.channel !== this.channel || !n.payload) return;
-    const m = /^(\d+):(\d+):(.*)$/.exec(n.payload);
+  private onNotification(payload: string) {
+    const m = /^(\d+):(\d+):(.*)$/.exec(payload);
     // This process's own consumer reports its batches through advance(), with their statistics;
     // the same batch's notification may arrive first and would wake the waiters without them.
     if (!m || (this.options.ignoreOwn && m[3] === PROCESS_ORIGIN)) return;
     this.advance(Number(m[1]), BigInt(m[2]));
   }
 
-  private async connect(): Promise<void> {
-    const client = new Client({ connectionString: this.options.databaseUrl, keepAlive: true, application_name: 'dasy-api-listen' });
-    client.on('notification', (n) => this.onNotification(n));
-    client.on('error', (err) => this.lost(client, err));
-    client.on('end', () => this.lost(client));
-    try {
-      await client.connect();
-      await client.query(`LISTEN ${quoteIdent(this.channel)}`);
-    } catch (err) {
-      client.removeAllListeners('end');
-      await client.end().catch(() => undefined);
-      throw err;
-    }
-    if (this.stopping) {
-      await client.end().catch(() => undefined);
-      return;
-    }
-    this.listener = client;
-    // Anything committed before LISTEN took effect is in the stored offsets.
-    await this.refresh();
-    this.reconnectDelay = 100;
-    if (this.down) {
-      this.down = false;
-      this.log.warn('listening for applied offsets again');
-    }
-  }
-
-  private lost(client: Client, err?: Error) {
-    if (this.listener !== client) return;
-    this.listener = undefined;
-    client.end().catch(() => undefined);
-    if (this.stopping) return;
-    if (!this.down) {
-      this.down = true;
-      this.log.warn(`lost the LISTEN connection${err ? ` (${errorMessage(err)})` : ''}; reconnecting`);
-    }
-    this.scheduleReconnect();
-  }
-
-  private scheduleReconnect() {
-    if (this.stopping || this.reconnectTimer) return;
-    this.reconnectTimer = setTimeout(() => {
-      this.reconnectTimer = undefined;
-      this.connect().catch((err) => {
-        this.log.debug(`reconnect failed: ${errorMessage(err)}`);
-        this.reconnectDelay = Math.min(this.reconnectDelay * 2, 5000);
-        this.scheduleReconnect();
-      });
-    }, this.reconnectDelay);
-    this.reconnectTimer.unref();
-  }
-
   private async pollIfStuck() {
     if (this.polling || this.stopping) return;
     const threshold = Date.now() - (this.options.pollAfterMs ?? 500);
-    let stuck = !this.listener && this.waiters.size > 0;
+    let stuck = !this.listening() && this.waiters.size > 0;
     if (!stuck) {
       for (const list of this.waiters.values()) {
         if (list.some((w) => w.since < threshold)) {

@@ -1,6 +1,6 @@
-import { Kafka, Message, Partitioners, Producer, TopicMessages } from 'kafkajs';
-import '../../libs/kafka/kafkajs-check';
+import { Kafka, Message, Producer, TopicMessages } from 'kafkajs';
 import { partitionFor } from '../../libs/kafka/murmur2';
+import { createProducer } from '../../libs/kafka/producer';
 import { UnavailableError } from '../../libs/errors';
 import { MicroBatcher } from './batcher';
 
@@ -36,15 +36,8 @@ export class EventProducer {
     private readonly topics: string[],
     options: { maxBatch?: number } = {},
   ) {
-    this.producer = kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      createPartitioner: Partitioners.DefaultPartitioner,
-      allowAutoTopicCreation: false,
-      // An idempotent producer that gives up can lose its sequence; it retries until it succeeds,
-      // and the request handler answers 503 when its own deadline passes first.
-      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 5000 },
-    });
+    // it retries until it succeeds (libs/kafka/producer.ts); a request answers 503 when its own deadline passes first
+    this.producer = createProducer(kafka);
     // A send holds one record batch per partition; the broker refuses one over message.max.bytes
     // (1 MB by default), so a send carries at most 512 KiB of keys and values.
     this.batcher = new MicroBatcher((items) => this.sendAll(items), {

@@ -23,11 +23,11 @@ export function listen(options: {
   logger: Logger;
   onNotification(payload: string): void;
   onConnected?(): Promise<void>;
-  /** say a lost connection once, and its return (warn); otherwise debug only (a part that also polls) */
-  announce?: boolean;
+  /** say a lost connection once, and its return (warn), in these words; otherwise debug only (a part that also polls) */
+  announce?: { down(reason: string): string; up: string };
 }): Listener {
   const log = options.logger;
-  const notice: OutageNotice | undefined = options.announce ? outageNotice(log, 'the LISTEN connection') : undefined;
+  const notice: OutageNotice | undefined = options.announce ? outageNotice(log, 'the LISTEN connection', 0, 0, options.announce) : undefined;
   const backoff = new Backoff({ initialMs: 100 });
   let client: Client | undefined;
   let stopped = false;

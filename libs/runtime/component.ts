@@ -67,7 +67,11 @@ export async function runComponent<O>(
     process.exit(1);
   };
   process.once('beforeExit', idledOut);
-  process.channel?.unref(); // the channel to the supervisor must not keep a stopped part alive
+  if (process.channel) {
+    process.channel.unref(); // the channel to the supervisor must not keep a stopped part alive
+    // A supervisor that died (SIGKILLed) leaves no one to stop this part: it stops itself, as on SIGTERM.
+    process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
+  }
   await component.start();
   await stopped;
   await ops?.close();
