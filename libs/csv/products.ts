@@ -1,5 +1,9 @@
 import { InputError } from '../errors';
-import { CsvParser, MAX_RECORD_BYTES, ParsedRecord, ParserReject } from './parser';
+import { columnIndex, HeaderedCsv } from './headered';
+import { MAX_RECORD_BYTES, ParsedRecord } from './parser';
+
+export type { Reject } from './headered';
+import type { Reject } from './headered';
 
 /**
  * The products ingest rules (DESIGN.md §5) on top of the RFC 4180 parser: the header names
@@ -17,12 +21,6 @@ export interface Product {
   record: number;
 }
 
-export interface Reject {
-  line: number;
-  reason: string;
-  raw: string;
-}
-
 export const REQUIRED_COLUMNS = ['name', 'sku', 'description'] as const;
 
 export interface ProductsSink {
@@ -30,54 +28,17 @@ export interface ProductsSink {
   reject(r: Reject): void;
 }
 
-export class ProductsCsv {
-  private readonly parser: CsvParser;
-  private columns: { sku: number; name: number; description: number; count: number } | undefined;
-  private records = 0;
+type ProductColumns = { sku: number; name: number; description: number; count: number };
 
+export class ProductsCsv extends HeaderedCsv<ProductColumns> {
   constructor(
     private readonly sink: ProductsSink,
     maxRecordBytes = MAX_RECORD_BYTES,
   ) {
-    this.parser = new CsvParser({ record: (r) => this.onRecord(r), reject: (r) => this.onReject(r) }, maxRecordBytes);
+    super((r) => sink.reject(r), 'the file is empty: expected a header naming name, sku and description', maxRecordBytes);
   }
 
-  push(chunk: string): void {
-    this.parser.push(chunk);
-  }
-
-  end(): void {
-    this.parser.end();
-    if (!this.columns) throw new InputError('the file is empty: expected a header naming name, sku and description');
-  }
-
-  /** The header has been read (and is valid). */
-  get hasHeader(): boolean {
-    return this.columns !== undefined;
-  }
-
-  /** Records seen after the header, accepted or not. */
-  get recordCount(): number {
-    return this.records;
-  }
-
-  private onReject(r: ParserReject) {
-    if (!this.columns) throw new InputError(`the header (line ${r.line}) is unreadable: ${r.reason}`);
-    this.records++;
-    this.sink.reject(r);
-  }
-
-  private onRecord(r: ParsedRecord) {
-    if (!this.columns) {
-      this.columns = readHeader(r);
-      return;
-    }
-    this.records++;
-    const cols = this.columns;
-    if (r.fields.length !== cols.count) {
-      this.sink.reject({ line: r.line, reason: `wrong number of fields: expected ${cols.count}, got ${r.fields.length}`, raw: r.raw });
-      return;
-    }
+  protected row(r: ParsedRecord, cols: ProductColumns, record: number): void {
     if (r.hasNul) {
       this.sink.reject({ line: r.line, reason: 'a field holds a NUL character', raw: r.raw });
       return;
@@ -92,28 +53,23 @@ export class ProductsCsv {
       this.sink.reject({ line: r.line, reason: 'name is empty', raw: r.raw });
       return;
     }
-    this.sink.product({ sku, name, description: r.fields[cols.description], line: r.line, record: this.records });
+    this.sink.product({ sku, name, description: r.fields[cols.description], line: r.line, record });
   }
-}
 
-function readHeader(r: ParsedRecord) {
-  const names = r.fields.map((f) => f.trim().toLowerCase());
-  const index = (col: string) => {
-    const at = names.indexOf(col);
-    if (at >= 0 && names.indexOf(col, at + 1) >= 0) throw new InputError(`the header (line ${r.line}) names column "${col}" twice`);
-    return at;
-  };
-  const sku = index('sku');
-  const name = index('name');
-  const description = index('description');
-  const missing = REQUIRED_COLUMNS.filter((c) => ({ sku, name, description })[c] < 0);
-  if (missing.length) {
-    throw new InputError(
-      `the header (line ${r.line}) must name the columns name, sku and description; missing: ${missing.join(', ')} (found: ${r.fields.map((f) => JSON.stringify(f)).join(',')})`.slice(
-        0,
-        500,
-      ),
-    );
+  protected readHeader(r: ParsedRecord): ProductColumns {
+    const index = columnIndex(r);
+    const sku = index('sku');
+    const name = index('name');
+    const description = index('description');
+    const missing = REQUIRED_COLUMNS.filter((c) => ({ sku, name, description })[c] < 0);
+    if (missing.length) {
+      throw new InputError(
+        `the header (line ${r.line}) must name the columns name, sku and description; missing: ${missing.join(', ')} (found: ${r.fields.map((f) => JSON.stringify(f)).join(',')})`.slice(
+          0,
+          500,
+        ),
+      );
+    }
+    return { sku, name, description, count: r.fields.length };
   }
-  return { sku, name, description, count: r.fields.length };
 }

@@ -1,6 +1,6 @@
 import { InputError } from '../errors';
-import { CsvParser, MAX_RECORD_BYTES, ParsedRecord, ParserReject } from './parser';
-import { Reject } from './products';
+import { columnIndex, HeaderedCsv, Reject } from './headered';
+import { MAX_RECORD_BYTES, ParsedRecord } from './parser';
 
 /**
  * A file of skus (`make delete`), read by the products file's rules (DESIGN.md §5) where they
@@ -25,53 +25,18 @@ export interface SkusSink {
   reject(r: Reject): void;
 }
 
-export class SkusCsv {
-  private readonly parser: CsvParser;
-  private columns: { sku: number; count: number } | undefined;
-  private records = 0;
+type SkuColumns = { sku: number; count: number };
 
+export class SkusCsv extends HeaderedCsv<SkuColumns> {
   constructor(
     private readonly sink: SkusSink,
     private readonly options: { readable?: boolean } = {},
     maxRecordBytes = MAX_RECORD_BYTES,
   ) {
-    this.parser = new CsvParser({ record: (r) => this.onRecord(r), reject: (r) => this.onReject(r) }, maxRecordBytes);
+    super((r) => sink.reject(r), 'the file is empty: expected a header naming sku', maxRecordBytes);
   }
 
-  push(chunk: string): void {
-    this.parser.push(chunk);
-  }
-
-  end(): void {
-    this.parser.end();
-    if (!this.columns) throw new InputError('the file is empty: expected a header naming sku');
-  }
-
-  get hasHeader(): boolean {
-    return this.columns !== undefined;
-  }
-
-  get recordCount(): number {
-    return this.records;
-  }
-
-  private onReject(r: ParserReject) {
-    if (!this.columns) throw new InputError(`the header (line ${r.line}) is unreadable: ${r.reason}`);
-    this.records++;
-    this.sink.reject(r);
-  }
-
-  private onRecord(r: ParsedRecord) {
-    if (!this.columns) {
-      this.columns = readSkuHeader(r);
-      return;
-    }
-    this.records++;
-    const cols = this.columns;
-    if (r.fields.length !== cols.count) {
-      this.sink.reject({ line: r.line, reason: `wrong number of fields: expected ${cols.count}, got ${r.fields.length}`, raw: r.raw });
-      return;
-    }
+  protected row(r: ParsedRecord, cols: SkuColumns, record: number): void {
     const field = r.fields[cols.sku];
     if (this.options.readable ? field.includes('\u0000') : r.hasNul) {
       this.sink.reject({ line: r.line, reason: 'a field holds a NUL character', raw: r.raw });
@@ -82,15 +47,13 @@ export class SkusCsv {
       this.sink.reject({ line: r.line, reason: 'sku is empty', raw: r.raw });
       return;
     }
-    this.sink.sku({ sku, line: r.line, record: this.records });
+    this.sink.sku({ sku, line: r.line, record });
   }
-}
 
-function readSkuHeader(r: ParsedRecord): { sku: number; count: number } {
-  const names = r.fields.map((f) => f.trim().toLowerCase());
-  const sku = names.indexOf('sku');
-  if (sku >= 0 && names.indexOf('sku', sku + 1) >= 0) throw new InputError(`the header (line ${r.line}) names column "sku" twice`);
-  if (sku < 0)
-    throw new InputError(`the header (line ${r.line}) must name the column sku (found: ${r.fields.map((f) => JSON.stringify(f)).join(',')})`.slice(0, 500));
-  return { sku, count: r.fields.length };
+  protected readHeader(r: ParsedRecord): SkuColumns {
+    const sku = columnIndex(r)('sku');
+    if (sku < 0)
+      throw new InputError(`the header (line ${r.line}) must name the column sku (found: ${r.fields.map((f) => JSON.stringify(f)).join(',')})`.slice(0, 500));
+    return { sku, count: r.fields.length };
+  }
 }
