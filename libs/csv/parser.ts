@@ -47,6 +47,7 @@ const UNQUOTED = 1;
 const QUOTED = 2;
 const QUOTE_IN_QUOTED = 3; // saw a quote inside a quoted field: doubled quote or the closing one
 const SKIP_LINE = 4; // malformed: skip to the end of the physical line
+const LINE_BREAK = 5; // the line break at the current index ends the record (never carried over)
 
 export const REASONS = {
   quoteInUnquoted: 'malformed: quote inside an unquoted field',
@@ -79,31 +80,18 @@ export class CsvParser {
     private readonly maxRecordBytes = MAX_RECORD_BYTES,
   ) {}
 
+  /** The state machine over one chunk; a record still open at its end is carried over. */
   push(s: string): void {
     if (this.ended) throw new Error('CsvParser: push after end');
     const n = s.length;
-    let i = 0;
     let st = this.st;
-    let seg = 0; // start in s of field content not yet moved to acc
-    let rawStart = 0; // start in s of the current record's raw
-
-    if (this.afterCR && n > 0) {
-      this.afterCR = false;
-      if (s.charCodeAt(0) === LF) {
-        // Second half of a CRLF that ended a record (or sits inside quotes: then it is content
-        // and the line was already counted at the CR).
-        if (st !== QUOTED) {
-          i = 1;
-          seg = 1;
-          rawStart = 1;
-        } else {
-          i = 1;
-        }
-      }
-    }
+    let i = this.lfAfterCR(s) ? 1 : 0;
+    // That LF is the second half of a CRLF that ended a record (or sits inside quotes: then it is
+    // content and the line was already counted at the CR).
+    let seg = st === QUOTED ? 0 : i; // start in s of field content not yet moved to acc
+    let rawStart = seg; // start in s of the current record's raw
 
     while (i < n) {
-      const c = s.charCodeAt(i);
       switch (st) {
         case FIELD_START:
           if (!this.inRecord) {
@@ -111,133 +99,61 @@ export class CsvParser {
             this.recLine = this.line;
             rawStart = i;
           }
-          if (c === QUOTE) {
+          if (s.charCodeAt(i) === QUOTE) {
             st = QUOTED;
-            i++;
+            seg = ++i;
+          } else {
+            st = UNQUOTED; // the character belongs to an unquoted field
             seg = i;
-            continue;
           }
-          st = UNQUOTED;
-          seg = i;
-          continue; // the character belongs to an unquoted field
+          continue;
         case UNQUOTED: {
-          // hot loop: plain characters
-          let j = i;
-          let k = s.charCodeAt(j);
-          while (k !== COMMA && k !== LF && k !== CR && k !== QUOTE && k !== NUL) {
-            if (++j === n) break;
-            k = s.charCodeAt(j);
-          }
-          if (j === n) {
-            i = n;
-            break;
-          }
-          if (k === NUL) {
-            this.nul = true;
-            i = j + 1;
-            break;
-          }
+          const j = unquotedEnd(s, i);
+          const k = s.charCodeAt(j); // NaN at the end of the chunk
           if (k === COMMA) {
-            this.fields.push(this.acc + s.slice(seg, j));
-            this.acc = '';
+            this.endField(s.slice(seg, j));
             st = FIELD_START;
             i = j + 1;
-            seg = i;
-            continue;
-          }
-          if (k === QUOTE) {
+          } else if (k === LF || k === CR) {
+            this.endField(s.slice(seg, j));
+            st = LINE_BREAK;
+            i = j;
+          } else if (k === NUL) {
+            this.nul = true;
+            i = j + 1;
+          } else if (k === QUOTE) {
             this.bad = REASONS.quoteInUnquoted;
             st = SKIP_LINE;
             i = j + 1;
-            break;
-          }
-          // line break ends the record
-          this.fields.push(this.acc + s.slice(seg, j));
-          this.acc = '';
-          i = this.endRecord(s, rawStart, j);
-          st = FIELD_START;
-          seg = rawStart = i;
+          } else i = n;
           continue;
         }
         case QUOTED: {
-          let j = i;
-          let k = s.charCodeAt(j);
-          while (k !== QUOTE) {
-            if (k === LF) {
-              if (j > 0 ? s.charCodeAt(j - 1) !== CR : true) this.line++;
-            } else if (k === CR) this.line++;
-            else if (k === NUL) this.nul = true;
-            if (++j === n) break;
-            k = s.charCodeAt(j);
-          }
+          const j = this.quotedEnd(s, i);
           if (j === n) {
-            if (s.charCodeAt(n - 1) === CR) this.afterCR = true;
             i = n;
-            break;
+            continue;
           }
           this.acc += s.slice(seg, j);
           st = QUOTE_IN_QUOTED;
-          i = j + 1;
-          seg = i;
+          seg = i = j + 1;
           continue;
         }
         case QUOTE_IN_QUOTED:
-          if (c === QUOTE) {
-            // doubled quote: one literal quote, still inside
-            this.acc += '"';
-            st = QUOTED;
-            i++;
-            seg = i;
-            continue;
-          }
-          if (c === COMMA) {
-            this.fields.push(this.acc);
-            this.acc = '';
-            st = FIELD_START;
-            i++;
-            seg = i;
-            continue;
-          }
-          if (c === LF || c === CR) {
-            this.fields.push(this.acc);
-            this.acc = '';
-            i = this.endRecord(s, rawStart, i);
-            st = FIELD_START;
-            seg = rawStart = i;
-            continue;
-          }
-          this.bad = REASONS.afterClosingQuote;
-          st = SKIP_LINE;
-          break;
-        case SKIP_LINE: {
-          let j = i;
-          let k = s.charCodeAt(j);
-          while (k !== LF && k !== CR) {
-            if (++j === n) break;
-            k = s.charCodeAt(j);
-          }
-          if (j === n) {
-            i = n;
-            break;
-          }
-          i = this.endRecord(s, rawStart, j);
-          st = FIELD_START;
-          seg = rawStart = i;
+          st = this.afterQuote(s.charCodeAt(i));
+          if (st !== LINE_BREAK && st !== SKIP_LINE) seg = ++i;
           continue;
-        }
+        case SKIP_LINE:
+          i = lineEnd(s, i);
+          if (i < n) st = LINE_BREAK;
+          continue;
+        case LINE_BREAK:
+          seg = rawStart = i = this.endRecord(s, rawStart, i);
+          st = FIELD_START;
+          continue;
       }
     }
-
-    // Carry the unfinished record over to the next chunk.
-    if (this.inRecord) {
-      if (st === UNQUOTED || st === QUOTED) this.acc += s.slice(seg, n);
-      this.carryRaw(s, rawStart, n);
-      // An oversize record is only followed to its end, not kept.
-      if (this.oversize) {
-        this.acc = '';
-        this.fields = [];
-      }
-    }
+    this.carryOver(s, st, seg, rawStart);
     this.st = st;
   }
 
@@ -258,6 +174,68 @@ export class CsvParser {
   /** Lines seen so far (the physical line the parser is on). */
   get currentLine(): number {
     return this.line;
+  }
+
+  /** The chunk starts with the LF of a CRLF whose CR ended the previous chunk. */
+  private lfAfterCR(s: string): boolean {
+    if (!this.afterCR || s.length === 0) return false;
+    this.afterCR = false;
+    return s.charCodeAt(0) === LF;
+  }
+
+  /**
+   * The index of the quote that ends (or doubles) a quoted field's run of content from `i`, or
+   * s.length; counts the line breaks and notes the NULs it passes.
+   */
+  private quotedEnd(s: string, i: number): number {
+    const n = s.length;
+    let j = i;
+    let k = s.charCodeAt(j);
+    while (k !== QUOTE) {
+      if (k === LF) {
+        if (j > 0 ? s.charCodeAt(j - 1) !== CR : true) this.line++;
+      } else if (k === CR) this.line++;
+      else if (k === NUL) this.nul = true;
+      if (++j === n) {
+        if (k === CR) this.afterCR = true;
+        break;
+      }
+      k = s.charCodeAt(j);
+    }
+    return j;
+  }
+
+  /** After a quote inside a quoted field, the character `c` decides: the state that follows. */
+  private afterQuote(c: number): number {
+    if (c === QUOTE) {
+      // doubled quote: one literal quote, still inside
+      this.acc += '"';
+      return QUOTED;
+    }
+    if (c === COMMA || c === LF || c === CR) {
+      this.endField('');
+      return c === COMMA ? FIELD_START : LINE_BREAK;
+    }
+    this.bad = REASONS.afterClosingQuote;
+    return SKIP_LINE;
+  }
+
+  /** The current field ends with `tail` (after what acc holds). */
+  private endField(tail: string) {
+    this.fields.push(this.acc + tail);
+    this.acc = '';
+  }
+
+  /** Carry the unfinished record over to the next chunk. */
+  private carryOver(s: string, st: number, seg: number, rawStart: number) {
+    if (!this.inRecord) return;
+    if (st === UNQUOTED || st === QUOTED) this.acc += s.slice(seg);
+    this.carryRaw(s, rawStart, s.length);
+    // An oversize record is only followed to its end, not kept.
+    if (this.oversize) {
+      this.acc = '';
+      this.fields = [];
+    }
   }
 
   private carryRaw(s: string, from: number, to: number) {
@@ -324,6 +302,33 @@ export class CsvParser {
     if (fields.length === 1 && isBlank(raw)) return;
     this.sink.record({ fields, line, raw, hasNul: nul, oversize: false });
   }
+}
+
+/**
+ * The hot loop (plain characters): the index of the first character from `i` that ends an unquoted
+ * run (a comma, a line break, a quote, a NUL), or s.length.
+ */
+function unquotedEnd(s: string, i: number): number {
+  const n = s.length;
+  let j = i;
+  let k = s.charCodeAt(j);
+  while (k !== COMMA && k !== LF && k !== CR && k !== QUOTE && k !== NUL) {
+    if (++j === n) break;
+    k = s.charCodeAt(j);
+  }
+  return j;
+}
+
+/** The index of the first line break (LF or CR) from `i`, or s.length. */
+function lineEnd(s: string, i: number): number {
+  const n = s.length;
+  let j = i;
+  let k = s.charCodeAt(j);
+  while (k !== LF && k !== CR) {
+    if (++j === n) break;
+    k = s.charCodeAt(j);
+  }
+  return j;
 }
 
 function isBlank(raw: string): boolean {
