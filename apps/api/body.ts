@@ -1,6 +1,9 @@
 import { isUtf8 } from 'buffer';
 import { ApiError } from './validate';
 
+/** The largest request body the api reads (413 beyond). */
+export const BODY_LIMIT = 1024 * 1024;
+
 /**
  * A JSON request body from its bytes. The bytes must be UTF-8 (RFC 8259): decoding invalid
  * sequences to U+FFFD, as Buffer.toString does, would make different byte strings one name.

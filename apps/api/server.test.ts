@@ -1,6 +1,8 @@
 import { UnavailableError } from '../../libs/errors';
 import { EMPTY } from '../../libs/stats';
-import { BODY_LIMIT, isPlainPush, toApiError } from './server';
+import { BODY_LIMIT } from './body';
+import { toApiError } from './errors';
+import { isPlainPush } from './fast-push';
 import { includesPush } from './store';
 import { ApiError } from './validate';
 
