@@ -257,15 +257,19 @@ describe('the queries use the indexes', () => {
   });
 
   test("a name's products come from products_name_idx (a page sorts the products of its name)", async () => {
-    const p = await plan(BY_NAME_SQL, [BIG, 'big-1000', 101]);
+    // With the table's statistics, as a running system has them: a name of a few products (the
+    // usual case: two on average) is read through its index. (For a name that holds most of this
+    // small table, walking the primary key in sku order is cheaper, and the planner knows it.)
+    await t.pool.query('ANALYZE products');
+    const p = await plan(BY_NAME_SQL, ['Solo', '', 101]);
     expect(p).toBe(
       [
         'Limit',
         '  ->  Sort',
         '        Sort Key: sku COLLATE "C"',
         '        ->  Index Scan using products_name_idx on products',
-        "              Index Cond: (name = 'Big Owner'::text)",
-        "              Filter: (sku > 'big-1000'::text)",
+        "              Index Cond: (name = 'Solo'::text)",
+        "              Filter: (sku > ''::text)",
       ].join('\n'),
     );
   });
