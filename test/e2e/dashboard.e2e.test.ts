@@ -99,11 +99,12 @@ test('the page shows the database numbers, and a pushed score updates stats and 
   expect(await page.textContent('#stat-stddev')).toBe(stddev.toFixed(3));
   expect(await page.textContent('#stat-max')).toBe('5');
   expect(await page.textContent('#push-result')).toBe(`pushed: count 13, mean ${mean.toFixed(3)}`);
-  // The chart's last point moved to the new mean (the seeded pushes and this one share recent minutes).
+  // The chart took the push in: its last point moved to the new mean, or (the push landed in a
+  // minute of its own) a point was added.
   const after = JSON.parse((await page.getAttribute('#chart', 'data-series'))!);
   expect(after.reduce((a: number, p: { count: number }) => a + p.count, 0)).toBe(13);
   expect(after).not.toEqual(before);
-  expect(after[after.length - 1].mean).not.toBe(before[before.length - 1].mean);
+  expect(after.length > before.length || after[after.length - 1].mean !== before[before.length - 1].mean).toBe(true);
   // Sessions: one, current, with the new count.
   expect(
     await page.$$eval('#sessions tbody tr', (trs) => trs.map((tr) => [tr.children[0].textContent, tr.children[1].textContent, tr.children[5].textContent])),
