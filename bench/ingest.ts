@@ -123,6 +123,7 @@ function report(ctx: Context, rows: number, m: Measured): Record<string, unknown
     ),
   });
   reportPhases(ctx, m);
+  const procs = reportProcesses(ctx, m.ingests);
   const reingestFig = m.reingests.length ? seconds(m.reingests.map((r) => r.seconds)) : undefined;
   if (reingestFig) {
     ctx.rows.push({
@@ -133,8 +134,11 @@ function report(ctx: Context, rows: number, m: Measured): Record<string, unknown
       ratio: round(reingestFig.median / floorFig.median, 2),
       note: 'nothing changes',
     });
+    const applied = m.reingests.map((r) => r.phases?.productsApplied).filter((x): x is number => typeof x === 'number');
+    if (applied.length)
+      ctx.rows.push({ workload: '', metric: 'phase: products applied', value: seconds(applied), note: 'the producer and the products consumers' });
+    reportCpu(ctx, 'CPU s by process (median)', processTable(m.reingests.map((r) => r.processes)));
   }
-  const procs = reportProcesses(ctx, m.ingests);
   return {
     rows,
     floor: {
@@ -202,16 +206,21 @@ function reportProcesses(ctx: Context, ingests: IngestRun[]) {
       ),
       note: "anyone's work: the stack, the pipeline, other users",
     });
+  reportCpu(ctx, 'CPU s by process (median)', procs);
+  return procs;
+}
+
+/** The CPU seconds of every process, largest first: where a gap to the floor comes from. */
+function reportCpu(ctx: Context, metric: string, procs: ReturnType<typeof processTable>) {
   ctx.rows.push({
     workload: '',
-    metric: 'CPU s by process (median)',
+    metric,
     value: figure('s', [Object.values(procs).reduce((a, p) => a + p.cpuSeconds, 0)]),
     note: Object.entries(procs)
       .sort((a, b) => b[1].cpuSeconds - a[1].cpuSeconds)
       .map(([l, p]) => `${l} ${p.cpuSeconds}`)
       .join(', '),
   });
-  return procs;
 }
 
 function verify(run: IngestRun, floor: FloorRun, what: string) {

@@ -13,22 +13,29 @@ export function productCountRecount(): BatchApp<string> {
   return {
     decode: decodeName,
     async apply(client: PoolClient, names: string[]) {
-      // Unnamed: planned for this batch's size, a merge join with the index on products(name) for
-      // a large batch (one pass over the index, in name order) and index probes for a small one.
-      await client.query(RECOUNT_SQL, [[...new Set(names)]]);
+      // sorted: the probes of the index on products(name) and the writes to product_count's
+      // primary key then walk each index in order (pages stay in cache)
+      await client.query({ name: 'dasy-product-count-recount', text: RECOUNT_SQL, values: [[...new Set(names)].sort(byCodePoint)] });
     },
   };
 }
 
+/** Code point order (the names' order under the C collation; any fixed order would do). */
+function byCodePoint(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /**
- * Recount a batch's names in one set-based statement: each distinct name joined with its products
- * and counted; names at zero are deleted, the rest set (an unchanged count is not even written).
+ * Recount a batch's names in one set-based statement: each distinct name counted by a probe of
+ * the index on products(name) (an index-only scan once VACUUM has set the visibility map); names
+ * at zero are deleted, the rest set (an unchanged count is not even written). A probe per name,
+ * not a merge join: a merge join reads the whole index once per batch, so its cost grew with the
+ * table times the number of batches (2,000,000 rows: 9x the CPU of 500,000); a probe costs the
+ * same at any table size.
  */
 const RECOUNT_SQL = `
-WITH names AS (
-  SELECT unnest($1::text[]) AS name -- distinct already: a DISTINCT here steers the planner off the merge join
-), counts AS (
-  SELECT n.name, count(p.name)::integer AS c FROM names n LEFT JOIN products p ON p.name = n.name GROUP BY n.name
+WITH counts AS MATERIALIZED (
+  SELECT n.name, (SELECT count(*) FROM products p WHERE p.name = n.name)::integer AS c FROM unnest($1::text[]) AS n(name)
 ), gone AS (
   DELETE FROM product_count pc USING counts WHERE pc.name = counts.name AND counts.c = 0
 )

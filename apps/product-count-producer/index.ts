@@ -191,10 +191,13 @@ export function createProductCountRelay(options: {
   };
 }
 
+/** A recount request has nothing to say beyond its key (README: Messages on the topics). */
+const NO_VALUE = Buffer.alloc(0);
+
 async function send(producer: Producer, topic: string, names: string[], partitions: number | undefined) {
   await producer.send({
     topic,
     acks: -1,
-    messages: names.map((name) => ({ key: name, value: name, partition: partitions ? partitionFor(name, partitions) : undefined })),
+    messages: names.map((name) => ({ key: name, value: NO_VALUE, partition: partitions ? partitionFor(name, partitions) : undefined })),
   });
 }

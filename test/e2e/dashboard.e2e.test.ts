@@ -17,7 +17,7 @@ let url: string;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!fs.existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium (the CI script does)`);
+  if (!fs.existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium (make test installs it: infra/need.sh)`);
   t = await createTestEnv('dashboard');
   const file = path.join(t.tmp, 'demo.csv');
   const lines = ['name,sku,description'];
