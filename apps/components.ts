@@ -38,8 +38,8 @@ export const productCountConsumer: ComponentSpec = {
   description: 'keep product_count exact from <ns>.product-count, until stopped',
   consumes: { topic: 'productCount', group: 'product-count-consumer' },
   // Its messages are tiny (a name, no value): 512 KiB per partition is some 10,000 recounts per
-  // batch, plenty to amortise a transaction; 2 MiB held over 600 MB of decoded messages at
-  // 2,000,000 rows (kafkajs keeps some 400 bytes per message).
+  // batch, plenty to amortise a transaction, and a recount costs one index probe per name
+  // whatever the batch size (larger batches only held more in memory).
   create: async ({ config, logger }) =>
     (await consumerComponent())({
       config,
