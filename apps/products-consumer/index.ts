@@ -50,7 +50,7 @@ export function batchRows(items: ProductChange[]): Buffer {
  * tombstone after an upsert deletes it), upserts and deletes in sku order, and, in the same
  * transaction, marks in the outbox every name whose count may have changed: the new name of an
  * inserted sku, both names of a sku that changed name, and the name of a deleted sku. A
- * description-only change marks nothing; a repeat of the same record writes nothing at all; a
+ * description-only change marks nothing; a repeat of the same record changes no value and marks nothing; a
  * tombstone for a sku that is not there deletes nothing and marks nothing.
  */
 export function productsUpsert(namespace: string): BatchApp<ProductChange> {
@@ -69,7 +69,8 @@ WITH latest AS (
   -- the last message of each sku wins, wholly; in sku order, the index's (fewer pages touched)
   SELECT DISTINCT ON (sku) sku, name, description FROM ${BATCH_TABLE} ORDER BY sku, ord DESC
 ), up AS (
-  -- an unchanged row is not even locked (a re-ingest of the same file writes nothing)
+  -- an unchanged row keeps its values (PostgreSQL still locks it, a row lock per record of a
+  -- re-ingest: filtering such rows out before the INSERT would cost a first ingest a probe per row)
   INSERT INTO products AS p (sku, name, description)
   SELECT sku, name, description FROM latest WHERE name IS NOT NULL
   ON CONFLICT (sku) DO UPDATE SET name = excluded.name, description = excluded.description
