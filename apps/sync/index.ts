@@ -1,11 +1,10 @@
 import { PoolClient } from 'pg';
 import { DasyConfig } from '../../libs/config';
-import { createPool } from '../../libs/db';
-import { errorMessage } from '../../libs/errors';
+import { createPool, withTransaction } from '../../libs/db';
 import { isPostgresUnavailable } from '../../libs/errors/classify';
 import { Logger } from '../../libs/log';
 import { createProgress } from '../../libs/progress';
-import { Backoff, outageNotice, sleep } from '../../libs/runtime';
+import { outageNotice, retry } from '../../libs/runtime';
 import { openProductsWriter, ProductsWriter } from '../products-producer/writer';
 import { loadFileSkus } from './file-skus';
 
@@ -35,36 +34,20 @@ export async function deleteAbsentSkus(options: { config: DasyConfig; logger: Lo
   const log = logger.namespace('sync');
   const pool = createPool({ databaseUrl: config.databaseUrl, namespace: config.namespace, max: 1, applicationName: 'dasy-sync' });
   const writer = await openProductsWriter({ config, logger: log, clientId: 'dasy-sync' });
-  const pgNotice = outageNotice(log, 'PostgreSQL');
   const progress = createProgress();
   const tally = { sent: 0 };
-  const backoff = new Backoff();
+  const attempt = () =>
+    withTransaction(pool, async (client) => {
+      await loadFileSkus(client, options.file, 'dasy_sync_skus', { readable: true });
+      await options.caughtUp();
+      await sendAbsent(client, writer, tally, () => progress.update(`sync: ${tally.sent.toLocaleString('en-US')} skus not in the file deleted`));
+      return tally.sent;
+    }).catch(async (err: unknown) => {
+      if (isPostgresUnavailable(err)) await writer.finish(); // what was decided before the outage still goes out
+      throw err;
+    });
   try {
-    for (;;) {
-      try {
-        const client = await pool.connect();
-        let broken = false;
-        try {
-          await client.query('BEGIN');
-          await loadFileSkus(client, options.file, 'dasy_sync_skus', { readable: true });
-          await options.caughtUp();
-          await sendAbsent(client, writer, tally, () => progress.update(`sync: ${tally.sent.toLocaleString('en-US')} skus not in the file deleted`));
-          await client.query('COMMIT');
-          pgNotice.ok();
-          return tally.sent;
-        } catch (err) {
-          await client.query('ROLLBACK').catch(() => (broken = true));
-          throw err;
-        } finally {
-          client.release(broken);
-        }
-      } catch (err) {
-        if (!isPostgresUnavailable(err)) throw err;
-        pgNotice.failed(errorMessage(err));
-        await writer.finish(); // what was decided before the outage still goes out
-        await sleep(backoff.next());
-      }
-    }
+    return await retry(attempt, { isRetriable: isPostgresUnavailable, notice: outageNotice(log, 'PostgreSQL') });
   } finally {
     progress.done();
     await writer.finish().catch(() => undefined);
