@@ -8,6 +8,7 @@ import { parse } from 'csv-parse/sync';
 import { Kafka } from 'kafkajs';
 import { DasyConfig, withDatabase } from '../../libs/config';
 import { createPool, dropDatabase } from '../../libs/db';
+import { storedOffsets } from '../../libs/db/offsets';
 import { createKafka } from '../../libs/kafka/client';
 import { deadLetterTopic, endOffsets, ensureTopics, groupId, topicName, TOPICS } from '../../libs/kafka/topics';
 import { Logger } from '../../libs/log';
@@ -222,11 +223,7 @@ async function verify(world: World, expected: Expected, summary: Record<string, 
     ] as const) {
       const topic = topicName(world.config.namespace, topicId);
       const end = await endOffsets(admin, topic);
-      const { rows } = await pool.query<{ partition: number; next_offset: string }>(
-        'SELECT partition, next_offset FROM dasy_consumer_offsets WHERE group_id = $1 AND topic = $2',
-        [groupId(world.config.namespace, app), topic],
-      );
-      const stored = new Map(rows.map((r) => [r.partition, BigInt(r.next_offset)]));
+      const stored = await storedOffsets(pool, groupId(world.config.namespace, app), topic);
       for (const [p, high] of end) if ((stored.get(p) ?? 0n) !== high) lag += high - (stored.get(p) ?? 0n);
     }
     // Fewer messages in the products topic than records accepted: lost on the way in (the

@@ -1,5 +1,6 @@
 import { DasyConfig } from '../../libs/config';
 import { Pool, withTransaction } from '../../libs/db';
+import { setStoredOffsets } from '../../libs/db/offsets';
 import { isKafkaUnavailable, isPostgresUnavailable } from '../../libs/errors/classify';
 import { createKafka } from '../../libs/kafka/client';
 import { groupId, topicName } from '../../libs/kafka/topics';
@@ -53,16 +54,11 @@ export async function emptyProductsState(pool: Pool, namespace: string, logStart
   const group = groupId(namespace, GROUPS.products);
   const topic = topicName(namespace, 'products');
   await withTransaction(pool, async (client) => {
-    await client.query('DELETE FROM dasy_consumer_offsets WHERE group_id = $1 AND topic = $2 AND NOT partition = ANY($3::integer[])', [
+    await setStoredOffsets(
+      client,
       group,
       topic,
-      logStarts.map((s) => s.partition),
-    ]);
-    await client.query(
-      `INSERT INTO dasy_consumer_offsets (group_id, topic, partition, next_offset)
-       SELECT $1, $2, p, o FROM unnest($3::integer[], $4::bigint[]) AS s(p, o)
-       ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = excluded.next_offset, updated_at = now()`,
-      [group, topic, logStarts.map((s) => s.partition), logStarts.map((s) => s.low.toString())],
+      logStarts.map((s) => ({ partition: s.partition, offset: s.low })),
     );
     await client.query('DELETE FROM product_count_outbox WHERE namespace = $1', [namespace]);
     await client.query('TRUNCATE products, product_count');

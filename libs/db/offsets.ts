@@ -109,6 +109,22 @@ export async function storedOffsets(db: Pool | PoolClient, group: string, topic:
   return new Map(rows.map((r) => [r.partition, BigInt(r.next_offset)]));
 }
 
+/**
+ * Set a group's stored offsets for a topic to exactly these positions (for `make rebuild`: each
+ * partition's log start), in the caller's transaction; partitions not named lose theirs. A
+ * consumer still running then matches no row in its compare-and-set: the fence.
+ */
+export async function setStoredOffsets(client: PoolClient, group: string, topic: string, positions: { partition: number; offset: bigint }[]): Promise<void> {
+  const partitions = positions.map((s) => s.partition);
+  await client.query('DELETE FROM dasy_consumer_offsets WHERE group_id = $1 AND topic = $2 AND NOT partition = ANY($3::integer[])', [group, topic, partitions]);
+  await client.query(
+    `INSERT INTO dasy_consumer_offsets (group_id, topic, partition, next_offset)
+     SELECT $1, $2, p, o FROM unnest($3::integer[], $4::bigint[]) AS s(p, o)
+     ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = excluded.next_offset, updated_at = now()`,
+    [group, topic, partitions, positions.map((s) => s.offset.toString())],
+  );
+}
+
 /** Forget the consumer state of groups with this prefix (for `make reset`). */
 export async function deleteStoredOffsets(db: Pool, groupPrefix: string): Promise<number> {
   const { rowCount } = await db.query(`DELETE FROM dasy_consumer_offsets WHERE starts_with(group_id, $1)`, [groupPrefix]);
