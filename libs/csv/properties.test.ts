@@ -3,7 +3,7 @@ import { fuzzParams, fuzzTimeout } from '../../test/fuzz';
 import { InputError } from '../errors';
 import { MAX_RECORD_BYTES, REASONS } from './parser';
 import { Product, ProductsCsv, Reject } from './products';
-import { ProductsBytes } from './reader';
+import { CsvBytes } from './reader';
 
 /**
  * Properties of the products CSV reader over arbitrary bytes: it never throws except to refuse a
@@ -22,7 +22,7 @@ function read(bytes: Buffer, cuts: number[], maxRecordBytes = MAX_RECORD_BYTES):
     },
     maxRecordBytes,
   );
-  const input = new ProductsBytes(csv);
+  const input = new CsvBytes(csv);
   try {
     let at = 0;
     for (const cut of [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b)) {

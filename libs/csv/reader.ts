@@ -3,6 +3,7 @@ import { StringDecoder } from 'string_decoder';
 import { InputError } from '../errors';
 import { ProductsCsv, ProductsSink } from './products';
 import { SkusCsv, SkusSink } from './skus';
+import type { HeaderedCsv } from './headered';
 
 export interface ReadProgress {
   bytes: number;
@@ -21,12 +22,7 @@ function statFile(file: string): fs.Stats {
 }
 
 /** What reads a CSV file by some rules (ProductsCsv, SkusCsv): text in, records to its sink. */
-export interface CsvRules {
-  push(chunk: string): void;
-  end(): void;
-  readonly hasHeader: boolean;
-  readonly recordCount: number;
-}
+type CsvRules = HeaderedCsv<{ count: number }>;
 
 /**
  * Check that the file exists and its header names the required columns, reading only as far
@@ -43,7 +39,7 @@ export async function checkSkusHeader(file: string): Promise<void> {
 
 async function checkHeader(file: string, csv: CsvRules): Promise<void> {
   statFile(file);
-  const bytes = new ProductsBytes(csv);
+  const bytes = new CsvBytes(csv);
   const stream = fs.createReadStream(file, { highWaterMark: 64 * 1024 });
   try {
     for await (const buf of stream as AsyncIterable<Buffer>) {
@@ -60,7 +56,7 @@ async function checkHeader(file: string, csv: CsvRules): Promise<void> {
  * A CSV file's bytes, chunk by chunk, into its rules (ProductsCsv, SkusCsv): UTF-8 decoded across
  * chunk boundaries (a character split between two chunks is one character), the byte order mark dropped.
  */
-export class ProductsBytes {
+export class CsvBytes {
   private readonly decoder = new StringDecoder('utf8');
   private first = true;
 
@@ -115,7 +111,7 @@ async function readCsvFile(
   chunkBytes = 1024 * 1024,
 ): Promise<{ records: number }> {
   const stat = statFile(file);
-  const bytesIn = new ProductsBytes(csv);
+  const bytesIn = new CsvBytes(csv);
   const stream = fs.createReadStream(file, { highWaterMark: chunkBytes });
   let bytes = 0;
   for await (const buf of stream as AsyncIterable<Buffer>) {
