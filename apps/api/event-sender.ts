@@ -1,5 +1,6 @@
 import { errorMessage } from '../../libs/errors';
 import { Logger } from '../../libs/log';
+import { OutageNotice, outageNotice } from '../../libs/runtime/outage';
 import { EventProducer, Placement } from './producer';
 import { ApiError } from './validate';
 
@@ -8,14 +9,19 @@ import { ApiError } from './validate';
  * by the request's deadline. That Kafka does not acknowledge is said once, and that it does again once.
  */
 export class EventSender {
-  private kafkaDown = false;
+  private readonly kafka: OutageNotice;
 
   constructor(
     private readonly producer: EventProducer,
-    private readonly log: Logger,
+    log: Logger,
     /** the deadline's length, for the 503's message */
     private readonly timeoutMs: number,
-  ) {}
+  ) {
+    this.kafka = outageNotice(log, 'Kafka', 0, 0, {
+      down: (reason) => `Kafka does not acknowledge (${reason}); answering 503 until it does`,
+      up: 'Kafka acknowledges again',
+    });
+  }
 
   /** Send one event; answers 503 when Kafka has not acknowledged it by the deadline. */
   async send(topic: string, key: string, value: Buffer, deadline: number): Promise<Placement> {
@@ -28,14 +34,10 @@ export class EventSender {
     });
     try {
       const placement = await Promise.race([this.producer.send(topic, key, value), late]);
-      if (this.kafkaDown) {
-        this.kafkaDown = false;
-        this.log.warn('Kafka acknowledges again');
-      }
+      this.kafka.ok();
       return placement;
     } catch (err) {
-      if (!this.kafkaDown) this.log.warn(`Kafka does not acknowledge (${errorMessage(err)}); answering 503 until it does`);
-      this.kafkaDown = true;
+      this.kafka.failed(errorMessage(err));
       if (err instanceof ApiError) throw err;
       throw new ApiError(503, 'unavailable', 'the event could not be written to Kafka; it may not have been recorded, retry later');
     } finally {
