@@ -6,7 +6,7 @@ import { partitionFor } from '../../libs/kafka/murmur2';
 import { deadLetterTopic, topicName, TOPICS } from '../../libs/kafka/topics';
 import { CatalogueModel, expectedTables, tables } from './catalogue-model';
 import { caughtUp, csv, kafkaOf, messagesIn, pipelineParts, readMessages } from './faults-kit';
-import { createTestEnv, runCli, TestEnv } from './harness';
+import { createTestEnv, runCli, TestEnv, writeTmp } from './harness';
 
 /**
  * `<ns>.products` as a changelog (DESIGN.md §5): tombstones delete, `dasy delete` and
@@ -29,12 +29,6 @@ afterAll(async () => {
   await t?.cleanup();
 });
 
-function write(name: string, text: string): string {
-  const file = path.join(t.tmp, name);
-  fs.writeFileSync(file, text);
-  return file;
-}
-
 /** Run a command whose last stdout line is a JSON summary; the summary and the rejects reported. */
 async function summaryOf(args: string[]) {
   const rejects = path.join(t.tmp, `rejects-${Date.now()}.csv`);
@@ -45,7 +39,8 @@ async function summaryOf(args: string[]) {
 }
 
 test('tombstones: the later message of a sku wins within a batch; an unknown sku is a no-op; a key that is no sku is dead-lettered', async () => {
-  const base = write(
+  const base = writeTmp(
+    t,
     'base.csv',
     csv([
       ['Ann Lee', 's1', 'one'],
@@ -104,11 +99,12 @@ test('tombstones: the later message of a sku wins within a batch; an unknown sku
 test('make delete: one tombstone per sku of the file; the rejects reported as an ingest reports them; summary and tables as computed from the files', async () => {
   const records: [string, string, string][] = [];
   for (let i = 0; i < 60; i++) records.push([`Name ${i % 7}`, `d-${i}`, `description ${i}`]);
-  const catalogue = write('catalogue.csv', csv(records));
+  const catalogue = writeTmp(t, 'catalogue.csv', csv(records));
   await summaryOf(['ingest', '--file', catalogue]);
   model.ingest(catalogue);
 
-  const skus = write(
+  const skus = writeTmp(
+    t,
     'skus.csv',
     [
       'SKU,why', //              1: any case, other columns ignored
@@ -151,7 +147,7 @@ test('make delete: one tombstone per sku of the file; the rejects reported as an
 });
 
 test('products-producer --delete only sends the tombstones; the consumers apply them when they run', async () => {
-  const skus = write('more-skus.csv', 'sku\nd-10\nd-11\nd-12\n');
+  const skus = writeTmp(t, 'more-skus.csv', 'sku\nd-10\nd-11\nd-12\n');
   const topic = topicName(t.namespace, 'products');
   const before = await messagesIn(admin, topic);
   const tablesBefore = await tables(t.pool);
@@ -173,7 +169,8 @@ test('ingest --sync: the skus the file does not name are deleted; a rejected rec
   const present = [...model.products.keys()].sort();
   expect(present.length).toBeGreaterThan(20);
   const [moved, renamed, noName, nulDescription, wrongCount] = present;
-  const file = write(
+  const file = writeTmp(
+    t,
     'sync.csv',
     [
       'name,sku,description',
@@ -209,7 +206,7 @@ test('ingest --sync: the skus the file does not name are deleted; a rejected rec
   expect(await tables(t.pool)).toEqual(expectedTables(model));
 
   // without --sync nothing is deleted, and the summary has no "deleted"
-  const plain = await summaryOf(['ingest', '--file', write('one.csv', csv([['Solo', 'solo-1', 'x']]))]);
+  const plain = await summaryOf(['ingest', '--file', writeTmp(t, 'one.csv', csv([['Solo', 'solo-1', 'x']]))]);
   expect(plain.summary).toEqual({
     file: path.join(t.tmp, 'one.csv'),
     records: 1,
@@ -222,7 +219,7 @@ test('ingest --sync: the skus the file does not name are deleted; a rejected rec
 });
 
 test('delete refuses a file without a sku column, and a missing file, with one clear line', async () => {
-  const noSku = write('nosku.csv', 'name,description\nx,y\n');
+  const noSku = writeTmp(t, 'nosku.csv', 'name,description\nx,y\n');
   let r = await runCli(t, ['delete', '--file', noSku]);
   expect([r.code, r.stderr.trim()]).toEqual([2, 'dasy: the header (line 1) must name the column sku (found: "name","description")']);
   r = await runCli(t, ['delete', '--file', path.join(t.tmp, 'nope.csv')]);

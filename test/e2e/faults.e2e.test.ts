@@ -1,4 +1,3 @@
-import * as fs from 'fs';
 import * as path from 'path';
 import { Admin, Kafka } from 'kafkajs';
 import { partitionFor } from '../../libs/kafka/murmur2';
@@ -17,7 +16,7 @@ import {
   pipelineParts,
   readMessages,
 } from './faults-kit';
-import { createTestEnv, rows, runCli, TestEnv, waitFor } from './harness';
+import { createTestEnv, rows, runCli, TestEnv, waitFor, writeTmp } from './harness';
 
 /**
  * product_count stays exact through what the event flow does to it (DESIGN.md §1, §6): skus
@@ -39,12 +38,6 @@ afterEach(async () => {
   await t?.cleanup();
 });
 
-function write(name: string, text: string): string {
-  const file = path.join(t.tmp, name);
-  fs.writeFileSync(file, text);
-  return file;
-}
-
 async function ingest(file: string) {
   const r = await runCli(t, ['ingest', '--file', file, '--consumers', '2', '--rejects', path.join(t.tmp, 'rejects.csv')]);
   expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
@@ -52,7 +45,8 @@ async function ingest(file: string) {
 }
 
 test('a sku moving to another name moves its count; a name left with no product disappears', async () => {
-  const first = write(
+  const first = writeTmp(
+    t,
     'first.csv',
     csv([
       ['Ann Lee', 's1', 'one'],
@@ -68,7 +62,8 @@ test('a sku moving to another name moves its count; a name left with no product 
     { name: 'Cid Poe', no_of_products: 1 },
   ]);
 
-  const second = write(
+  const second = writeTmp(
+    t,
     'second.csv',
     csv([
       ['Bob Ray', 's1', 'one, now Bob'], // Ann 2 -> 1, Bob 1 -> 2
@@ -96,7 +91,8 @@ test('a sku moving to another name moves its count; a name left with no product 
 });
 
 test('duplicate recounts change nothing; poison messages are dead-lettered with their reason and their partitions keep flowing', async () => {
-  const file = write(
+  const file = writeTmp(
+    t,
     'base.csv',
     csv([
       ['Ann Lee', 'a1', 'x'],
@@ -180,7 +176,7 @@ test('the relay SIGKILLed between its send and the deletion of its marks: the ma
   const records: [string, string, string][] = [];
   for (let i = 0; i < 300; i++) records.push([`Name ${i % 40}`, `sku-${i}`, `d${i}`]);
   for (let i = 0; i < 60; i++) records.push([`Other ${i % 7}`, `sku-${i * 5}`, `moved`]); // some skus move
-  const file = write('relay.csv', csv(records));
+  const file = writeTmp(t, 'relay.csv', csv(records));
   const expected = expectedFromFiles(file);
   const countTopic = topicName(t.namespace, 'productCount');
 
@@ -226,7 +222,8 @@ test('the relay SIGKILLed between its send and the deletion of its marks: the ma
 test('large records: a valid one over 1 MB once JSON-escaped is stored exactly; one over 1 MiB is rejected without stopping the ingest', async () => {
   const big = 'x\u0001'.repeat(200_000); // 400 KB of CSV, 1.4 MB of JSON (\u0001 takes six bytes there)
   const huge = 'y'.repeat(1_100_000); // over the 1 MiB record limit
-  const file = write(
+  const file = writeTmp(
+    t,
     'large.csv',
     csv([
       ['Ann Lee', 'small-1', 'small'],

@@ -94,6 +94,13 @@ async function createIcuDatabase(databaseUrl: string, icuLocale: string): Promis
 
 const quoteLiteral = (s: string) => "'" + s.replace(/'/g, "''") + "'";
 
+/** A file in the test's own temporary folder, with this content; its path. */
+export function writeTmp(t: TestEnv, name: string, content: string | Buffer): string {
+  const file = path.join(t.tmp, name);
+  fs.writeFileSync(file, content);
+  return file;
+}
+
 export interface RunningCli {
   child: ChildProcess;
   stdout(): string;

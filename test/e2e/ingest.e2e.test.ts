@@ -4,7 +4,7 @@ import { parse } from 'csv-parse/sync';
 import { createKafka } from '../../libs/kafka/client';
 import { topicName } from '../../libs/kafka/topics';
 import { createLogger } from '../../libs/log';
-import { createTestEnv, rows, runCli, TestEnv } from './harness';
+import { createTestEnv, rows, runCli, TestEnv, writeTmp } from './harness';
 
 /** The products-ingest rules (DESIGN.md §5), through the real `dasy ingest` against Kafka and PostgreSQL. */
 
@@ -13,12 +13,6 @@ beforeAll(async () => {
   t = await createTestEnv('ingest');
 });
 afterAll(async () => t?.cleanup());
-
-function write(name: string, text: string | Buffer): string {
-  const file = path.join(t.tmp, name);
-  fs.writeFileSync(file, text);
-  return file;
-}
 
 async function ingest(file: string, extra: string[] = []) {
   const rejects = path.join(t.tmp, `${path.basename(file)}.rejects.csv`);
@@ -52,7 +46,7 @@ const DIRTY = [
 ].join('\n');
 
 test('a dirty file: every accepted record stored, every reject reported with its line and reason', async () => {
-  const file = write('dirty.csv', DIRTY + '\n');
+  const file = writeTmp(t, 'dirty.csv', DIRTY + '\n');
   const { summary, rejects } = await ingest(file);
   expect({ ...summary, seconds: typeof summary.seconds }).toEqual({
     file,
@@ -114,7 +108,7 @@ test('ingesting the same file again changes nothing', async () => {
 });
 
 test('a second file applies on top: a sku moves names, a name drops to zero and is gone', async () => {
-  const file = write('second.csv', ['sku,description,name', 'c-three,moved,Ann Lee', 'z-new,fresh,Zed Zu', 'b-two,same name new text,Bo Li'].join('\n'));
+  const file = writeTmp(t, 'second.csv', ['sku,description,name', 'c-three,moved,Ann Lee', 'z-new,fresh,Zed Zu', 'b-two,same name new text,Bo Li'].join('\n'));
   const { summary } = await ingest(file);
   expect([summary.records, summary.accepted, summary.rejected, summary.products, summary.names]).toEqual([3, 3, 0, 5, 3]);
   expect(await products()).toEqual([
@@ -135,7 +129,7 @@ test('a second file applies on top: a sku moves names, a name drops to zero and 
 
 test('BOM, CRLF, reordered and extra columns, blank lines, quoted multi-line fields with CRLF inside', async () => {
   const text = '\uFEFFDescription,Extra,SKU,Name\r\n\r\n"two\r\nlines, one comma",x, bom-1 ,Ann Lee\r\nplain,y,bom-2,Ann Lee\r\n';
-  const file = write('bom.csv', text);
+  const file = writeTmp(t, 'bom.csv', text);
   const { summary, rejects } = await ingest(file);
   expect([summary.records, summary.accepted, summary.rejected]).toEqual([2, 2, 0]);
   expect(rejects).toEqual([]);
@@ -152,7 +146,7 @@ test('a sku repeated inside one batch and across batches: the record later in th
   const lines = ['name,sku,description', 'First Owner,rep-sku,first', 'Second Owner,rep-sku,second (same batch)'];
   for (let i = 0; i < 25000; i++) lines.push(`Filler ${i % 500},fill-${i},${'padding '.repeat(20)}`);
   lines.push('Final Owner,rep-sku,"final, across batches"');
-  const file = write('repeats.csv', lines.join('\n') + '\n');
+  const file = writeTmp(t, 'repeats.csv', lines.join('\n') + '\n');
   const { summary } = await ingest(file);
   expect([summary.records, summary.accepted, summary.rejected]).toEqual([25003, 25003, 0]);
   expect(await rows(t.pool, `SELECT sku, name, description FROM products WHERE sku = 'rep-sku'`)).toEqual([
@@ -168,7 +162,7 @@ test('a sku repeated inside one batch and across batches: the record later in th
 });
 
 test('a file without the required columns is refused at once with one clear line', async () => {
-  const file = write('noheader.csv', 'title,code\nx,y\n');
+  const file = writeTmp(t, 'noheader.csv', 'title,code\nx,y\n');
   const r = await runCli(t, ['ingest', '--file', file]);
   expect(r.code).toBe(2);
   expect(r.stderr.trim()).toBe(
