@@ -1,9 +1,10 @@
 import { createKafka } from '../libs/kafka/client';
 import { ensureTopics, TOPICS } from '../libs/kafka/topics';
-import { Context, dataFile, namespace, say } from './context';
+import { ConnectComparison, connectComparison, ConnectRun } from './connect';
+import { Context, dataFile, median, namespace, say } from './context';
 import { ensureFloor } from './ingest';
-import { dropNamespace, migrateNamespace, runConsumers, runProducer } from './pipeline';
-import { figure, fmt, round } from './stats';
+import { ConsumerRun, dropNamespace, migrateNamespace, ProducerRun, runConsumers, runProducer } from './pipeline';
+import { Figure, figure, fmt, round } from './stats';
 
 /** The producer alone (records/s), then the products consumers alone (messages/s/partition). */
 export async function stagesWorkload(ctx: Context, rows: number) {
@@ -12,7 +13,7 @@ export async function stagesWorkload(ctx: Context, rows: number) {
   const produced: number[] = [];
   const consumed: number[] = [];
   const consumedTotal: number[] = [];
-  const procs: Record<string, unknown>[] = [];
+  const procs: { producer: ProducerRun['processes']; consumers: ConsumerRun['processes'] }[] = [];
   for (let i = 0; i < ctx.options.runs + ctx.options.warmups; i++) {
     const tag = i < ctx.options.warmups ? 'warm-up' : `run ${i - ctx.options.warmups + 1}/${ctx.options.runs}`;
     const ns = namespace(ctx);
@@ -73,7 +74,79 @@ export async function stagesWorkload(ctx: Context, rows: number) {
     floorCopy: copyRate,
     floorUpsert: upsertRate,
     processes: procs,
+    kafkaConnect: await compareWithConnect(ctx, file, { all: consAll, perPartition: cons, processes: procs.map((p) => p.consumers) }),
   };
+}
+
+/** dasy's products consumers in the same run, for the comparison */
+interface DasyConsumers {
+  all: Figure;
+  perPartition: Figure;
+  processes: ConsumerRun['processes'][];
+}
+
+/**
+ * The same records drained by Kafka Connect's JDBC sink (issue #12: dasy's consumers stay at least
+ * 2x it), once per measured run; no warm-up, as every Connect run is a fresh JVM anyway. A failure
+ * is said and skipped: the comparison never fails the bench.
+ */
+async function compareWithConnect(ctx: Context, file: string, dasy: DasyConsumers): Promise<Record<string, unknown> | undefined> {
+  let connect: ConnectComparison | undefined;
+  try {
+    connect = await connectComparison(ctx, file, ctx.options.runs);
+  } catch (err) {
+    say(`stages: the Kafka Connect comparison failed, skipped: ${(err as Error).message}`);
+  }
+  if (!connect) return undefined;
+  const runs = connect.runs;
+  const of = (unit: string, pick: (r: ConnectRun) => number) => figure(unit, runs.map(pick));
+  const all = of('msg/s', (r) => r.recordsPerSecond);
+  const perPartition = of('msg/s/partition', (r) => r.perPartition);
+  const perTask = of('msg/s/task', (r) => r.perTask);
+  const dasyPerProcess = dasy.all.median / 2; // its 2 products-consumer processes
+  const ratio = round(dasy.all.median / all.median, 2);
+  const consumers = dasy.processes.map((p) => p['products-consumer']).filter(Boolean);
+  ctx.rows.push(
+    {
+      workload: `Kafka Connect JDBC sink (1 JVM, 2 tasks, ${TOPICS.products.partitions} partitions)`,
+      metric: 'msg/s in all',
+      value: all,
+      ratio,
+      note: connectNote(connect),
+    },
+    { workload: '', metric: 'msg/s/partition', value: perPartition, ratio: round(dasy.perPartition.median / perPartition.median, 2) },
+    { workload: '', metric: 'msg/s/task', value: perTask, ratio: round(dasyPerProcess / perTask.median, 2), note: 'dasy: per consumer process' },
+    { workload: '', metric: 'msg/s/process', value: all, ratio: round(dasyPerProcess / all.median, 2), note: "dasy's 2 processes against Connect's one JVM" },
+    // startup is outside the rates, as dasy's consumers' start is outside theirs
+    {
+      workload: '',
+      metric: 'startup (s)',
+      value: of('s', (r) => r.startupSeconds),
+      note: `JVM start to every partition assigned; to the first commit ${fmt(median(runs.map((r) => r.firstCommitSeconds)))} s`,
+    },
+    {
+      workload: '',
+      metric: 'CPU',
+      value: of('s', (r) => r.cpuSeconds),
+      note: `the JVM, start to caught up (drain alone ${fmt(median(runs.map((r) => r.drainCpuSeconds)))} s); dasy's 2 consumers: ${fmt(median(consumers.map((c) => c.cpuSeconds)))} s`,
+    },
+    {
+      workload: '',
+      metric: 'peak RSS',
+      value: of('MB', (r) => r.peakRssMb),
+      note: `dasy's consumers: ${fmt(Math.max(...consumers.map((c) => c.peakRssMb)))} MB at most each`,
+    },
+  );
+  return { ...connect, recordsPerSecond: all, perPartition, perTask, ratio };
+}
+
+function connectNote(connect: ConnectComparison): string {
+  const { kafkaConnect, debeziumJdbc } = connect.versions;
+  const wrong = connect.runs.map((r) => r.check).find((c) => c.notLast > 0 || c.rows !== c.expectedRows);
+  const check = wrong
+    ? `; its table is WRONG: ${wrong.rows} rows for ${wrong.expectedRows} skus, ${wrong.notLast} of ${wrong.sampled} sampled skus not their last record`
+    : '';
+  return `ratio: dasy's consumers / this; Kafka Connect ${kafkaConnect} + Debezium JDBC sink ${debeziumJdbc}, upsert, 2 tasks${check}`;
 }
 
 async function prepareNamespace(ctx: Context, ns: string) {
