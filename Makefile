@@ -65,8 +65,9 @@ products-consumer: build
 product-count-producer: build
 	$(DASY) product-count-producer
 
+# the heap cap that `make ingest` gives it too (apps/components.ts: heapMb)
 product-count-consumer: build
-	$(DASY) product-count-consumer
+	node --max-old-space-size=192 dist/apps/cli/main.js product-count-consumer
 
 ingest: build
 	$(DASY) ingest --file $(FILE) --consumers $(CONSUMERS) $(if $(REJECTS),--rejects $(REJECTS)) $(if $(filter-out 0 no false off,$(SYNC)),--sync)

@@ -63,6 +63,7 @@ export function registerPipelineCommands(program: Command, logger: Logger): void
         // N processes of one group, each preparing the namespace (idempotent) as if run alone
         const replicas = Array.from({ length: opts.consumers }, (_, i) => ({
           args: ['products-consumer', '--consumers', '1', ...metricsArgs(metricsEndpoint(opts, i))],
+          heapMb: productsConsumer.heapMb,
         }));
         await new Supervisor(replicas, { logger }).untilSignal();
       }),

@@ -14,7 +14,7 @@ import { outageNotice, Replica, retry, sleep, Supervisor } from '../../libs/runt
 import { produceProducts } from '../products-producer';
 import { prepare } from '../stack';
 import { deleteAbsentSkus } from '../sync';
-import { GROUPS } from '../components';
+import { GROUPS, productCountConsumer, productsConsumer } from '../components';
 
 export interface IngestSummary {
   file: string;
@@ -104,7 +104,11 @@ export async function runPipeline<T>(
   // a minute, or a few quiet seconds, unless told that the products are applied.
   const relayArgs = ['product-count-producer', '--max-delay', String(INGEST_RELAY_MAX_DELAY_MS), '--quiet', String(INGEST_RELAY_QUIET_MS)];
   const parts = new Supervisor(
-    Array.from({ length: options.consumers }, () => ({ args: ['products-consumer', '--consumers', '1'], stdout: 'ignore' as const })),
+    Array.from({ length: options.consumers }, () => ({
+      args: [productsConsumer.name, '--consumers', '1'],
+      stdout: 'ignore' as const,
+      heapMb: productsConsumer.heapMb,
+    })),
     { logger: log, preparesForThem: true },
   );
   const products = [...parts.replicas];
@@ -114,7 +118,7 @@ export async function runPipeline<T>(
   const startFollowers = () =>
     (followers ??= waitForAssignments(products, TOPICS.products.partitions, 10_000).then(() => {
       const relay = parts.add({ args: relayArgs, stdout: 'ignore' });
-      parts.add({ args: ['product-count-consumer'], stdout: 'ignore' });
+      parts.add({ args: [productCountConsumer.name], stdout: 'ignore', heapMb: productCountConsumer.heapMb });
       return relay;
     }));
   // two for the progress checks, one for the VACUUM that may run meanwhile

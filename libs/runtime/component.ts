@@ -27,6 +27,12 @@ export interface ComponentSpec<O = object> {
   description: string;
   /** a consumer's topic and group (`<ns>.<group>`): status, reset, the dashboard and metrics read these */
   consumes?: { topic: TopicId; group: string };
+  /**
+   * V8's old-space cap (MB) when a supervisor forks this part. Without one, V8 sizes the heap from
+   * the machine's memory and lets garbage pile up (GBs on a large machine) before it collects; a
+   * part whose working set is bounded by its fetch sizes can say what it needs.
+   */
+  heapMb?: number;
   create(context: { config: DasyConfig; logger: Logger }, options: O): Component | Promise<Component>;
 }
 

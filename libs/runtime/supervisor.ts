@@ -15,6 +15,13 @@ export interface ReplicaSpec {
   env?: NodeJS.ProcessEnv;
   /** 'ignore': the part's stdout is not ours to print (ingest keeps its stdout for its summary) */
   stdout?: 'inherit' | 'ignore';
+  /** V8's old-space cap (MB) for the part (ComponentSpec.heapMb); unset: V8's default */
+  heapMb?: number;
+}
+
+/** This process's Node options for a child, with the part's heap cap when it has one (the last flag wins). */
+export function childExecArgv(heapMb: number | undefined): string[] {
+  return heapMb === undefined ? process.execArgv : [...process.execArgv, `--max-old-space-size=${heapMb}`];
 }
 
 /** How long a replica may take to stop after SIGTERM before it is killed. */
@@ -46,7 +53,11 @@ export class Replica {
   private spawn() {
     this.partitions = undefined;
     const spawnedAt = Date.now();
-    this.child = fork(CLI, this.spec.args, { stdio: ['ignore', this.spec.stdout ?? 'inherit', 'inherit', 'ipc'], env: this.spec.env ?? process.env });
+    this.child = fork(CLI, this.spec.args, {
+      stdio: ['ignore', this.spec.stdout ?? 'inherit', 'inherit', 'ipc'],
+      env: this.spec.env ?? process.env,
+      execArgv: childExecArgv(this.spec.heapMb),
+    });
     this.child.on('message', (m) => {
       if (!isChildMessage(m)) return;
       if (m.type === 'assigned') this.partitions = m.partitions;
