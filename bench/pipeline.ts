@@ -4,7 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { Pool } from 'pg';
 import { createKafka } from '../libs/kafka/client';
-import { endOffsets, groupId, topicName, TOPICS } from '../libs/kafka/topics';
+import { endOffsets, groupId, topicName, TOPICS, totalLag } from '../libs/kafka/topics';
 import { Logger } from '../libs/log';
 import { storedOffsets } from '../libs/db/offsets';
 import { createPool, quoteIdent } from '../libs/db';
@@ -242,10 +242,7 @@ export async function runConsumers(bench: BenchEnv, pool: Pool, database: string
     }
     const started = process.hrtime.bigint();
     for (;;) {
-      const stored = await storedOffsets(own, group, topic);
-      let lag = 0n;
-      for (const [p, high] of end) lag += high - (stored.get(p) ?? 0n) > 0n ? high - (stored.get(p) ?? 0n) : 0n;
-      if (lag === 0n) break;
+      if (totalLag(end, await storedOffsets(own, group, topic)) === 0n) break;
       if (children.every((c) => c.exitCode !== null)) throw new Error('products consumers exited before catching up');
       await sleep(20);
     }

@@ -7,7 +7,7 @@ import { errorMessage } from '../../libs/errors';
 import { storedOffsets } from '../../libs/db/offsets';
 import { isKafkaUnavailable, isPostgresUnavailable } from '../../libs/errors/classify';
 import { createKafka } from '../../libs/kafka/client';
-import { endOffsets, groupId, topicName, TOPICS } from '../../libs/kafka/topics';
+import { endOffsets, groupId, topicName, TOPICS, totalLag } from '../../libs/kafka/topics';
 import { createLogger, Logger } from '../../libs/log';
 import { createProgress } from '../../libs/progress';
 import { outageNotice, Replica, retry, sleep, Supervisor } from '../../libs/runtime';
@@ -265,12 +265,7 @@ export async function waitCaughtUp(options: {
 
 async function untilApplied(pool: Pool, group: string, topic: string, end: Map<number, bigint>, pollMs: number, onLag: (lag: bigint) => void) {
   for (;;) {
-    const stored = await storedOffsets(pool, group, topic);
-    let lag = 0n;
-    for (const [p, high] of end) {
-      const at = stored.get(p) ?? 0n;
-      if (at < high) lag += high - at;
-    }
+    const lag = totalLag(end, await storedOffsets(pool, group, topic));
     if (lag === 0n) return;
     onLag(lag);
     await sleep(pollMs);

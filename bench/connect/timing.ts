@@ -1,4 +1,5 @@
 import { Admin, AssignerProtocol } from 'kafkajs';
+import { totalLag } from '../../libs/kafka/topics';
 import { sleep } from '../../libs/runtime';
 import { Context } from '../context';
 import { backendTracker } from '../pipeline';
@@ -95,9 +96,9 @@ async function untilCaughtUp(admin: Admin, target: Target, connect: RunningConne
     const err = failed(connect);
     if (err) throw err;
     const [offsets] = await admin.fetchOffsets({ groupId: target.group, topics: [target.topic] });
-    const committed = new Map((offsets?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
-    let lag = 0n;
-    for (const [p, high] of target.end) lag += high - (committed.get(p) ?? 0n) > 0n ? high - (committed.get(p) ?? 0n) : 0n;
+    // a partition with no commit yet has offset -1: none
+    const committed = new Map((offsets?.partitions ?? []).filter((p) => BigInt(p.offset) >= 0n).map((p) => [p.partition, BigInt(p.offset)]));
+    const lag = totalLag(target.end, committed);
     if (Number.isNaN(firstCommit) && [...committed.values()].some((o) => o > 0n)) firstCommit = since();
     if (lag === 0n) return firstCommit;
     if (lag !== lastLag) [lastLag, movedAt] = [lag, Date.now()];

@@ -1,4 +1,4 @@
-import { allTopicNames, deadLetterTopic, groupId, topicName, TOPICS } from './topics';
+import { allTopicNames, deadLetterTopic, groupId, topicName, TOPICS, totalLag } from './topics';
 
 test('every topic is prefixed by the namespace', () => {
   expect(topicName('ns', 'products')).toBe('ns.products');
@@ -34,4 +34,33 @@ test('keys are declared for every topic', () => {
     scores: 'product name',
     adEvents: 'username',
   });
+});
+
+test('totalLag: the messages each partition still has beyond the offsets reached', () => {
+  const end = new Map([
+    [0, 10n],
+    [1, 5n],
+    [2, 7n],
+  ]);
+  // partition 0 is 4 behind, partition 1 is past its end (counts nothing), partition 2 has no offset yet (all 7)
+  expect(
+    totalLag(
+      end,
+      new Map([
+        [0, 6n],
+        [1, 9n],
+      ]),
+    ),
+  ).toBe(11n);
+  expect(
+    totalLag(
+      end,
+      new Map([
+        [0, 10n],
+        [1, 5n],
+        [2, 7n],
+      ]),
+    ),
+  ).toBe(0n);
+  expect(totalLag(new Map(), new Map([[0, 3n]]))).toBe(0n);
 });

@@ -165,6 +165,20 @@ export async function deleteTopics(admin: Admin, namespace: string): Promise<str
   return doomed;
 }
 
+/**
+ * Messages of the partitions in `end` (their end offsets) not yet reached by `at` (the next offset
+ * a group will read or apply, per partition): a partition missing from `at` counts whole, one at
+ * or past its end counts nothing.
+ */
+export function totalLag(end: Map<number, bigint>, at: Map<number, bigint>): bigint {
+  let lag = 0n;
+  for (const [p, high] of end) {
+    const next = at.get(p) ?? 0n;
+    if (next < high) lag += high - next;
+  }
+  return lag;
+}
+
 /** High watermark (next offset to be written) per partition. */
 export async function endOffsets(admin: Admin, topic: string): Promise<Map<number, bigint>> {
   const offsets = await admin.fetchTopicOffsets(topic);
