@@ -128,10 +128,15 @@ export class ProcSampler {
     }
   }
 
+  /** The figures so far (as of the last sample), the sampling going on. */
+  figures(): ProcFigures[] {
+    return [...this.seen.values()].map((f) => ({ ...f }));
+  }
+
   stop(): ProcFigures[] {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    return [...this.seen.values()];
+    return this.figures();
   }
 }
 

@@ -22,24 +22,12 @@ import { PARTITIONS, TASKS, writeConnectConfig } from './worker';
 
 export type { TableCheck } from './check';
 
-export interface ConnectRun {
+/** One run: Timed's figures, the rates they make, and the table's check. */
+export interface ConnectRun extends Timed {
   records: number;
-  /** drain: every partition assigned to the caught-up commit */
-  seconds: number;
   recordsPerSecond: number;
   perTask: number;
   perPartition: number;
-  /** JVM start to every partition assigned (plugin scanning, group join) */
-  startupSeconds: number;
-  /** JVM start to the first committed offset */
-  firstCommitSeconds: number;
-  /** JVM start to caught up */
-  totalSeconds: number;
-  /** Connect's JVM, start to caught up; drainCpuSeconds: from every partition assigned */
-  cpuSeconds: number;
-  drainCpuSeconds: number;
-  peakRssMb: number;
-  processes: Timed['processes'];
   check: TableCheck;
 }
 

@@ -8,10 +8,15 @@ import { round } from '../stats';
 import { failed, PARTITIONS, RunningConnect, startConnect, stopConnect } from './worker';
 
 export interface Timed {
+  /** drain: every partition assigned to the caught-up commit */
   seconds: number;
+  /** JVM start to every partition assigned (plugin scanning, group join) */
   startupSeconds: number;
+  /** JVM start to the first committed offset */
   firstCommitSeconds: number;
+  /** JVM start to caught up */
   totalSeconds: number;
+  /** Connect's JVM, start to caught up; drainCpuSeconds: from every partition assigned */
   cpuSeconds: number;
   drainCpuSeconds: number;
   peakRssMb: number;
@@ -27,20 +32,20 @@ export async function timeConnect(ctx: Context, admin: Admin, dir: string, targe
   const label = (pid: number) => (pid === connect.child.pid ? 'kafka-connect' : backends.label(pid));
   const sampler = new ProcSampler(connect.child.pid!, () => [...backends.pids(), ...(kafkaPid ? [kafkaPid] : [])], 200, label).start();
   const since = () => Number(process.hrtime.bigint() - started) / 1e9;
-  let drain: ProcSampler | undefined;
+  const jvmCpu = () => {
+    sampler.sample();
+    return sampler.figures().find((f) => f.pid === connect.child.pid)?.cpuSeconds ?? NaN;
+  };
   try {
     // the drain starts once every partition is assigned, as runConsumers's does: JVM start and plugin loading are startupSeconds
     await untilAssigned(admin, target, connect);
     const startupSeconds = since();
-    // the drain's CPU: Connect's pid as an "other" process of a sampler with no tree of its own, counted from now on
-    drain = new ProcSampler(-1, () => [connect.child.pid!]).start();
+    const cpuAtAssigned = jvmCpu();
     const firstCommitSeconds = await untilCaughtUp(admin, target, connect, since);
     const totalSeconds = since();
-    sampler.sample();
-    drain.sample();
+    const drainCpu = jvmCpu() - cpuAtAssigned;
     const processes = byLabel(sampler.stop());
     const jvm = processes['kafka-connect'] ?? { cpuSeconds: NaN, peakRssMb: NaN };
-    const drainCpu = drain.stop()[0]?.cpuSeconds ?? NaN;
     const seconds = totalSeconds - startupSeconds;
     return {
       seconds: round(seconds),
@@ -54,7 +59,6 @@ export async function timeConnect(ctx: Context, admin: Admin, dir: string, targe
     };
   } finally {
     sampler.stop();
-    drain?.stop();
     await stopConnect(connect.child);
     await backends.stop();
   }
