@@ -38,7 +38,7 @@ export const productCountConsumer: ComponentSpec = {
   description: 'keep product_count exact from <ns>.product-count, until stopped',
   consumes: { topic: 'productCount', group: 'product-count-consumer' },
   // Its working set is a few fetches of names (tens of MB), but with V8's default heap its garbage
-  // grew to 320-420 MB over a 2,000,000-row backlog; capped, it peaks near 240 MB for about 1% of
+  // grew to 320-420 MB over a 2,000,000-row backlog; capped, it peaks near 220-240 MB for 1-2% of
   // the pipeline's CPU (bench scale).
   heapMb: 192,
   // Its messages are tiny (a name, no value): 512 KiB per partition is some 10,000 recounts per
