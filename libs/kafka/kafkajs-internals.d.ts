@@ -78,6 +78,12 @@ declare module 'kafkajs/src/protocol/requests/fetch/v4/decodeMessages' {
   export = decodeMessages;
 }
 
+declare module 'kafkajs/src/protocol/recordBatch/v0/decoder' {
+  /** patched: an uncompressed batch's records read by plainDecoder.js unless it declines */
+  const decodeRecordBatch: ((decoder: unknown) => Promise<{ records: object[] }>) & { DASY_PATCH?: string };
+  export = decodeRecordBatch;
+}
+
 declare module 'kafkajs/src/protocol/recordBatch/crc32C/crc32C' {
   const crc32C: (buf: Buffer) => number;
   export = crc32C;
