@@ -32,9 +32,28 @@ describe('decodeProduct', () => {
     expect(() => decodeProduct(message('sku-1', ''))).toThrow(new PoisonMessageError('value is not JSON'));
   });
 
-  test('a record in the compact value: the name decoded, the description as its bytes', () => {
-    const decoded = decodeProduct(message('sku-1', encodeProductValue('Ann', ' d ☃ ')));
-    expect(decoded).toEqual({ sku: 'sku-1', name: 'Ann', description: Buffer.from(' d ☃ ') });
+  test('a record in the compact value: sku, name and description as their bytes, views of the message', () => {
+    const m = message('sku-1', encodeProductValue('Ann ☃', ' d ☃ '));
+    const decoded = decodeProduct(m);
+    expect(decoded).toEqual({ sku: Buffer.from('sku-1'), name: Buffer.from('Ann ☃'), description: Buffer.from(' d ☃ ') });
+    expect([(decoded as { sku: Buffer }).sku === m.key, (decoded as { name: Buffer }).name.buffer === m.value!.buffer]).toEqual([true, true]);
+  });
+
+  test('a compact record whose key is not UTF-8 keeps the sku as text decoded, as before', () => {
+    const m = { ...message(null, encodeProductValue('Ann', 'd')), key: Buffer.from([0x73, 0xff, 0x31]) };
+    expect(decodeProduct(m)).toEqual({ sku: 's\ufffd1', name: Buffer.from('Ann'), description: Buffer.from('d') });
+  });
+
+  test('a compact record: the key and name rules hold on their bytes, whitespace beyond ASCII too', () => {
+    for (const [key, name, reason] of [
+      ['\u00a0sku-1', 'Ann', 'message key (the sku) is missing, empty or not trimmed'],
+      ['sku-1\t', 'Ann', 'message key (the sku) is missing, empty or not trimmed'],
+      ['sku\u00001', 'Ann', 'message key (the sku) holds a NUL character'],
+      ['sku-1', 'Ann\u3000', 'name is empty or not trimmed'],
+      ['sku-1', '\ufeffAnn', 'name is empty or not trimmed'],
+    ] as const) {
+      expect(() => decodeProduct(message(key, encodeProductValue(name, 'd')))).toThrow(new PoisonMessageError(reason));
+    }
   });
 
   test('a compact value whose name is not trimmed, or whose key is not a sku, is poison', () => {

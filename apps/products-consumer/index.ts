@@ -1,3 +1,4 @@
+import { isUtf8 } from 'buffer';
 import { KafkaMessage } from 'kafkajs';
 import { PoolClient } from 'pg';
 import { BatchApp, BatchInfo } from '../../libs/consumer';
@@ -5,6 +6,7 @@ import { BinaryCopy, copyInto } from '../../libs/db/copy';
 import { PoisonMessageError } from '../../libs/errors';
 import { ProductMessage } from '../products-producer';
 import { decodeProductValue, PRODUCT_VALUE_V1 } from '../products-producer/value';
+import { isTrimmedUtf8 } from './trimmed';
 
 export const OUTBOX_CHANNEL = 'dasy_product_count_outbox';
 
@@ -14,10 +16,10 @@ export interface ProductTombstone {
   deleted: true;
 }
 
-/** A record: the sku's whole new state. The description stays the UTF-8 bytes it came as (compact values). */
+/** A record: the sku's whole new state. From a compact value, its fields stay the UTF-8 bytes they came as. */
 export interface ProductRecord {
-  sku: string;
-  name: string;
+  sku: string | Buffer;
+  name: string | Buffer;
   description: string | Buffer;
 }
 
@@ -136,14 +138,23 @@ function skuOfKey(message: KafkaMessage): string {
   return key;
 }
 
+/** skuOfKey's rule on the key's bytes, which go to PostgreSQL as they are (a key that is not UTF-8 is decoded as before). */
+function skuBytesOfKey(message: KafkaMessage): string | Buffer {
+  const key = message.key;
+  if (!key || !isUtf8(key)) return skuOfKey(message);
+  if (!isTrimmedUtf8(key, 0, key.length)) throw new PoisonMessageError('message key (the sku) is missing, empty or not trimmed');
+  if (key.includes(0)) throw new PoisonMessageError('message key (the sku) holds a NUL character');
+  return key;
+}
+
 /** A message: a tombstone (null value), a compact value (apps/products-producer/value.ts), or a JSON object. */
 export function decodeProduct(message: KafkaMessage): ProductChange {
   // a null value (not an empty one) is a tombstone: the sku is deleted
   if (message.value === null) return { sku: skuOfKey(message), deleted: true };
   if (message.value[0] === PRODUCT_VALUE_V1) {
     const { name, description } = decodeProductValue(message.value);
-    if (!name.trim() || name !== name.trim()) throw new PoisonMessageError('name is empty or not trimmed');
-    return { sku: skuOfKey(message), name, description };
+    if (!isTrimmedUtf8(name, 0, name.length)) throw new PoisonMessageError('name is empty or not trimmed');
+    return { sku: skuBytesOfKey(message), name, description };
   }
   return decodeJsonProduct(message);
 }

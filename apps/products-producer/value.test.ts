@@ -9,7 +9,7 @@ test('a product value round-trips, whatever its characters (but NUL)', () => {
     const value = encodeProductValue(name, description);
     expect(value[0]).toBe(1);
     const decoded = decodeProductValue(value);
-    expect({ name: decoded.name, description: decoded.description.toString('utf8') }).toEqual({ name, description });
+    expect({ name: decoded.name.toString('utf8'), description: decoded.description.toString('utf8') }).toEqual({ name, description });
   }
 });
 

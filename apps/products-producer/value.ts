@@ -20,12 +20,12 @@ export function encodeProductValue(name: string, description: string): Buffer {
   return value;
 }
 
-/** A compact value's name (decoded) and description (its UTF-8 bytes, as they go to PostgreSQL). */
-export function decodeProductValue(value: Buffer): { name: string; description: Buffer } {
+/** A compact value's name and description: views of its UTF-8 bytes, as they go to PostgreSQL (no string made). */
+export function decodeProductValue(value: Buffer): { name: Buffer; description: Buffer } {
   if (value[0] !== PRODUCT_VALUE_V1) throw new PoisonMessageError(`unknown value format ${value[0]}`);
   if (!isUtf8(value)) throw new PoisonMessageError('value is not valid UTF-8');
   const end = value.indexOf(0, 1);
   if (end < 0) throw new PoisonMessageError('value has no end of name');
   if (value.indexOf(0, end + 1) >= 0) throw new PoisonMessageError('description holds a NUL character');
-  return { name: value.toString('utf8', 1, end), description: value.subarray(end + 1) };
+  return { name: value.subarray(1, end), description: value.subarray(end + 1) };
 }
