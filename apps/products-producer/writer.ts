@@ -90,8 +90,10 @@ export async function openProductsWriter(options: {
 
   return {
     put(key, value) {
-      pendingBytes += key.length + (value?.length ?? 0);
-      batch.push({ key, value, partition: partitionFor(key, partitions) });
+      // its UTF-8 bytes once, for the partition and for the request (copied, not encoded again)
+      const keyBytes = Buffer.from(key, 'utf8');
+      pendingBytes += keyBytes.length + (value?.length ?? 0);
+      batch.push({ key: keyBytes, value, partition: partitionFor(keyBytes, partitions) });
     },
     reject(r) {
       if (rejectsFd === undefined) throw new Error('openProductsWriter: rejects reported without a rejects file');

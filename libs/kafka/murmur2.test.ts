@@ -14,3 +14,8 @@ test('known Java values', () => {
   expect(murmur2(Buffer.from('21'))).toBe(-973932308);
   expect(partitionFor('21', 6)).toBe((-973932308 & 0x7fffffff) % 6);
 });
+
+test('a key as its UTF-8 bytes lands where the string does', () => {
+  for (const k of ['21', 'Zoë Ñúñez', '日本語🙂', 'sku-42']) expect(partitionFor(Buffer.from(k), 7)).toBe(partitionFor(k, 7));
+  expect(partitionFor(Buffer.from('21'), 6)).toBe((-973932308 & 0x7fffffff) % 6);
+});

@@ -30,6 +30,7 @@ export function murmur2(data: Buffer): number {
   return h | 0;
 }
 
-export function partitionFor(key: string, partitions: number): number {
-  return (murmur2(Buffer.from(key, 'utf8')) & 0x7fffffff) % partitions;
+/** The partition of a key (a string, or its UTF-8 bytes). */
+export function partitionFor(key: string | Buffer, partitions: number): number {
+  return (murmur2(typeof key === 'string' ? Buffer.from(key, 'utf8') : key) & 0x7fffffff) % partitions;
 }
