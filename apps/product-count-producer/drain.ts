@@ -1,6 +1,9 @@
 import { Pool } from 'pg';
 import { withTransaction } from '../../libs/db';
 
+/** The drain's work_mem: its distinct names hashed in memory up to some 500,000 names. */
+const DRAIN_WORK_MEM = '64MB';
+
 /** Names waiting in the namespace's outbox (a name marked by several batches counts each time). */
 export async function waitingNames(db: Pool, namespace: string): Promise<number> {
   const { rows } = await db.query<{ n: string }>('SELECT coalesce(sum(cardinality(names)), 0) AS n FROM product_count_outbox WHERE namespace = $1', [
@@ -38,6 +41,9 @@ export async function drainOutbox(
 ): Promise<number> {
   return withTransaction(pool, async (client) => {
     await client.query(`SET TRANSACTION ISOLATION LEVEL REPEATABLE READ`);
+    // the distinct names hashed in memory: with the default 4 MB the hash of a first ingest's
+    // 466,000 marks spilled to disk (368 ms; 270 ms in memory, 29 MB)
+    await client.query(`SET LOCAL work_mem = '${DRAIN_WORK_MEM}'`);
     // the distinct names of the snapshot's marks, read a page at a time (the server hashes them once)
     await client.query(`DECLARE dasy_relay_cursor NO SCROLL CURSOR FOR SELECT DISTINCT unnest(names) AS name FROM product_count_outbox WHERE namespace = $1`, [
       namespace,
