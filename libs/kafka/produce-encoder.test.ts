@@ -2,24 +2,13 @@ import kafkajsCrc from 'kafkajs/src/protocol/recordBatch/crc32C/crc32C';
 import { crc32c, encodeProduceRequest, isPlain } from 'kafkajs/src/protocol/requests/produce/v3/plainEncoder';
 import produceRequest from 'kafkajs/src/protocol/requests/produce/v3/request';
 import Long from 'kafkajs/src/utils/long';
+import { prng } from '../random';
 
 /**
  * The installed kafkajs's Produce request (patches/kafkajs+2.2.4.patch): plain requests go to the
  * patch's encoder, every other to kafkajs's own (`kafkajsRequest`); both must write kafkajs's bytes.
  */
 type Args = Parameters<typeof produceRequest>[0];
-
-/** mulberry32, deterministic */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ALPHABET = 'abcdefghij KLMNOP,"\n\u00e9\u4e2d\u{1f600}';
 function text(rnd: () => number, max: number): string {

@@ -4,6 +4,8 @@
  * batch the fast decoder does not handle (headers, numbers beyond 2^53) must go to kafkajs's.
  */
 
+import { prng } from '../random';
+
 /* eslint-disable @typescript-eslint/no-require-imports */
 type Rec = Record<string, unknown>;
 type BatchDecoder = (decoder: unknown) => Promise<{ records: Rec[] }>;
@@ -27,18 +29,6 @@ const kafkajsOwn = (() => {
   return own!;
 })();
 /* eslint-enable @typescript-eslint/no-require-imports */
-
-/** mulberry32, deterministic */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function bytes(rnd: () => number): Buffer | null {
   const r = rnd();
