@@ -14,7 +14,7 @@ const message = (key: string | null, value: string | Buffer | null): KafkaMessag
 
 describe('decodeProduct', () => {
   test('a null value is a tombstone for the key', () => {
-    expect(decodeProduct(message('sku-1', null))).toEqual({ sku: 'sku-1', deleted: true });
+    expect(decodeProduct(message('sku-1', null))).toEqual({ sku: Buffer.from('sku-1'), deleted: true });
   });
 
   test('a tombstone without a usable key is poison', () => {
@@ -41,7 +41,7 @@ describe('decodeProduct', () => {
 
   test('a compact record whose key is not UTF-8 keeps the sku as text decoded, as before', () => {
     const m = { ...message(null, encodeProductValue('Ann', 'd')), key: Buffer.from([0x73, 0xff, 0x31]) };
-    expect(decodeProduct(m)).toEqual({ sku: 's\ufffd1', name: Buffer.from('Ann'), description: Buffer.from('d') });
+    expect(decodeProduct(m)).toEqual({ sku: Buffer.from('s\ufffd1'), name: Buffer.from('Ann'), description: Buffer.from('d') });
   });
 
   test('a compact record: the key and name rules hold on their bytes, whitespace beyond ASCII too', () => {

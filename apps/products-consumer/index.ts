@@ -10,9 +10,9 @@ import { isTrimmedUtf8 } from './trimmed';
 
 export const OUTBOX_CHANNEL = 'dasy_product_count_outbox';
 
-/** A tombstone on `<ns>.products`: key = sku, null value. It deletes the sku. */
+/** A tombstone on `<ns>.products`: key = sku, null value. It deletes the sku (from a message, the key's bytes). */
 export interface ProductTombstone {
-  sku: string;
+  sku: string | Buffer;
   deleted: true;
 }
 
@@ -130,22 +130,20 @@ SELECT CASE WHEN EXISTS (SELECT 1 FROM marked) THEN pg_notify('${OUTBOX_CHANNEL}
 const APPLY_SQL = applySql(false);
 const APPLY_CHANGED_SQL = applySql(true);
 
-/** A message key that is a valid sku (trimmed, not empty, no NUL), or why it is not. */
-function skuOfKey(message: KafkaMessage): string {
-  const key = message.key?.toString('utf8') ?? '';
-  if (!key.trim() || key !== key.trim()) throw new PoisonMessageError('message key (the sku) is missing, empty or not trimmed');
-  if (key.includes('\u0000')) throw new PoisonMessageError('message key (the sku) holds a NUL character');
-  return key;
-}
-
-/** skuOfKey's rule on the key's bytes, which go to PostgreSQL as they are (a key that is not UTF-8 is decoded as before). */
-function skuBytesOfKey(message: KafkaMessage): string | Buffer {
-  const key = message.key;
-  if (!key || !isUtf8(key)) return skuOfKey(message);
+/**
+ * A message key that is a valid sku (trimmed, not empty, no NUL), or why it is not: its UTF-8
+ * bytes, which go to PostgreSQL as they are. A key that is not UTF-8 is its decoding (U+FFFD for
+ * each bad sequence), as it always was.
+ */
+function skuOfKey(message: KafkaMessage): Buffer {
+  const raw = message.key ?? NO_KEY;
+  const key = isUtf8(raw) ? raw : Buffer.from(raw.toString('utf8'));
   if (!isTrimmedUtf8(key, 0, key.length)) throw new PoisonMessageError('message key (the sku) is missing, empty or not trimmed');
   if (key.includes(0)) throw new PoisonMessageError('message key (the sku) holds a NUL character');
   return key;
 }
+
+const NO_KEY = Buffer.alloc(0);
 
 /** A message: a tombstone (null value), a compact value (apps/products-producer/value.ts), or a JSON object. */
 export function decodeProduct(message: KafkaMessage): ProductChange {
@@ -154,7 +152,7 @@ export function decodeProduct(message: KafkaMessage): ProductChange {
   if (message.value[0] === PRODUCT_VALUE_V1) {
     const { name, description } = decodeProductValue(message.value);
     if (!isTrimmedUtf8(name, 0, name.length)) throw new PoisonMessageError('name is empty or not trimmed');
-    return { sku: skuBytesOfKey(message), name, description };
+    return { sku: skuOfKey(message), name, description };
   }
   return decodeJsonProduct(message);
 }
