@@ -97,3 +97,29 @@ declare module 'kafkajs/src/utils/long' {
   const Long: { fromInt(v: number): Long; fromNumber(v: number): Long; fromValue(v: unknown): Long };
   export = Long;
 }
+
+declare module 'kafkajs/src/network/requestQueue' {
+  /** the queue of one broker connection's requests: the parts the unit test drives */
+  class RequestQueue {
+    constructor(args: {
+      instrumentationEmitter?: unknown;
+      maxInFlightRequests?: number | null;
+      requestTimeout?: number;
+      enforceRequestTimeout?: boolean;
+      clientId: string;
+      broker: string;
+      logger: unknown;
+      isConnected?: () => boolean;
+    });
+    pending: unknown[];
+    throttledUntil: number;
+    throttleCheckTimeoutId: NodeJS.Timeout | null;
+    scheduleCheckPendingRequests(): void;
+    checkPendingRequests(): void;
+    maybeThrottle(clientSideThrottleTime: number | null): void;
+    push(request: { entry: object; expectResponse: boolean; sendRequest: () => void; requestTimeout?: number }): void;
+    destroy(): void;
+    static DASY_PATCH?: string;
+  }
+  export = RequestQueue;
+}
