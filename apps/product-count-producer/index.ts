@@ -198,6 +198,10 @@ async function send(producer: Producer, topic: string, names: string[], partitio
   await producer.send({
     topic,
     acks: -1,
-    messages: names.map((name) => ({ key: name, value: NO_VALUE, partition: partitions ? partitionFor(name, partitions) : undefined })),
+    // each name's UTF-8 bytes once, for its partition and for the request (copied, not encoded again)
+    messages: names.map((name) => {
+      const key = Buffer.from(name, 'utf8');
+      return { key, value: NO_VALUE, partition: partitions ? partitionFor(key, partitions) : undefined };
+    }),
   });
 }
