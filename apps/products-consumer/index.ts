@@ -6,7 +6,7 @@ import { BinaryCopy, copyInto } from '../../libs/db/copy';
 import { PoisonMessageError } from '../../libs/errors';
 import { ProductMessage } from '../products-producer';
 import { decodeProductValue, PRODUCT_VALUE_V1 } from '../products-producer/value';
-import { isTrimmedUtf8 } from './trimmed';
+import { isTrimmed, isTrimmedUtf8 } from './trimmed';
 
 export const OUTBOX_CHANNEL = 'dasy_product_count_outbox';
 
@@ -171,8 +171,8 @@ function decodeJsonProduct(message: KafkaMessage): ProductRecord {
     if (v[field].includes('\u0000')) throw new PoisonMessageError(`${field} holds a NUL character`);
   }
   const { sku, name, description } = v as ProductMessage;
-  if (!sku.trim() || sku !== sku.trim()) throw new PoisonMessageError('sku is empty or not trimmed');
-  if (!name.trim() || name !== name.trim()) throw new PoisonMessageError('name is empty or not trimmed');
+  if (!isTrimmed(sku)) throw new PoisonMessageError('sku is empty or not trimmed');
+  if (!isTrimmed(name)) throw new PoisonMessageError('name is empty or not trimmed');
   const key = message.key?.toString('utf8');
   if (key !== sku) throw new PoisonMessageError('message key is not the sku');
   return { sku, name, description };

@@ -13,6 +13,10 @@ export function isTrimmedUtf8(bytes: Buffer, start: number, end: number): boolea
   const first = bytes[start];
   const last = bytes[end - 1];
   if (first < 0x80 && last < 0x80) return ASCII_SPACE[first] === 0 && ASCII_SPACE[last] === 0;
-  const text = bytes.toString('utf8', start, end);
+  return isTrimmed(bytes.toString('utf8', start, end));
+}
+
+/** Whether a string is not empty and already trimmed (the ingest rule for a sku and a name). */
+export function isTrimmed(text: string): boolean {
   return text.trim() !== '' && text === text.trim();
 }
