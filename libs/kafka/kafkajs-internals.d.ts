@@ -112,13 +112,11 @@ declare module 'kafkajs/src/network/requestQueue' {
       isConnected?: () => boolean;
     });
     pending: unknown[];
-    throttledUntil: number;
     throttleCheckTimeoutId: NodeJS.Timeout | null;
     scheduleCheckPendingRequests(): void;
     checkPendingRequests(): void;
     maybeThrottle(clientSideThrottleTime: number | null): void;
     push(request: { entry: object; expectResponse: boolean; sendRequest: () => void; requestTimeout?: number }): void;
-    destroy(): void;
     static DASY_PATCH?: string;
   }
   export = RequestQueue;
