@@ -1,6 +1,6 @@
 import { classify } from '../errors/classify';
 import { ConfigError, DasyError, errorMessage, InputError } from '../errors';
-import { createLogger } from '../log';
+import { createLogger, Logger } from '../log';
 
 /** The part this process runs, for its last-resort error lines: `dasy <command>`. */
 export function partName(argv = process.argv): string {
@@ -9,18 +9,26 @@ export function partName(argv = process.argv): string {
 }
 
 /**
- * A promise nobody awaited that failed is a bug, but not a reason to take a running part down
- * (its state is in PostgreSQL, committed whole or not at all): say it, as an error naming the
- * part, and go on. An exception nobody caught still ends the process, after the same line.
+ * A promise nobody awaited that failed is a bug, and the loop that should have awaited it may be
+ * dead: a process left up doing nothing is worse than a restart, which loses nothing (a part's
+ * state is in PostgreSQL, committed whole or not at all). So it ends the process with exit 1,
+ * after one error line naming the part, and the part's supervisor restarts it; as Node does for
+ * an exception nobody caught, which is said the same way.
  */
 export function installLastResortHandlers(part = partName()): void {
   const log = createLogger(part);
-  process.on('unhandledRejection', (reason) => {
-    log.error(`unhandled rejection: ${errorMessage(reason)}`, { kind: classify(reason), stack: (reason as Error)?.stack });
-  });
+  process.on('unhandledRejection', exitOnUnhandledRejection(log));
   process.on('uncaughtExceptionMonitor', (err) => {
     log.error(`uncaught exception: ${errorMessage(err)}`, { stack: err?.stack });
   });
+}
+
+/** The handler of an unhandled rejection: says it, then exits 1. */
+export function exitOnUnhandledRejection(log: Logger, exit: (code: number) => void = (code) => process.exit(code)): (reason: unknown) => void {
+  return (reason) => {
+    log.error(`unhandled rejection: ${errorMessage(reason)}; exiting so that it is restarted`, { kind: classify(reason), stack: (reason as Error)?.stack });
+    exit(1);
+  };
 }
 
 /**

@@ -1,4 +1,9 @@
-import { childExecArgv } from './supervisor';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { createLogger } from '../log';
+import { RestartPolicy } from './restart-policy';
+import { childExecArgv, Replica } from './supervisor';
 import { productCountConsumer } from '../../apps/components';
 
 describe('childExecArgv', () => {
@@ -12,5 +17,53 @@ describe('childExecArgv', () => {
 
   it('is declared for the product-count consumer, whose working set is a few fetches of names', () => {
     expect(productCountConsumer.heapMb).toBe(192);
+  });
+});
+
+describe('Replica restarts', () => {
+  /** A part that dies by a signal as soon as it starts (as one that hits its heap cap at once does), `lives` times. */
+  async function restartLines(kill: string, lives: number): Promise<string[]> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dasy-replica-'));
+    const script = path.join(dir, 'part.js');
+    const starts = path.join(dir, 'starts');
+    fs.writeFileSync(script, `require('fs').appendFileSync(${JSON.stringify(starts)}, Date.now() + '\\n'); ${kill}`);
+    const lines: string[] = [];
+    let replica: Replica | undefined;
+    const enough = new Promise<void>((resolve) => {
+      const logger = createLogger('t', 'warn', (l) => {
+        lines.push(l.replace(/^\S+ /, ''));
+        if (lines.length === lives) resolve();
+      });
+      // each backoff at its ceiling: 200, 400, 800 ms
+      replica = new Replica(
+        { args: ['part'] },
+        { logger, prepared: () => false, cli: script, restarts: new RestartPolicy({ initialMs: 200, random: () => 0.9999 }) },
+      );
+    });
+    await enough;
+    await replica!.stop();
+    // it did wait that long between one life and the next (a lower bound: the fork takes time too)
+    const at = fs.readFileSync(starts, 'utf8').trim().split('\n').map(Number);
+    const gaps = at.slice(1).map((t, i) => t - at[i]);
+    expect(gaps.map((g, i) => g >= [0, 199, 399, 799][i])).toEqual(gaps.map(() => true));
+    fs.rmSync(dir, { recursive: true, force: true });
+    return lines;
+  }
+
+  it('restarts a part that keeps dying by a signal soon after its start with growing backoff, the first time at once', async () => {
+    expect(await restartLines("process.kill(process.pid, 'SIGKILL');", 4)).toEqual([
+      'WARN t: part exited (SIGKILL); restarting it at once',
+      'WARN t: part exited (SIGKILL); restarting it in 0.2 s',
+      'WARN t: part exited (SIGKILL); restarting it in 0.4 s',
+      'WARN t: part exited (SIGKILL); restarting it in 0.8 s',
+    ]);
+  });
+
+  it('does the same for a part that exits with an error code', async () => {
+    expect(await restartLines('process.exit(1);', 3)).toEqual([
+      'WARN t: part exited (1); restarting it at once',
+      'WARN t: part exited (1); restarting it in 0.2 s',
+      'WARN t: part exited (1); restarting it in 0.4 s',
+    ]);
   });
 });

@@ -3,8 +3,8 @@ import * as path from 'path';
 import { SETTINGS } from '../config/settings';
 import { Logger } from '../log';
 import { StoppedError } from '../errors';
-import { Backoff } from './backoff';
 import { isChildMessage, ParentMessage } from './messages';
+import { RestartPolicy } from './restart-policy';
 
 /** The dasy CLI, which every replica runs with its own arguments. */
 export const CLI = path.join(__dirname, '..', '..', 'apps', 'cli', 'main.js');
@@ -28,21 +28,29 @@ export function childExecArgv(heapMb: number | undefined): string[] {
 const STOP_GRACE_MS = 20_000;
 
 /**
- * One forked part, restarted when it exits before it is told to stop: at once when killed from
- * outside, with growing backoff when it keeps failing right after its start (a setting it refuses,
- * say), so it never spins.
+ * One forked part, restarted when it exits before it is told to stop: at once when it dies once
+ * (killed from outside), with growing, jittered backoff when it keeps dying soon after its start,
+ * whatever the exit (a setting it refuses, a heap cap it hits and aborts on): RestartPolicy. It
+ * never spins.
  */
 export class Replica {
   /** the partitions the group last assigned it (reported over IPC) */
   partitions: number[] | undefined;
   private child!: ChildProcess;
   private stopping = false;
-  private readonly backoff = new Backoff({ initialMs: 300, maxMs: 10_000 });
+  private readonly restarts: RestartPolicy;
 
   constructor(
     readonly spec: ReplicaSpec,
-    private readonly deps: { logger: Logger; prepared: () => boolean },
+    private readonly deps: {
+      logger: Logger;
+      prepared: () => boolean;
+      restarts?: RestartPolicy;
+      /** the module forked: the dasy CLI (tests fork a part of their own) */
+      cli?: string;
+    },
   ) {
+    this.restarts = deps.restarts ?? new RestartPolicy();
     this.spawn();
   }
 
@@ -53,7 +61,7 @@ export class Replica {
   private spawn() {
     this.partitions = undefined;
     const spawnedAt = Date.now();
-    this.child = fork(CLI, this.spec.args, {
+    this.child = fork(this.deps.cli ?? CLI, this.spec.args, {
       stdio: ['ignore', this.spec.stdout ?? 'inherit', 'inherit', 'ipc'],
       env: this.spec.env ?? process.env,
       execArgv: childExecArgv(this.spec.heapMb),
@@ -65,9 +73,8 @@ export class Replica {
     });
     this.child.on('exit', (code, signal) => {
       if (this.stopping) return;
-      if (signal !== null || Date.now() - spawnedAt >= 5000) this.backoff.reset();
-      const delay = this.backoff.next();
-      this.deps.logger.warn(`${this.name} exited (${signal ?? code}); restarting it`);
+      const delay = this.restarts.delayAfter(Date.now() - spawnedAt);
+      this.deps.logger.warn(`${this.name} exited (${signal ?? code}); restarting it ${delay ? `in ${(delay / 1000).toFixed(1)} s` : 'at once'}`);
       setTimeout(() => !this.stopping && this.spawn(), delay);
     });
   }
