@@ -5,7 +5,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { promisify } from 'util';
 import { parse } from 'csv-parse/sync';
-import { Kafka } from 'kafkajs';
+import { Admin, Kafka } from 'kafkajs';
+import { Pool } from 'pg';
 import { DasyConfig, withDatabase } from '../../libs/config';
 import { createPool, dropDatabase } from '../../libs/db';
 import { storedOffsets } from '../../libs/db/offsets';
@@ -17,6 +18,7 @@ import { generateProducts } from '../data/generate';
 import { GROUPS } from '../components';
 import { waitingNames } from '../product-count-producer';
 import { deletesUnderKills } from './deletes';
+import { appliedShare, killLands, killPlan, nextDue, Planned, Role, unannounced, WorkLeft } from './schedule';
 import { compareTables, Expected, expectedFromRecords, readRecords, writeBadFile } from './expect';
 
 /**
@@ -40,6 +42,8 @@ const run = promisify(execFile);
 
 export interface Result {
   scenario: Scenario;
+  /** the faults it said it would inject, before it ran; `faults` must be exactly these */
+  announced: string[];
   faults: string[];
   exact: boolean;
   checks: string[];
@@ -94,12 +98,17 @@ export async function chaos(options: { config: DasyConfig; logger: Logger; scena
       await dropDatabase(databaseUrl); // fresh: nothing left of an earlier run
       result = await SCENARIO_RUNS[scenario](world, options);
     } catch (err) {
-      result = { scenario, faults: [], exact: false, checks: [], problems: [`failed: ${(err as Error).message}`], seconds: 0 };
+      result = { scenario, announced: [], faults: [], exact: false, checks: [], problems: [`failed: ${(err as Error).message}`], seconds: 0 };
     } finally {
       await runUndo();
     }
+    // a scenario that injected fewer faults, or others, than it announced proved less than it says
+    const mismatch = unannounced(result.announced, result.faults);
+    result.problems.push(...mismatch);
+    result.exact &&= mismatch.length === 0;
     result.seconds = (Date.now() - t0) / 1000;
     results.push(result);
+    world.say(`${result.announced.length} fault(s) announced: ${summarize(result.announced)}`);
     world.say(`${result.faults.length} fault(s) injected: ${summarize(result.faults)}`);
     for (const c of result.checks) world.say(`  ${c}`);
     for (const p of result.problems) world.say(`  PROBLEM ${p}`);
@@ -129,7 +138,7 @@ type ScenarioRun = (world: World, options: { rows: number; seed: number }) => Pr
 const SCENARIO_RUNS: Record<Scenario, ScenarioRun> = {
   'bad-input': badInput,
   sigkill,
-  deletes: (world, options) => deletesUnderKills(world, options, { startDasy, sigkillChildren, verify, logSummary, dropNamespace }),
+  deletes: (world, options) => deletesUnderKills(world, options, { startDasy, killAsApplied, productsApplied, verify, logSummary, dropNamespace }),
   'pg-restart': pgRestart,
   'broker-restart': brokerRestart,
   cluster3,
@@ -292,18 +301,26 @@ function quietLogger(): Logger {
   return quiet;
 }
 
-async function generate(world: World, rows: number, seed: number): Promise<{ file: string; expected: Expected }> {
+/** A generated file, what a clean run of it leaves, and its number of records (each one message in the topic). */
+async function generate(world: World, rows: number, seed: number): Promise<{ file: string; expected: Expected; records: number }> {
   const file = path.join(world.tmp, 'products.csv');
   await generateProducts({ rows, seed, out: file });
-  return { file, expected: expectedFromRecords(readRecords(file)) };
+  const records = readRecords(file);
+  return { file, expected: expectedFromRecords(records), records: records.length };
 }
 
-/** Ingest `file` while `inject` works; then verify. */
+/** What a scenario injects into a run: announced before it starts, `inject` returns what it did inject. */
+interface Faults {
+  announced: string[];
+  inject: (ingest: IngestRun) => Promise<string[]>;
+}
+
+/** Ingest `file` while the faults are injected; then verify. */
 async function ingestUnderFaults(
   world: World,
   file: string,
   expected: Expected,
-  inject: (ingest: IngestRun) => Promise<string[]>,
+  plan: Faults,
   options: {
     env?: NodeJS.ProcessEnv;
     deadLetters?: { products: number; productCount: number };
@@ -312,104 +329,228 @@ async function ingestUnderFaults(
 ): Promise<Result> {
   const ingest = startIngest(world, file, options.env);
   world.say(`ingesting ${path.basename(file)} (namespace ${world.config.namespace}) while injecting faults`);
+  const announced = plan.announced;
   let faults: string[] = [];
   try {
-    faults = await inject(ingest);
+    faults = await plan.inject(ingest);
     const summary = await ingest.done;
     world.say(`ingest finished: ${JSON.stringify(summary)}`);
     const v = await verify(world, expected, summary, options.deadLetters ?? { products: 0, productCount: 0 });
     v.checks.push(...logSummary(ingest.logFile));
     const extra = options.onSummary ? await options.onSummary(summary) : [];
     const problems = [...v.problems, ...extra];
-    return { scenario: world.scenario, faults, exact: v.exact && extra.length === 0, checks: v.checks, problems, seconds: 0 };
+    return { scenario: world.scenario, announced, faults, exact: v.exact && extra.length === 0, checks: v.checks, problems, seconds: 0 };
   } catch (err) {
-    return { scenario: world.scenario, faults, exact: false, checks: [], problems: [(err as Error).message], seconds: 0 };
+    return { scenario: world.scenario, announced, faults, exact: false, checks: [], problems: [(err as Error).message], seconds: 0 };
   } finally {
     await dropNamespace(world);
   }
 }
 
-const pause = (min: number, max: number) => sleep(min + Math.random() * (max - min));
+// ---------------------------------------------------------------------------------------------
+// Faults at points of progress (schedule.ts)
 
-/** Until the first products are applied: the file is streaming in and every part is at work. */
-async function untilFlowing(world: World, ingest: IngestRun) {
-  const deadline = Date.now() + 60000;
-  while (ingest.running() && Date.now() < deadline) {
-    const pool = createPool({ databaseUrl: world.config.databaseUrl, namespace: world.config.namespace, max: 1 });
+/** How often the progress is read while faults wait for their point. */
+const PROGRESS_POLL_MS = 100;
+/** The least time between two faults. */
+const FAULT_SPACING_MS = 300;
+
+/** The sum of a group's stored offsets over its topic's partitions: the messages it applied so far. */
+async function appliedOf(world: World, pool: Pool, topic: 'products' | 'productCount'): Promise<bigint> {
+  const group = groupId(world.config.namespace, topic === 'products' ? GROUPS.products : GROUPS.productCount);
+  const stored = await storedOffsets(pool, group, topicName(world.config.namespace, topic));
+  return [...stored.values()].reduce((a, b) => a + b, 0n);
+}
+
+/** Whether names wait in the namespace's outbox (a probe of its index, not a count). */
+async function marksWaiting(world: World, pool: Pool): Promise<boolean> {
+  const { rows } = await pool.query('SELECT 1 FROM product_count_outbox WHERE namespace = $1 LIMIT 1', [world.config.namespace]);
+  return rows.length > 0;
+}
+
+/** What the scenario reads of a run between its faults: the share of its records applied, and the work it has left. */
+interface Reading {
+  share: number;
+  left: WorkLeft;
+}
+
+/**
+ * Reads the progress of a run of `records` (appliedShare), counted from `start`, or, with
+ * `fromStart`, from the log start once the run set the offsets back (rebuild). With `admin`, the
+ * work left too (recounts read against the product-count topic's end). While PostgreSQL does not
+ * answer (a restart), the last reading.
+ */
+function progressOf(world: World, pool: Pool, records: number, options: { start: bigint; fromStart?: boolean; admin?: Admin }): () => Promise<Reading> {
+  let last: Reading = { share: 0, left: { products: true, marks: false, recounts: false } };
+  let resetSeen = false;
+  return async () => {
     try {
-      if ((await pool.query('SELECT 1 FROM products LIMIT 1')).rowCount) return;
+      const stored = await appliedOf(world, pool, 'products');
+      resetSeen ||= stored < options.start;
+      const share = appliedShare(stored, { start: options.start, records, resetTo: options.fromStart ? 0n : undefined }, resetSeen);
+      let recounts = false;
+      if (options.admin) {
+        const end = sum(await endOffsets(options.admin, topicName(world.config.namespace, 'productCount')));
+        recounts = BigInt(end) > (await appliedOf(world, pool, 'productCount'));
+      }
+      last = { share, left: { products: share < 1, marks: await marksWaiting(world, pool), recounts } };
     } catch {
-      // not created yet
-    } finally {
-      await pool.end().catch(() => undefined);
+      // PostgreSQL restarting, or the tables not created yet: the last reading
     }
-    await sleep(100);
+    return last;
+  };
+}
+
+/** Something a scenario does to the pipeline: whether it can now (its target is up, and has work), and doing it (what was done, or undefined if it could not). */
+interface Injector<K extends string> {
+  ready(kind: K, reading: Reading): boolean;
+  inject(kind: K): Promise<string | undefined>;
+}
+
+/**
+ * Inject `plan` while `run` runs, each fault once its point of progress is reached (nextDue);
+ * returns what was injected, fewer than planned only if the run ended first (the scenario then
+ * fails: unannounced()).
+ */
+async function injectAtProgress<K extends string>(
+  world: World,
+  run: IngestRun,
+  plan: Planned<K>[],
+  progress: () => Promise<Reading>,
+  injector: Injector<K>,
+): Promise<string[]> {
+  const done = plan.map(() => false);
+  const faults: string[] = [];
+  const at: string[] = [];
+  while (run.running() && done.includes(false)) {
+    const reading = await progress();
+    const due = nextDue(plan, done, reading.share, (kind) => injector.ready(kind, reading));
+    const fault = due === undefined ? undefined : await injector.inject(plan[due].kind);
+    if (due !== undefined && fault !== undefined) {
+      done[due] = true;
+      faults.push(fault);
+      at.push(`${Math.round(reading.share * 100)}%`);
+      // the pipeline commits in fetches of thousands of records, so its progress moves in steps
+      // and several faults fall due at once: a moment between them, not all in one instant
+      await sleep(FAULT_SPACING_MS);
+    } else await sleep(PROGRESS_POLL_MS);
+  }
+  world.say(`${faults.length} of ${plan.length} fault(s) injected, at ${at.join(', ') || '-'} of the records applied`);
+  return faults;
+}
+
+/** A victim must have been up this long: killed again as it forks, a part would prove nothing more. */
+const VICTIM_MIN_AGE_MS = 500;
+
+/** SIGKILLs of the run's pipeline processes (each restarted by it): a random process of the role, one up for a moment at least. */
+function pipelineKiller(run: IngestRun): Injector<Role> {
+  const firstSeen = new Map<number, number>();
+  const victims = (role: Role) => {
+    const now = Date.now();
+    return pipelineChildren(run.child.pid!)
+      .filter((c) => c.role === role)
+      .filter((c) => now - (firstSeen.get(c.pid) ?? firstSeen.set(c.pid, now).get(c.pid)!) >= VICTIM_MIN_AGE_MS);
+  };
+  return {
+    ready: (role, reading) => killLands(role, reading.left) && victims(role).length > 0,
+    async inject(role) {
+      const all = victims(role);
+      const victim = all[Math.floor(Math.random() * all.length)];
+      try {
+        process.kill(victim.pid, 'SIGKILL');
+        return `SIGKILL ${role}`;
+      } catch {
+        return undefined; // exited meanwhile
+      }
+    },
+  };
+}
+
+/** The kills of `plan` in the run, as its records get applied (`records` of them, counted from `start`). */
+async function killAsApplied(
+  world: World,
+  run: IngestRun,
+  plan: Planned<Role>[],
+  progress: { records: number; start: bigint; fromStart?: boolean },
+): Promise<string[]> {
+  const pool = progressPool(world);
+  const admin = createKafka({ brokers: world.config.kafkaBrokers, clientId: 'dasy-chaos', logger: quietLogger() }).admin();
+  try {
+    await admin.connect();
+    return await injectAtProgress(world, run, plan, progressOf(world, pool, progress.records, { ...progress, admin }), pipelineKiller(run));
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+    await pool.end().catch(() => undefined);
   }
 }
+
+/** The records applied so far in the world's namespace (the products group's stored offsets), on a connection of its own. */
+async function productsApplied(world: World): Promise<bigint> {
+  const pool = progressPool(world);
+  try {
+    return await appliedOf(world, pool, 'products');
+  } finally {
+    await pool.end().catch(() => undefined);
+  }
+}
+
+/** One connection to read the progress with (one lost to a PostgreSQL restart is replaced at the next read). */
+function progressPool(world: World): Pool {
+  return createPool({ databaseUrl: world.config.databaseUrl, namespace: world.config.namespace, max: 1 });
+}
+
+/** The announcement of a kill plan: `SIGKILL <role>` for each. */
+const killsOf = (plan: Planned<Role>[]) => plan.map((p) => `SIGKILL ${p.kind}`);
 
 // ---------------------------------------------------------------------------------------------
 // Scenarios
 
-/** SIGKILL of products consumers, the relay and the product-count consumer, at random moments, many times. */
+/** SIGKILLs of products consumers, the relay and the product-count consumer, spread over the records being applied. */
 async function sigkill(world: World, options: { rows: number; seed: number }): Promise<Result> {
-  const { file, expected } = await generate(world, options.rows, options.seed);
-  return ingestUnderFaults(world, file, expected, async (ingest) => {
-    await pause(1000, 1500);
-    return sigkillChildren(ingest, { products: 8, relay: 4, counter: 4 });
+  const { file, expected, records } = await generate(world, options.rows, options.seed);
+  const plan = killPlan({ products: 8, relay: 4, counter: 4 }, Math.random);
+  return ingestUnderFaults(world, file, expected, {
+    announced: killsOf(plan),
+    inject: (ingest) => killAsApplied(world, ingest, plan, { records, start: 0n }),
   });
 }
 
-/** SIGKILLs of the run's pipeline processes (each restarted by it), in random order and moments, while it runs. */
-async function sigkillChildren(run: IngestRun, kills: { products: number; relay: number; counter: number }): Promise<string[]> {
-  const faults: string[] = [];
-  const roles = shuffle([
-    ...Array<string>(kills.products).fill('products-consumer'),
-    ...Array<string>(kills.relay).fill('product-count-producer'),
-    ...Array<string>(kills.counter).fill('product-count-consumer'),
-  ]);
-  for (const role of roles) {
-    if (!run.running()) break;
-    const victims = pipelineChildren(run.child.pid!).filter((c) => c.role === role);
-    if (!victims.length) {
-      await sleep(200); // being restarted right now
-      continue;
-    }
-    const victim = victims[Math.floor(Math.random() * victims.length)];
-    try {
-      process.kill(victim.pid, 'SIGKILL');
-      faults.push(`SIGKILL ${role}`);
-    } catch {
-      // exited meanwhile
-    }
-    await pause(400, 1300);
+/** Faults on a service (a restart) at points of the ingest's progress (records applied); `inject` does one and says what it did. */
+async function atPointsApplied<K extends string>(world: World, ingest: IngestRun, plan: Planned<K>[], records: number, inject: (kind: K) => Promise<string>) {
+  const pool = progressPool(world);
+  try {
+    return await injectAtProgress(world, ingest, plan, progressOf(world, pool, records, { start: 0n }), { ready: () => true, inject });
+  } finally {
+    await pool.end().catch(() => undefined);
   }
-  return faults;
 }
 
-/** The single broker of the local stack stopped and started again mid-ingest, twice (a clean stop, then kill -9). */
+/** The single broker of the local stack stopped and started again mid-ingest, twice (a clean stop, then kill -9), at a fifth and at half of the records applied. */
 async function brokerRestart(world: World, options: { rows: number; seed: number }): Promise<Result> {
   const stackEnv = await singleBrokerStack(world.config);
-  const { file, expected } = await generate(world, options.rows, options.seed);
+  const { file, expected, records } = await generate(world, options.rows, options.seed);
   const stack = (...args: string[]) => run(STACK_SH, args, { env: stackEnv });
   let down = false;
   undo.push(async () => {
     if (down) await stack('start-node', '1');
   });
-  return ingestUnderFaults(world, file, expected, async (ingest) => {
-    const faults: string[] = [];
-    await untilFlowing(world, ingest);
-    for (const how of ['stop-node', 'kill-node'] as const) {
-      if (how === 'kill-node') await pause(1500, 2500);
-      if (!ingest.running()) break;
-      await stack(how, '1');
-      down = true;
-      await sleep(6000);
-      await stack('start-node', '1');
-      down = false;
-      await waitForBrokers(world.config.kafkaBrokers, 1);
-      faults.push(how === 'stop-node' ? 'broker stopped (SIGTERM) for 6 s, then started' : 'broker killed (SIGKILL) for 6 s, then started');
-    }
-    return faults;
+  const said = { 'stop-node': 'broker stopped (SIGTERM) for 6 s, then started', 'kill-node': 'broker killed (SIGKILL) for 6 s, then started' } as const;
+  const plan: Planned<keyof typeof said>[] = [
+    { kind: 'stop-node', at: 0.2 },
+    { kind: 'kill-node', at: 0.5 },
+  ];
+  return ingestUnderFaults(world, file, expected, {
+    announced: plan.map((p) => said[p.kind]),
+    inject: (ingest) =>
+      atPointsApplied(world, ingest, plan, records, async (how) => {
+        await stack(how, '1');
+        down = true;
+        await sleep(6000);
+        await stack('start-node', '1');
+        down = false;
+        await waitForBrokers(world.config.kafkaBrokers, 1);
+        return said[how];
+      }),
   });
 }
 
@@ -434,7 +575,7 @@ async function singleBrokerStack(config: DasyConfig): Promise<NodeJS.ProcessEnv>
   return { ...process.env, BROKERS: '1', KAFKA_PORT_BASE: String(base), ...(config.kafkaStackDir ? { KAFKA_STACK_DIR: dir } : {}) };
 }
 
-/** A three-broker KRaft cluster on other ports (RF 3, min.insync 2): one broker killed mid-ingest and brought back. */
+/** A three-broker KRaft cluster on other ports (RF 3, min.insync 2): one broker killed at a third of the records applied, and brought back. */
 async function cluster3(world: World, options: { rows: number; seed: number }): Promise<Result> {
   const base = world.config.chaosClusterPortBase;
   const dir = path.join(ROOT, '.stack', 'chaos-kafka-3');
@@ -460,21 +601,22 @@ async function cluster3(world: World, options: { rows: number; seed: number }): 
   world.say(`starting a three-broker cluster at ${brokers.join(',')}`);
   await stack('up');
   const w: World = { ...world, config: { ...world.config, kafkaBrokers: brokers }, env: { ...world.env, KAFKA_BROKERS: brokers.join(',') } };
-  const { file, expected } = await generate(w, options.rows, options.seed);
+  const { file, expected, records } = await generate(w, options.rows, options.seed);
   let checkedReplication: string[] = [];
-  const result = await ingestUnderFaults(w, file, expected, async (ingest) => {
-    const faults: string[] = [];
-    await pause(3000, 4000);
-    checkedReplication = await replication(w);
-    if (!ingest.running()) return faults;
-    const node = String(1 + Math.floor(Math.random() * 3));
-    await stack('kill-node', node);
-    faults.push(`broker ${node} of 3 killed (SIGKILL) for 8 s, then started`);
-    await sleep(8000);
-    await stack('start-node', node);
-    await waitForBrokers(brokers, 3);
-    world.say(`broker ${node} is back: 3 of 3 registered`);
-    return faults;
+  const node = String(1 + Math.floor(Math.random() * 3));
+  const said = `broker ${node} of 3 killed (SIGKILL) for 8 s, then started`;
+  const result = await ingestUnderFaults(w, file, expected, {
+    announced: [said],
+    inject: (ingest) =>
+      atPointsApplied(w, ingest, [{ kind: 'kill-node', at: 0.3 }], records, async () => {
+        checkedReplication = await replication(w); // the topics exist by now, with the records flowing
+        await stack('kill-node', node);
+        await sleep(8000);
+        await stack('start-node', node);
+        await waitForBrokers(brokers, 3);
+        world.say(`broker ${node} is back: 3 of 3 registered`);
+        return said;
+      }),
   });
   result.checks.unshift(...checkedReplication.filter((c) => !c.startsWith('PROBLEM')));
   for (const c of checkedReplication.filter((c) => c.startsWith('PROBLEM'))) {
@@ -523,7 +665,7 @@ async function replication(world: World): Promise<string[]> {
   }
 }
 
-/** The machine's PostgreSQL restarted mid-ingest (pg_ctlcluster). */
+/** The machine's PostgreSQL restarted mid-ingest (pg_ctlcluster), twice: at a fifth and at half of the records applied. */
 async function pgRestart(world: World, options: { rows: number; seed: number }): Promise<Result> {
   const url = new URL(world.config.databaseUrl);
   if (!['127.0.0.1', 'localhost', '::1', '[::1]'].includes(url.hostname))
@@ -536,18 +678,20 @@ async function pgRestart(world: World, options: { rows: number; seed: number }):
     : [];
   if (!versions.length) throw new Error('pg-restart needs pg_ctlcluster (a Debian/Ubuntu PostgreSQL in /etc/postgresql)');
   const version = versions[versions.length - 1];
-  // a larger file: both restarts (a second or two each) must land while the ingest runs
-  const { file, expected } = await generate(world, options.rows * 3, options.seed);
-  return ingestUnderFaults(world, file, expected, async (ingest) => {
-    const faults: string[] = [];
-    await untilFlowing(world, ingest);
-    for (let i = 0; i < 2; i++) {
-      if (i > 0) await pause(1000, 2000);
-      if (!ingest.running()) break;
-      await run('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'restart']);
-      faults.push(`PostgreSQL ${version} restarted (pg_ctlcluster restart)`);
-    }
-    return faults;
+  // a larger file: more of the ingest between and after the restarts
+  const { file, expected, records } = await generate(world, options.rows * 3, options.seed);
+  const said = `PostgreSQL ${version} restarted (pg_ctlcluster restart)`;
+  const plan: Planned<'restart'>[] = [
+    { kind: 'restart', at: 0.2 },
+    { kind: 'restart', at: 0.5 },
+  ];
+  return ingestUnderFaults(world, file, expected, {
+    announced: plan.map(() => said),
+    inject: (ingest) =>
+      atPointsApplied(world, ingest, plan, records, async () => {
+        await run('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'restart']);
+        return said;
+      }),
   });
 }
 
@@ -585,47 +729,47 @@ async function badInput(world: World, options: { rows: number; seed: number }): 
   ];
 
   const rejectsFile = path.join(world.tmp, 'rejects.csv');
-  return ingestUnderFaults(world, bad.file, expected, async () => faults, {
-    deadLetters: { products: 1, productCount: 1 },
-    onSummary: async (summary) => {
-      const problems: string[] = [];
-      if (summary.rejected !== bad.bad.size || summary.accepted !== bad.good)
-        problems.push(`ingest accepted ${String(summary.accepted)} and rejected ${String(summary.rejected)}; expected ${bad.good} and ${bad.bad.size}`);
-      const reported = readRecords0(rejectsFile);
-      const lines = new Set(reported.map((r) => Number(r[0])));
-      const missing = [...bad.bad.keys()].filter((l) => !lines.has(l));
-      const extra = [...lines].filter((l) => !bad.bad.has(l));
-      if (missing.length || extra.length || reported.length !== bad.bad.size)
-        problems.push(
-          `rejects file: ${reported.length} lines; not reported: ${missing.slice(0, 5).join(',') || 'none'}; reported wrongly: ${extra.slice(0, 5).join(',') || 'none'}`,
-        );
-      if (reported.some((r) => !r[1])) problems.push('a rejected record without a reason');
-      const k = createKafka({ brokers: world.config.kafkaBrokers, clientId: 'dasy-chaos', logger: quietLogger() }).admin();
-      await k.connect();
-      try {
-        const onTopic = sum(await endOffsets(k, topicName(world.config.namespace, 'productsRejects')));
-        if (onTopic !== bad.bad.size) problems.push(`${onTopic} records on ${topicName(world.config.namespace, 'productsRejects')}, expected ${bad.bad.size}`);
-      } finally {
-        await k.disconnect();
-      }
-      if (!problems.length)
-        world.say(
-          `every malformed record reported once, at its line, with a reason (rejects file and ${TOPICS.productsRejects.name} topic); both poison messages dead-lettered`,
-        );
-      return problems;
+  // faults put in before the ingest: injected as announced by construction
+  return ingestUnderFaults(
+    world,
+    bad.file,
+    expected,
+    { announced: faults, inject: async () => faults },
+    {
+      deadLetters: { products: 1, productCount: 1 },
+      onSummary: async (summary) => {
+        const problems: string[] = [];
+        if (summary.rejected !== bad.bad.size || summary.accepted !== bad.good)
+          problems.push(`ingest accepted ${String(summary.accepted)} and rejected ${String(summary.rejected)}; expected ${bad.good} and ${bad.bad.size}`);
+        const reported = readRecords0(rejectsFile);
+        const lines = new Set(reported.map((r) => Number(r[0])));
+        const missing = [...bad.bad.keys()].filter((l) => !lines.has(l));
+        const extra = [...lines].filter((l) => !bad.bad.has(l));
+        if (missing.length || extra.length || reported.length !== bad.bad.size)
+          problems.push(
+            `rejects file: ${reported.length} lines; not reported: ${missing.slice(0, 5).join(',') || 'none'}; reported wrongly: ${extra.slice(0, 5).join(',') || 'none'}`,
+          );
+        if (reported.some((r) => !r[1])) problems.push('a rejected record without a reason');
+        const k = createKafka({ brokers: world.config.kafkaBrokers, clientId: 'dasy-chaos', logger: quietLogger() }).admin();
+        await k.connect();
+        try {
+          const onTopic = sum(await endOffsets(k, topicName(world.config.namespace, 'productsRejects')));
+          if (onTopic !== bad.bad.size)
+            problems.push(`${onTopic} records on ${topicName(world.config.namespace, 'productsRejects')}, expected ${bad.bad.size}`);
+        } finally {
+          await k.disconnect();
+        }
+        if (!problems.length)
+          world.say(
+            `every malformed record reported once, at its line, with a reason (rejects file and ${TOPICS.productsRejects.name} topic); both poison messages dead-lettered`,
+          );
+        return problems;
+      },
     },
-  });
+  );
 }
 
 /** The rejects file's records (line, reason, raw): parsed without its header. */
 function readRecords0(file: string): string[][] {
   return (parse(fs.readFileSync(file), { from_line: 2, max_record_size: 4 * 1024 * 1024 }) as string[][]).filter((r) => r.length >= 2);
-}
-
-function shuffle<T>(xs: T[]): T[] {
-  for (let i = xs.length - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1));
-    [xs[i], xs[j]] = [xs[j], xs[i]];
-  }
-  return xs;
 }

@@ -3,7 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { createLogger } from '../log';
 import { RestartPolicy } from './restart-policy';
-import { childExecArgv, Replica } from './supervisor';
+import { childExecArgv, Replica, restartWhen } from './supervisor';
 import { productCountConsumer } from '../../apps/components';
 
 describe('childExecArgv', () => {
@@ -53,17 +53,21 @@ describe('Replica restarts', () => {
   it('restarts a part that keeps dying by a signal soon after its start with growing backoff, the first time at once', async () => {
     expect(await restartLines("process.kill(process.pid, 'SIGKILL');", 4)).toEqual([
       'WARN t: part exited (SIGKILL); restarting it at once',
-      'WARN t: part exited (SIGKILL); restarting it in 0.2 s',
-      'WARN t: part exited (SIGKILL); restarting it in 0.4 s',
-      'WARN t: part exited (SIGKILL); restarting it in 0.8 s',
+      'WARN t: part exited (SIGKILL); restarting it in 199 ms',
+      'WARN t: part exited (SIGKILL); restarting it in 399 ms',
+      'WARN t: part exited (SIGKILL); restarting it in 799 ms',
     ]);
   });
 
   it('does the same for a part that exits with an error code', async () => {
     expect(await restartLines('process.exit(1);', 3)).toEqual([
       'WARN t: part exited (1); restarting it at once',
-      'WARN t: part exited (1); restarting it in 0.2 s',
-      'WARN t: part exited (1); restarting it in 0.4 s',
+      'WARN t: part exited (1); restarting it in 199 ms',
+      'WARN t: part exited (1); restarting it in 399 ms',
     ]);
   });
+});
+
+test('the supervisor says when a part is restarted', () => {
+  expect([0, 240, 999, 1000, 2449, 10_000].map(restartWhen)).toEqual(['at once', 'in 240 ms', 'in 999 ms', 'in 1.0 s', 'in 2.4 s', 'in 10.0 s']);
 });

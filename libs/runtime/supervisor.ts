@@ -74,7 +74,7 @@ export class Replica {
     this.child.on('exit', (code, signal) => {
       if (this.stopping) return;
       const delay = this.restarts.delayAfter(Date.now() - spawnedAt);
-      this.deps.logger.warn(`${this.name} exited (${signal ?? code}); restarting it ${delay ? `in ${(delay / 1000).toFixed(1)} s` : 'at once'}`);
+      this.deps.logger.warn(`${this.name} exited (${signal ?? code}); restarting it ${restartWhen(delay)}`);
       setTimeout(() => !this.stopping && this.spawn(), delay);
     });
   }
@@ -101,6 +101,12 @@ export class Replica {
       this.child.kill('SIGTERM');
     });
   }
+}
+
+/** When a restart happens, for the supervisor's line: `at once`, `in 240 ms`, `in 2.4 s`. */
+export function restartWhen(delayMs: number): string {
+  if (delayMs <= 0) return 'at once';
+  return delayMs < 1000 ? `in ${delayMs} ms` : `in ${(delayMs / 1000).toFixed(1)} s`;
 }
 
 /**
