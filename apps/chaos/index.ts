@@ -444,17 +444,18 @@ const VICTIM_MIN_AGE_MS = 500;
 
 /** SIGKILLs of the run's pipeline processes (each restarted by it): a random process of the role, one up for a moment at least. */
 function pipelineKiller(run: IngestRun): Injector<Role> {
-  const firstSeen = new Map<number, number>();
+  const firstSeen = new Map<number, number>(); // pid: when the scenario first saw it
   const victims = (role: Role) => {
     const now = Date.now();
-    return pipelineChildren(run.child.pid!)
-      .filter((c) => c.role === role)
-      .filter((c) => now - (firstSeen.get(c.pid) ?? firstSeen.set(c.pid, now).get(c.pid)!) >= VICTIM_MIN_AGE_MS);
+    const processes = pipelineChildren(run.child.pid!).filter((c) => c.role === role);
+    for (const c of processes) if (!firstSeen.has(c.pid)) firstSeen.set(c.pid, now);
+    return processes.filter((c) => now - firstSeen.get(c.pid)! >= VICTIM_MIN_AGE_MS);
   };
   return {
-    ready: (role, reading) => killLands(role, reading.left) && victims(role).length > 0,
+    ready: (role, reading) => killLands(reading.left) && victims(role).length > 0,
     async inject(role) {
       const all = victims(role);
+      if (!all.length) return undefined; // gone since it was found ready
       const victim = all[Math.floor(Math.random() * all.length)];
       try {
         process.kill(victim.pid, 'SIGKILL');
