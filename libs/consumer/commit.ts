@@ -1,5 +1,5 @@
 import { PoolClient } from 'pg';
-import { advanceOffset, advanceOffsetStatement, rowsAdvanced } from '../db/offsets';
+import { advanceOffset, advanceOffsetStatement, rowsAdvanced, StoredOffsetMismatch, storedOffsets } from '../db/offsets';
 import { withTransaction } from '../db/transaction';
 import { classify } from '../errors/classify';
 import { errorMessage } from '../errors';
@@ -35,7 +35,7 @@ export async function commitBatch<T>(
   info: BatchInfo,
   letters: BatchLetters,
 ): Promise<DeadLetter[]> {
-  await ctx.deadLetters.send(letters, poison, info.partition); // undecodable: known before any transaction
+  await sendLetters(ctx, letters, poison, info); // undecodable: known before any transaction
   let itemByItem = false;
   for (;;) {
     const rest = items.filter((i) => !letters.has(i.message));
@@ -47,12 +47,26 @@ export async function commitBatch<T>(
       });
     } catch (err) {
       if (err instanceof Refused) {
-        await ctx.deadLetters.send(letters, err.poison, info.partition);
+        await sendLetters(ctx, letters, err.poison, info);
         itemByItem = false; // the rest as one again
       } else if (!itemByItem && classify(err) === 'data') itemByItem = true;
       else throw err;
     }
   }
+}
+
+/**
+ * Send the batch's dead letters not sent yet, once it is known to start where its partition is
+ * stored: a batch that is going to be fenced (fetched before the seek that follows a rebalance,
+ * or a zombie's) sends nothing. That check is advisory, outside any transaction; the fence is the
+ * compare-and-set of the commit, and a batch fenced in between has sent its dead letters twice.
+ */
+async function sendLetters<T>(ctx: ConsumerContext<T>, letters: BatchLetters, poison: Poison[], info: BatchInfo): Promise<void> {
+  if (poison.every((p) => letters.has(p.message))) return;
+  const stored = (await storedOffsets(ctx.options.pool, ctx.options.groupId, ctx.options.topic)).get(info.partition);
+  const start = stored ?? (await ctx.logStart(info.partition)); // a partition's first batch starts at its log start
+  if (start !== info.firstOffset) throw new StoredOffsetMismatch(ctx.key(info.partition), info.firstOffset, start);
+  await ctx.deadLetters.send(letters, poison, info.partition);
 }
 
 /** The batch's transaction, its offset advanced first (folded into BEGIN's round trip with foldBegin). */
