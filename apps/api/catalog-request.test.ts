@@ -1,4 +1,5 @@
-import { CATALOG_TEXT_MAX, catalogText, PAGE_LIMIT_DEFAULT, prefixUpperBound, validateProductsPage } from './catalog-request';
+import { KEY_MAX_BYTES } from '../../libs/db/key-limit';
+import { catalogText, PAGE_LIMIT_DEFAULT, prefixUpperBound, validateProductsPage } from './catalog-request';
 import { ApiError } from './validate';
 
 function refusal(fn: () => unknown): { status: number; code: string; field: string | null } {
@@ -35,8 +36,8 @@ describe('validateProductsPage', () => {
     ['name twice', { name: ['a', 'b'] }, 'invalid_type', 'name'],
     ['q with NUL', { q: 'a\u0000' }, 'invalid_value', 'q'],
     ['name with a lone surrogate', { name: 'a\ud800' }, 'invalid_value', 'name'],
-    ['q too long', { q: 'x'.repeat(CATALOG_TEXT_MAX + 1) }, 'too_long', 'q'],
-    ['name too long in characters', { name: '😀'.repeat(CATALOG_TEXT_MAX + 1) }, 'too_long', 'name'],
+    ['q too long', { q: 'x'.repeat(KEY_MAX_BYTES + 1) }, 'too_long', 'q'],
+    ['name too long in UTF-8 bytes', { name: '😀'.repeat(KEY_MAX_BYTES / 4) + 'x' }, 'too_long', 'name'],
     ['limit 0', { q: 'a', limit: '0' }, 'out_of_range', 'limit'],
     ['limit 501', { q: 'a', limit: '501' }, 'out_of_range', 'limit'],
     ['limit not a number', { q: 'a', limit: '10abc' }, 'invalid_value', 'limit'],
@@ -44,15 +45,19 @@ describe('validateProductsPage', () => {
     ['limit huge', { q: 'a', limit: '1'.repeat(400) }, 'invalid_value', 'limit'],
     ['limit twice', { q: 'a', limit: ['1', '2'] }, 'invalid_type', 'limit'],
     ['after with NUL', { q: 'a', after: '\u0000' }, 'invalid_value', 'after'],
-    ['after too long', { q: 'a', after: 'x'.repeat(CATALOG_TEXT_MAX + 1) }, 'too_long', 'after'],
+    ['after too long', { q: 'a', after: 'é'.repeat(KEY_MAX_BYTES / 2) + 'x' }, 'too_long', 'after'],
     ['after twice', { q: 'a', after: ['x', 'y'] }, 'invalid_type', 'after'],
   ])('%s: 400 %s naming %s', (_what, query, code, field) => {
     expect(refusal(() => validateProductsPage(query))).toEqual({ status: 400, code, field });
   });
 
-  test('the longest accepted text is CATALOG_TEXT_MAX characters, counted as characters', () => {
-    const emoji = '😀'.repeat(CATALOG_TEXT_MAX);
-    expect(catalogText(emoji, 'sku', { trim: true })).toBe(emoji);
+  test('the longest accepted key is KEY_MAX_BYTES in UTF-8, what the ingest stores; one byte more is too_long naming the field', () => {
+    for (const key of ['k'.repeat(KEY_MAX_BYTES), '😀'.repeat(KEY_MAX_BYTES / 4), 'é'.repeat(KEY_MAX_BYTES / 2)]) {
+      expect(catalogText(key, 'sku', { trim: true })).toBe(key);
+      expect(refusal(() => catalogText(key + 'x', 'sku', { trim: true }))).toEqual({ status: 400, code: 'too_long', field: 'sku' });
+    }
+    // trimmed first, as the ingest trims
+    expect(catalogText(` ${'k'.repeat(KEY_MAX_BYTES)} `, 'name', { trim: true })).toBe('k'.repeat(KEY_MAX_BYTES));
   });
 });
 

@@ -1,3 +1,4 @@
+import { KEY_MAX_BYTES, keyTooLong } from '../../libs/db/key-limit';
 import { ApiError } from './validate';
 
 /**
@@ -5,15 +6,14 @@ import { ApiError } from './validate';
  * the offending field (400, `{"error":{"code","message","field"}}`).
  */
 
-/** Longest sku, name, prefix or cursor accepted (characters); node bounds a whole URL at 16 KiB. */
-export const CATALOG_TEXT_MAX = 1024;
 export const PAGE_LIMIT_DEFAULT = 100;
 export const PAGE_LIMIT_MAX = 500;
 
 const bad = (field: string, code: string, message: string) => new ApiError(400, code, message, field);
 
 /**
- * A text parameter: given once, a string, at most CATALOG_TEXT_MAX characters, nothing PostgreSQL
+ * A text parameter: given once, a string, a key (sku, name) or a part of one (a prefix, a cursor):
+ * at most KEY_MAX_BYTES in UTF-8 (libs/db/key-limit.ts), as stored keys are, nothing PostgreSQL
  * text cannot hold (NUL) or UTF-8 cannot carry (a lone surrogate). Trimmed when `trim` (skus and
  * names are stored trimmed); a prefix or a cursor is taken exactly as given.
  */
@@ -24,9 +24,7 @@ export function catalogText(value: unknown, field: string, options: { trim: bool
   const s = options.trim ? value.trim() : value;
   if (!s) throw bad(field, 'empty', `${field} must not be empty`);
   if (s.includes('\u0000') || /\p{Cs}/u.test(s)) throw bad(field, 'invalid_value', `${field} must not contain NUL or unpaired surrogate characters`);
-  // the length check before counting code points: a huge value costs no more than this
-  if (s.length > 2 * CATALOG_TEXT_MAX || [...s].length > CATALOG_TEXT_MAX)
-    throw bad(field, 'too_long', `${field} must be at most ${CATALOG_TEXT_MAX} characters`);
+  if (keyTooLong(s)) throw bad(field, 'too_long', `${field} must be at most ${KEY_MAX_BYTES} bytes in UTF-8`);
   return s;
 }
 

@@ -21,6 +21,7 @@ export interface AdEventMessage {
   at: number;
 }
 
+/** Characters of a product name: 1,020 UTF-8 bytes at most, within the key limit (libs/db/key-limit.ts). */
 export const NAME_MAX = 255;
 export const USERNAME_MAX = 64;
 export const SCORE_MIN = 0;

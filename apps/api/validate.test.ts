@@ -12,6 +12,8 @@ import {
   validateStatistics,
   validateWindow,
 } from './validate';
+import { KEY_MAX_BYTES } from '../../libs/db/key-limit';
+import { NAME_MAX } from './messages';
 
 /** The error a validator throws, as the client sees it: status, code, field. */
 function refusal(fn: () => unknown): { status: number; code: string; field: string | null } {
@@ -87,6 +89,15 @@ describe('validateName (path)', () => {
     expect(validateName(' x ')).toBe('x');
     expect(refusal(() => validateName(' '))).toEqual({ status: 400, code: 'empty', field: 'name' });
     expect(refusal(() => validateName('n'.repeat(256)))).toEqual({ status: 400, code: 'too_long', field: 'name' });
+  });
+
+  test('every name the score api accepts is a key PostgreSQL can index: NAME_MAX characters fit KEY_MAX_BYTES', () => {
+    expect(NAME_MAX * 4).toBeLessThanOrEqual(KEY_MAX_BYTES); // 4 bytes: the longest UTF-8 character
+    const widest = '😀'.repeat(NAME_MAX);
+    expect(validateName(widest)).toBe(widest);
+    const over = 'é'.repeat(KEY_MAX_BYTES / 2) + 'x';
+    for (const check of [() => validateName(over), () => validatePush({ name: over, score: 1 })])
+      expect(refusal(check)).toEqual({ status: 400, code: 'too_long', field: 'name' });
   });
 });
 

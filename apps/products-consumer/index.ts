@@ -61,6 +61,7 @@ export function productsUpsert(namespace: string): BatchApp<ProductChange> {
   return {
     decode: decodeProduct,
     async apply(client: PoolClient, items: ProductChange[], batch: BatchInfo) {
+      if (items.length === 1) return applyOne(client, items[0], namespace);
       await client.query(CREATE_BATCH_TABLE);
       await copyInto(client, BATCH_TABLE, batchRows(items));
       const onlyChanged = mostlyUnchanged.get(batch.partition) === true;
@@ -89,12 +90,20 @@ export function choosesOnlyChanged(outcome: { upserts: number; written: number }
 const UNCHANGED_LEFT_OUT = `
     AND NOT EXISTS (SELECT 1 FROM products q WHERE q.sku = l.sku AND q.name = l.name AND q.description IS NOT DISTINCT FROM l.description)`;
 
-/** The batch's one statement; onlyChanged leaves out the rows that would not change (choosesOnlyChanged). */
-function applySql(onlyChanged: boolean): string {
+/** The last message of each sku of the batch, wholly; in sku order, the index's (fewer pages touched). */
+const LATEST_OF_BATCH = `SELECT DISTINCT ON (sku) sku, name, description FROM ${BATCH_TABLE} ORDER BY sku, ord DESC`;
+
+/** One message, as parameters $2-$4 (a tombstone: a NULL name). */
+const ONE_MESSAGE = `SELECT $2::text COLLATE "C" AS sku, $3::text AS name, $4::text AS description`;
+
+/**
+ * The batch's one statement; onlyChanged leaves out the rows that would not change
+ * (choosesOnlyChanged). `latest`: the rows to apply, one per sku.
+ */
+function applySql(onlyChanged: boolean, latest = LATEST_OF_BATCH): string {
   return `
 WITH latest AS (
-  -- the last message of each sku wins, wholly; in sku order, the index's (fewer pages touched)
-  SELECT DISTINCT ON (sku) sku, name, description FROM ${BATCH_TABLE} ORDER BY sku, ord DESC
+  ${latest}
 ), up AS (
   -- an unchanged row keeps its values: the plain statement still locks it (a row lock and its WAL
   -- record per record of a re-ingest), the other leaves it out first, for a probe of every row
@@ -129,6 +138,22 @@ SELECT CASE WHEN EXISTS (SELECT 1 FROM marked) THEN pg_notify('${OUTBOX_CHANNEL}
 
 const APPLY_SQL = applySql(false);
 const APPLY_CHANGED_SQL = applySql(true);
+const APPLY_ONE_SQL = applySql(false, ONE_MESSAGE);
+
+/**
+ * One message alone (the consumer base's item-by-item path, which calls apply once per message
+ * in offset order in one transaction): the same statement on a row of parameters, without the
+ * temporary table, whose rows stay until the commit. Each message then costs the same whatever
+ * came before it in the transaction, and a later message of a sku is applied after the earlier.
+ */
+async function applyOne(client: PoolClient, item: ProductChange, namespace: string): Promise<void> {
+  const record = isTombstone(item) ? undefined : item;
+  await client.query({
+    name: 'dasy-products-apply-one',
+    text: APPLY_ONE_SQL,
+    values: [namespace, item.sku, record?.name ?? null, record?.description ?? null],
+  });
+}
 
 /**
  * A message key that is a valid sku (trimmed, not empty, no NUL), or why it is not: its UTF-8

@@ -1,25 +1,72 @@
 import { PoolClient } from 'pg';
-import { advanceOffset, advanceOffsetStatement, rowsAdvanced } from '../db/offsets';
+import { advanceOffset, advanceOffsetStatement, rowsAdvanced, StoredOffsetMismatch, storedOffsets } from '../db/offsets';
 import { withTransaction } from '../db/transaction';
 import { classify } from '../errors/classify';
 import { errorMessage } from '../errors';
 import { ConsumerContext } from './context';
+import { BatchLetters } from './dead-letters';
 import { BatchInfo, DeadLetter, Item, Poison } from './types';
 
-/**
- * Commit one batch: its effects, its dead letters and its offset in one transaction. The offset
- * moves first, by compare-and-set from the batch's first offset (libs/db/offsets.ts): the fence.
- * A data error (PostgreSQL refusing a value: SQLSTATE classes 22, 23) rolls back and the batch is
- * tried again message by message, each in a savepoint, so the refused ones are dead-lettered and
- * the rest applied. Returns the messages that were dead-lettered.
- */
-export async function commitBatch<T>(ctx: ConsumerContext<T>, items: Item<T>[], poison: Poison[], info: BatchInfo): Promise<DeadLetter[]> {
-  try {
-    return await inBatchTransaction(ctx, info, (client) => applyAll(ctx, client, items, poison, info));
-  } catch (err) {
-    if (classify(err) !== 'data') throw err;
-    return inBatchTransaction(ctx, info, (client) => applyIsolated(ctx, client, items, poison, info));
+/** The item-by-item pass found messages PostgreSQL refuses that are not dead-lettered yet: roll back, send them first. */
+class Refused extends Error {
+  constructor(readonly poison: Poison[]) {
+    super(`${poison.length} message(s) refused by PostgreSQL`);
   }
+}
+
+/**
+ * Commit one batch: its effects, the record of its dead letters and its offset in one
+ * transaction. The offset moves first, by compare-and-set from the batch's first offset
+ * (libs/db/offsets.ts): the fence. No Kafka call happens inside a transaction: dead letters are
+ * sent, and acknowledged, before the transaction that skips them (`letters`, kept across the
+ * batch's attempts, says which are), so a message is skipped only once it is in `<topic>.dlq`.
+ *
+ * The rest of the batch is applied as one (the app's set-based apply). When PostgreSQL refuses it
+ * for good (a `data` failure: SQLSTATE 22, 23, 54) the batch is applied again message by message,
+ * each in a savepoint; the refused ones, if any, roll it back, are dead-lettered, and the rest is
+ * committed as one again. So a refused message costs one item-by-item pass and one more
+ * transaction; a refusal only the whole batch meets (none of its messages alone) commits the
+ * item-by-item pass. Returns every dead letter of the batch.
+ */
+export async function commitBatch<T>(
+  ctx: ConsumerContext<T>,
+  items: Item<T>[],
+  poison: Poison[],
+  info: BatchInfo,
+  letters: BatchLetters,
+): Promise<DeadLetter[]> {
+  await sendLetters(ctx, letters, poison, info); // undecodable: known before any transaction
+  let itemByItem = false;
+  for (;;) {
+    const rest = items.filter((i) => !letters.has(i.message));
+    try {
+      return await inBatchTransaction(ctx, info, async (client) => {
+        if (itemByItem) await applyEach(ctx, client, rest, info);
+        else await applyAll(ctx, client, rest, info);
+        return record(ctx, client, letters, info);
+      });
+    } catch (err) {
+      if (err instanceof Refused) {
+        await sendLetters(ctx, letters, err.poison, info);
+        itemByItem = false; // the rest as one again
+      } else if (!itemByItem && classify(err) === 'data') itemByItem = true;
+      else throw err;
+    }
+  }
+}
+
+/**
+ * Send the batch's dead letters not sent yet, once it is known to start where its partition is
+ * stored: a batch that is going to be fenced (fetched before the seek that follows a rebalance,
+ * or a zombie's) sends nothing. That check is advisory, outside any transaction; the fence is the
+ * compare-and-set of the commit, and a batch fenced in between has sent its dead letters twice.
+ */
+async function sendLetters<T>(ctx: ConsumerContext<T>, letters: BatchLetters, poison: Poison[], info: BatchInfo): Promise<void> {
+  if (poison.every((p) => letters.has(p.message))) return;
+  const stored = (await storedOffsets(ctx.options.pool, ctx.options.groupId, ctx.options.topic)).get(info.partition);
+  const start = stored ?? (await ctx.logStart(info.partition)); // a partition's first batch starts at its log start
+  if (start !== info.firstOffset) throw new StoredOffsetMismatch(ctx.key(info.partition), info.firstOffset, start);
+  await ctx.deadLetters.send(letters, poison, info.partition);
 }
 
 /** The batch's transaction, its offset advanced first (folded into BEGIN's round trip with foldBegin). */
@@ -38,7 +85,7 @@ function inBatchTransaction<T, R>(ctx: ConsumerContext<T>, info: BatchInfo, fn: 
   );
 }
 
-async function applyAll<T>(ctx: ConsumerContext<T>, client: PoolClient, items: Item<T>[], poison: Poison[], info: BatchInfo): Promise<DeadLetter[]> {
+async function applyAll<T>(ctx: ConsumerContext<T>, client: PoolClient, items: Item<T>[], info: BatchInfo): Promise<void> {
   if (items.length)
     await ctx.options.app.apply(
       client,
@@ -46,11 +93,14 @@ async function applyAll<T>(ctx: ConsumerContext<T>, client: PoolClient, items: I
       info,
     );
   ctx.events.emit('batch:applied', info, items.length);
-  return deadLetter(ctx, client, poison, info);
 }
 
-/** Find the messages PostgreSQL refuses, one savepoint each; apply the rest. */
-async function applyIsolated<T>(ctx: ConsumerContext<T>, client: PoolClient, items: Item<T>[], poison: Poison[], info: BatchInfo): Promise<DeadLetter[]> {
+/**
+ * Apply the messages one at a time in offset order, each in a savepoint (so a later message of a
+ * key is applied after the earlier ones, as in the batch); throws Refused with those PostgreSQL
+ * refuses for good. Each call's cost is its message's (BatchApp.apply), so the pass is linear.
+ */
+async function applyEach<T>(ctx: ConsumerContext<T>, client: PoolClient, items: Item<T>[], info: BatchInfo): Promise<void> {
   const refused: Poison[] = [];
   for (const item of items) {
     await client.query('SAVEPOINT dasy_item');
@@ -63,14 +113,16 @@ async function applyIsolated<T>(ctx: ConsumerContext<T>, client: PoolClient, ite
       refused.push({ message: item.message, reason: `rejected by PostgreSQL: ${errorMessage(err)}` });
     }
   }
-  ctx.events.emit('batch:applied', info, items.length - refused.length);
-  return deadLetter(ctx, client, [...poison, ...refused], info);
+  if (refused.length) throw new Refused(refused);
+  ctx.events.emit('batch:applied', info, items.length);
 }
 
-/** Send the batch's dead letters and tell the app, in the batch's transaction. */
-async function deadLetter<T>(ctx: ConsumerContext<T>, client: PoolClient, poison: Poison[], info: BatchInfo): Promise<DeadLetter[]> {
-  await ctx.deadLetters.send(client, poison, info.partition);
-  const letters = poison.map(({ message, reason }) => ({ offset: BigInt(message.offset), reason }));
-  if (letters.length && ctx.options.app.deadLettered) await ctx.options.app.deadLettered(client, letters, info);
-  return letters;
+/** The batch's dead letters (all sent already), counted and told to the app in the batch's transaction. */
+async function record<T>(ctx: ConsumerContext<T>, client: PoolClient, letters: BatchLetters, info: BatchInfo): Promise<DeadLetter[]> {
+  const poison = letters.all();
+  if (!poison.length) return [];
+  await ctx.deadLetters.record(client, poison);
+  const dead = poison.map(({ message, reason }) => ({ offset: BigInt(message.offset), reason }));
+  if (ctx.options.app.deadLettered) await ctx.options.app.deadLettered(client, dead, info);
+  return dead;
 }

@@ -1,4 +1,4 @@
-import { Kafka, Producer } from 'kafkajs';
+import { Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { PoolClient } from 'pg';
 import { Logger } from '../log';
 import { ConsumerEvents } from './events';
@@ -13,17 +13,41 @@ export const DEAD_LETTER_HEADERS = {
 } as const;
 
 /**
+ * The dead letters of one batch, kept across its attempts (libs/consumer/runner.ts): which of its
+ * messages are in `<topic>.dlq` already, so a retry neither sends them again nor applies them.
+ */
+export class BatchLetters {
+  private readonly sent = new Map<string, Poison>();
+
+  has(message: KafkaMessage): boolean {
+    return this.sent.has(message.offset);
+  }
+
+  add(poison: Poison[]): void {
+    for (const p of poison) this.sent.set(p.message.offset, p);
+  }
+
+  /** Every one sent, in offset order. */
+  all(): Poison[] {
+    return [...this.sent.values()].sort((a, b) => (BigInt(a.message.offset) < BigInt(b.message.offset) ? -1 : 1));
+  }
+}
+
+/**
  * Messages that can never be applied go to `<topic>.dlq` with the reason, acknowledged before the
- * commit that skips them: a crash in between can duplicate a dead letter, never lose one.
+ * transaction that skips them begins (no PostgreSQL transaction stays open across the send): a
+ * crash or a failed commit in between sends them again, so a dead letter can be duplicated, never
+ * lost, and a message is skipped only once it is in the dead-letter topic.
  */
 export class DeadLetters {
   private producer: Producer | undefined;
 
   constructor(private readonly deps: { kafka: Kafka; topic: string; dlq: string; log: Logger; events: ConsumerEvents }) {}
 
-  /** Send them, then count them in the batch's transaction (`client`): the count commits with the skip. */
-  async send(client: PoolClient, poison: Poison[], partition: number): Promise<void> {
-    if (!poison.length) return;
+  /** Send those of `poison` the batch has not sent yet, outside any transaction; `letters` then holds them. */
+  async send(letters: BatchLetters, poison: Poison[], partition: number): Promise<void> {
+    const unsent = poison.filter((p) => !letters.has(p.message));
+    if (!unsent.length) return;
     const { topic, dlq } = this.deps;
     if (!this.producer) {
       this.producer = this.deps.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
@@ -32,7 +56,7 @@ export class DeadLetters {
     await this.producer.send({
       topic: dlq,
       acks: -1,
-      messages: poison.map(({ message, reason }) => ({
+      messages: unsent.map(({ message, reason }) => ({
         key: message.key,
         value: message.value,
         headers: {
@@ -43,10 +67,15 @@ export class DeadLetters {
         },
       })),
     });
-    const reasons = [...new Set(poison.map((p) => p.reason))];
-    await recordDeadLetters(client, dlq, poison.length, reasons[reasons.length - 1]);
-    this.deps.log.warn(`dead-lettered ${poison.length} message(s) to ${dlq}`, { partition, reasons: reasons.slice(0, 5) });
-    this.deps.events.emit('dead-lettered', dlq, poison.length, reasons[reasons.length - 1]);
+    letters.add(unsent);
+    const reasons = [...new Set(unsent.map((p) => p.reason))];
+    this.deps.log.warn(`dead-lettered ${unsent.length} message(s) to ${dlq}`, { partition, reasons: reasons.slice(0, 5) });
+    this.deps.events.emit('dead-lettered', dlq, unsent.length, reasons[reasons.length - 1]);
+  }
+
+  /** Count a batch's dead letters (sent) in its transaction (`client`): the count commits with the skip. */
+  async record(client: PoolClient, poison: Poison[]): Promise<void> {
+    if (poison.length) await recordDeadLetters(client, this.deps.dlq, poison.length, poison[poison.length - 1].reason);
   }
 
   async close(): Promise<void> {

@@ -8,7 +8,8 @@ import { Coalescer } from './coalesce';
 import { Runs } from './runs';
 import { commitBatch } from './commit';
 import { ConsumerContext } from './context';
-import { BatchApp, BatchInfo, Item, PartitionProgress, Poison } from './types';
+import { BatchLetters } from './dead-letters';
+import { BatchApp, BatchInfo, DeadLetter, Item, PartitionProgress, Poison } from './types';
 
 /** What a batch handed over after stop() throws: it ends that kafkajs runner. */
 export const STOPPED = 'dasy: consumer stopped; batch abandoned';
@@ -46,19 +47,14 @@ export function batchHandler<T>(ctx: ConsumerContext<T>, deps: RunnerDeps<T>) {
     const { items, poison } = decodeAll(ctx.options.app, batch.messages, info.partition);
     const live = () => payload.isRunning() && !payload.isStale() && !ctx.stopping();
     let together = !!deps.coalescer && !poison.length && live() && (await deps.coalescer.offer(values(items), info));
+    const letters = new BatchLetters(); // sent to the dead-letter topic: across attempts, each once
     const backoff = new Backoff();
+    let deadLetters: DeadLetter[];
     for (let attempt = 0; ; attempt++) {
       if (!together && !live()) return; // abandon: nothing was committed
       try {
-        const deadLetters = together ? [] : await commitBatch(ctx, items, poison, info);
-        ctx.postgres.ok();
-        payload.resolveOffset(batch.lastOffset());
-        deps.runs.at(info.partition, info.nextOffset);
-        deps.progress.set(info.partition, progressOf(info));
-        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-        ctx.events.emit('batch:committed', info, { records: items.length, deadLetters: deadLetters.length, seconds });
-        ctx.options.app.afterCommit?.(values(items), info, deadLetters);
-        return;
+        deadLetters = together ? [] : await commitBatch(ctx, items, poison, info, letters);
+        break;
       } catch (err) {
         together = false;
         const failure = classify(err);
@@ -68,6 +64,14 @@ export function batchHandler<T>(ctx: ConsumerContext<T>, deps: RunnerDeps<T>) {
         await sleepWithHeartbeat(backoff.next(), () => payload.heartbeat(), live);
       }
     }
+    // Committed: what follows is not part of the commit, and a throw here must not retry it.
+    ctx.postgres.ok();
+    payload.resolveOffset(batch.lastOffset());
+    deps.runs.at(info.partition, info.nextOffset);
+    deps.progress.set(info.partition, progressOf(info));
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    ctx.events.emit('batch:committed', info, { records: items.length, deadLetters: deadLetters.length, seconds });
+    afterCommit(ctx, values(items), info, deadLetters);
   };
 
   /** Not our range (a zombie, or we started from Kafka's position): go where PostgreSQL says. */
@@ -75,6 +79,15 @@ export function batchHandler<T>(ctx: ConsumerContext<T>, deps: RunnerDeps<T>) {
     ctx.log.debug(err.message);
     ctx.events.emit('fenced', info, err.stored);
     await deps.seek(info.partition, err.stored);
+  }
+}
+
+/** The app's hook after a commit: a throw is the hook's defect, logged; the batch stays committed and the partition goes on. */
+function afterCommit<T>(ctx: ConsumerContext<T>, items: T[], info: BatchInfo, deadLetters: DeadLetter[]) {
+  try {
+    ctx.options.app.afterCommit?.(items, info, deadLetters);
+  } catch (err) {
+    ctx.log.error(`after committing ${info.topic}[${info.partition}]@${info.firstOffset}: ${errorMessage(err)}`);
   }
 }
 

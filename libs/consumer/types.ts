@@ -10,7 +10,11 @@ import { ConsumerEvents } from './events';
 export interface BatchApp<T> {
   /** Turn a message into the app's item; throw PoisonMessageError when it can never be applied. */
   decode(message: KafkaMessage, partition: number): T;
-  /** Apply items (in offset order) inside the batch's transaction. */
+  /**
+   * Apply items (in offset order) inside the batch's transaction: the batch at once (once per
+   * transaction), or, on the item-by-item path (libs/consumer/commit.ts), one message per call,
+   * in offset order, many calls in one transaction. A call's cost must be its items' alone.
+   */
   apply(client: PoolClient, items: T[], batch: BatchInfo): Promise<void>;
   /**
    * Optional, for coalescePartitions: apply the batches of several partitions (each in offset
@@ -18,11 +22,15 @@ export interface BatchApp<T> {
    */
   applyMany?(client: PoolClient, batches: { items: T[]; batch: BatchInfo }[]): Promise<void>;
   /**
-   * Optional: inside the batch's transaction, the messages it sends to the dead-letter topic
-   * (undecodable, or refused by PostgreSQL), e.g. to record them beside the data.
+   * Optional: inside the batch's transaction, the messages it skips, sent to the dead-letter topic
+   * before that transaction began (undecodable, or refused by PostgreSQL), e.g. to record them
+   * beside the data: they commit with the offsets.
    */
   deadLettered?(client: PoolClient, letters: DeadLetter[], batch: BatchInfo): Promise<void>;
-  /** After the transaction committed (e.g. to wake readers in this process), with its dead letters. */
+  /**
+   * After the transaction committed (e.g. to wake readers in this process), with its dead letters.
+   * Not part of the commit: a throw is logged, the batch stays committed and is not retried.
+   */
   afterCommit?(items: T[], batch: BatchInfo, deadLettered: DeadLetter[]): void;
 }
 

@@ -1,4 +1,5 @@
 import { parse } from 'csv-parse/sync';
+import { KEY_MAX_BYTES } from '../db/key-limit';
 import { InputError } from '../errors';
 import { CsvParser, ParsedRecord, ParserReject } from './parser';
 import { Product, ProductsCsv, Reject } from './products';
@@ -142,6 +143,40 @@ describe('rejected records, each with its line and reason; the rest goes on', ()
     csv.push('Cy,c,' + 'é'.repeat(48) + '\n'); // 5 + 96 = 101 bytes
     csv.end();
     expect(rejects.map((r) => [r.line, r.reason])).toEqual([[4, 'record larger than 100 bytes']]);
+  });
+});
+
+describe('keys PostgreSQL can index: a sku or a name over KEY_MAX_BYTES in UTF-8 is rejected at its line', () => {
+  test('the limit counts UTF-8 bytes after trimming; one byte over is rejected, exactly at it accepted', () => {
+    const at = 'k'.repeat(KEY_MAX_BYTES);
+    const over = 'k'.repeat(KEY_MAX_BYTES + 1);
+    const wide = 'é'.repeat(KEY_MAX_BYTES / 2); // 2 bytes each: exactly the limit
+    const text = [
+      'name,sku,description',
+      `Ann,  ${at}  ,fits`, // 2: trimmed first
+      `Bo,${over},sku over`, // 3
+      `${over},c,name over`, // 4
+      `${wide},d,wide name fits`, // 5
+      `${wide}é,e,wide name over`, // 6
+      `Cy,${'😀'.repeat(KEY_MAX_BYTES / 4)}x,four-byte sku over`, // 7: 501 characters, 2001 bytes
+      'Di,f,after them', // 8
+    ].join('\n');
+    const out = ingest(text);
+    expect(out.products.map((p) => [p.line, p.sku.length, p.name.length])).toEqual([
+      [2, KEY_MAX_BYTES, 3],
+      [5, 1, KEY_MAX_BYTES / 2],
+      [8, 1, 2],
+    ]);
+    expect(out.rejects.map((r) => [r.line, r.reason])).toEqual([
+      [3, `sku is longer than ${KEY_MAX_BYTES} bytes in UTF-8`],
+      [4, `name is longer than ${KEY_MAX_BYTES} bytes in UTF-8`],
+      [6, `name is longer than ${KEY_MAX_BYTES} bytes in UTF-8`],
+      [7, `sku is longer than ${KEY_MAX_BYTES} bytes in UTF-8`],
+    ]);
+  });
+
+  test('a description is not a key: any length up to the record limit', () => {
+    expect(ingest(`name,sku,description\nAnn,a,${'d'.repeat(10 * KEY_MAX_BYTES)}\n`).products.map((p) => p.description.length)).toEqual([10 * KEY_MAX_BYTES]);
   });
 });
 

@@ -1,3 +1,4 @@
+import { keyTooLong, keyTooLongReason } from '../db/key-limit';
 import { InputError } from '../errors';
 import { columnIndex, HeaderedCsv } from './headered';
 import { MAX_RECORD_BYTES, ParsedRecord } from './parser';
@@ -8,8 +9,8 @@ import type { Reject } from './headered';
 /**
  * The products ingest rules (DESIGN.md §5) on top of the RFC 4180 parser: the header names
  * `name`, `sku`, `description` in any order and case; sku and name are trimmed, description kept
- * exactly; a record is rejected for a wrong field count, an empty sku or name, a NUL, being over
- * 1 MiB, or being malformed.
+ * exactly; a record is rejected for a wrong field count, an empty sku or name, a sku or name over
+ * the key limit (libs/db/key-limit.ts), a NUL, being over 1 MiB, or being malformed.
  */
 export interface Product {
   sku: string;
@@ -51,6 +52,11 @@ export class ProductsCsv extends HeaderedCsv<ProductColumns> {
     const name = r.fields[cols.name].trim();
     if (!name) {
       this.sink.reject({ line: r.line, reason: 'name is empty', raw: r.raw });
+      return;
+    }
+    const long = keyTooLong(sku) ? 'sku' : keyTooLong(name) ? 'name' : undefined;
+    if (long) {
+      this.sink.reject({ line: r.line, reason: keyTooLongReason(long), raw: r.raw });
       return;
     }
     this.sink.product({ sku, name, description: r.fields[cols.description], line: r.line, record });

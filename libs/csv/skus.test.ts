@@ -1,3 +1,4 @@
+import { KEY_MAX_BYTES } from '../db/key-limit';
 import { InputError } from '../errors';
 import { Reject } from './products';
 import { SkuRecord, SkusCsv } from './skus';
@@ -49,6 +50,14 @@ test('readable: every record whose sku can be read counts, whatever its other fi
       { line: 5, reason: 'wrong number of fields: expected 3, got 2', raw: 'Di,d-4' },
     ],
   });
+});
+
+test('a sku over KEY_MAX_BYTES in UTF-8 is rejected at its line, in readable mode too', () => {
+  const over = 'é'.repeat(KEY_MAX_BYTES / 2) + 'x';
+  const text = ['sku', 'é'.repeat(KEY_MAX_BYTES / 2), over, 'b-2'].join('\n');
+  const reject = { line: 3, reason: `sku is longer than ${KEY_MAX_BYTES} bytes in UTF-8`, raw: over };
+  expect(read(text)).toEqual({ skus: [S(2, 'é'.repeat(KEY_MAX_BYTES / 2), 1), S(4, 'b-2', 3)], rejects: [reject] });
+  expect(read(text, { readable: true }).rejects).toEqual([reject]);
 });
 
 test('a header without sku, or naming it twice, or no header at all, is refused', () => {

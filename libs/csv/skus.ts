@@ -1,3 +1,4 @@
+import { keyTooLong, keyTooLongReason } from '../db/key-limit';
 import { InputError } from '../errors';
 import { columnIndex, HeaderedCsv, Reject } from './headered';
 import { MAX_RECORD_BYTES, ParsedRecord } from './parser';
@@ -6,10 +7,11 @@ import { MAX_RECORD_BYTES, ParsedRecord } from './parser';
  * A file of skus (`make delete`), read by the products file's rules (DESIGN.md §5) where they
  * apply: the header names `sku` in any case (other columns, such as a products file's `name` and
  * `description`, are ignored); the sku is trimmed; a record is rejected for a wrong field count, an
- * empty sku, a NUL, being over 1 MiB, or being malformed, and the rest of the file goes on.
+ * empty sku, a sku over the key limit (libs/db/key-limit.ts), a NUL, being over 1 MiB, or being
+ * malformed, and the rest of the file goes on.
  *
  * `readable`: instead of those rules, every record whose sku can be read (the header's field
- * count, a sku that is not empty and has no NUL) is accepted, whatever its other fields hold: the
+ * count, a sku that is not empty, within the key limit and has no NUL) is accepted, whatever its other fields hold: the
  * skus a products file names, rejected records included (what `ingest --sync` must not delete).
  */
 export interface SkuRecord {
@@ -45,6 +47,12 @@ export class SkusCsv extends HeaderedCsv<SkuColumns> {
     const sku = field.trim();
     if (!sku) {
       this.sink.reject({ line: r.line, reason: 'sku is empty', raw: r.raw });
+      return;
+    }
+    // over the key limit, a sku cannot be in products (the ingest rule keeps it out); in `readable`
+    // mode too, whose skus go into a table keyed by sku that would refuse it
+    if (keyTooLong(sku)) {
+      this.sink.reject({ line: r.line, reason: keyTooLongReason('sku'), raw: r.raw });
       return;
     }
     this.sink.sku({ sku, line: r.line, record });

@@ -28,6 +28,14 @@ describe('classify: by class and code, never by message', () => {
     ['22021', 'data'], // invalid byte sequence
     ['22003', 'data'], // numeric value out of range
     ['23505', 'data'], // unique violation
+    ['23514', 'data'], // check violation
+    ['22001', 'data'], // string too long for varchar(n)
+    ['54000', 'data'], // program limit: index row size over the btree's maximum
+    ['54001', 'data'], // statement too complex
+    ['21000', 'fatal'], // a statement touching a row twice: a bug of the batch, retried
+    ['57014', 'fatal'], // cancelled (statement_timeout): load, not the message
+    ['XX000', 'fatal'], // internal error
+    ['42804', 'fatal'], // datatype mismatch: a bug, the same for every message
     ['42P01', 'schema'], // undefined table
     ['3F000', 'schema'], // undefined schema
     ['42601', 'fatal'], // syntax error: a bug

@@ -16,7 +16,8 @@ import { DasyError, FencedError, PoisonMessageError, StoppedError, UnavailableEr
  * What went wrong, decided once from an error's class and code (never its message):
  * - `fenced`: another consumer owns the partition's range (libs/consumer/offsets.ts);
  * - `kafka-unavailable` / `postgresql-unavailable`: retrying later can succeed; said once per outage;
- * - `data`: this payload can never be stored (PostgreSQL's classes 22 and 23): dead-letter it;
+ * - `data`: this payload can never be stored (PostgreSQL refuses it, and always will: SQLSTATE
+ *   classes 22, 23, 54, below; or it cannot be decoded): dead-letter it, apply the rest;
  * - `schema`: a table or schema is missing (42P01, 3F000): `make create-migrations`;
  * - `stopped`: the component is stopping; nothing was committed;
  * - `fatal`: a bug or a refused request; retried with backoff where a part must keep running.
@@ -28,6 +29,15 @@ export type Failure = 'fenced' | 'kafka-unavailable' | 'postgresql-unavailable' 
 const RETRIABLE_SQLSTATE = new Set(['40001', '40P01', '55P03', '57P01', '57P02', '57P03']);
 const RETRIABLE_SQLSTATE_CLASSES = new Set(['08', '53']);
 const SCHEMA_SQLSTATE = new Set(['42P01', '3F000']);
+// SQLSTATE classes that refuse what a statement writes, and would refuse the same values again:
+// 22 data exception (out of range, invalid text for the type, a string too long for varchar(n)),
+// 23 integrity constraint violation (NOT NULL, CHECK, unique, foreign key: one writer per key,
+// so no race makes one transient; the fence is a compare-and-set, never a 23), 54 program limit
+// exceeded (54000: an index row over the btree's 2,704 bytes; 54001 too complex). Not 42 (a
+// statement PostgreSQL cannot run: a bug or a missing table, the same for every message, to be
+// fixed, not dead-lettered), 21000 (a statement touching a row twice: a bug of the batch, not of
+// a message), 57014 (cancelled: load) or XX (internal): those retry.
+const REFUSAL_SQLSTATE_CLASSES = new Set(['22', '23', '54']);
 
 /** kafkajs errors that mean the cluster is not reachable or not ready (yet), whatever their own flag says. */
 const KAFKA_UNAVAILABLE = [
@@ -78,7 +88,7 @@ function ownFailure(err: DasyError): Failure {
 export function sqlStateFailure(code: string | undefined): Failure {
   if (!code) return 'postgresql-unavailable';
   if (RETRIABLE_SQLSTATE.has(code) || RETRIABLE_SQLSTATE_CLASSES.has(code.slice(0, 2))) return 'postgresql-unavailable';
-  if (code.startsWith('22') || code.startsWith('23')) return 'data';
+  if (REFUSAL_SQLSTATE_CLASSES.has(code.slice(0, 2))) return 'data';
   if (SCHEMA_SQLSTATE.has(code)) return 'schema';
   return 'fatal';
 }

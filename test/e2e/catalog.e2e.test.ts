@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { BY_NAME_SQL, BY_PREFIX_SQL } from '../../apps/api/catalog';
-import { CATALOG_TEXT_MAX } from '../../apps/api/catalog-request';
+import { KEY_MAX_BYTES } from '../../libs/db/key-limit';
 import { ApiProcess, call, startApi } from './api-client';
 import { createTestEnv, rows, runCli, TestEnv } from './harness';
 
@@ -56,6 +56,9 @@ const products: Product[] = [
   ...TRICKY.map((sku, i) => ({ sku, name: i % 2 ? 'Odd / Name' : 'Even % Name', description: `tricky ${i}, "quoted"` })),
   { sku: 'solo', name: 'Solo', description: 'one\nof a kind' },
 ];
+/** the longest keys the ingest stores (libs/db/key-limit.ts): the catalogue serves them */
+const LONGEST = { sku: 'k'.repeat(KEY_MAX_BYTES), name: 'n'.repeat(KEY_MAX_BYTES - 2) + 'é', description: 'the longest keys' };
+products.push(LONGEST);
 
 /** Code point order: UTF-8 bytes compared, as the "C" collation of products.sku does. */
 const byCodePoint = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
@@ -198,8 +201,16 @@ describe('GET /api/catalog/products?q=', () => {
   });
 });
 
+test('the longest sku and name the ingest stores are served; one byte more is refused (below)', async () => {
+  expect((await get(`/api/catalog/products/${LONGEST.sku}`)).body).toEqual(LONGEST);
+  expect((await get(`/api/catalog/names/${enc(LONGEST.name)}`)).body).toEqual({ name: LONGEST.name, no_of_products: 1 });
+  expect((await get(`/api/catalog/products?name=${enc(LONGEST.name)}`)).body.products).toEqual([LONGEST]);
+});
+
 describe('bad requests: 400 naming the field, in the api error format', () => {
-  const long = 'x'.repeat(CATALOG_TEXT_MAX + 1);
+  // one byte over the key limit in UTF-8 (1,001 characters)
+  const long = enc('é'.repeat(KEY_MAX_BYTES / 2) + 'x');
+  const tooLong = (field: string) => `${field} must be at most ${KEY_MAX_BYTES} bytes in UTF-8`;
   test.each([
     ['/api/catalog/products', 'missing', 'name', 'give exactly one filter: name (products of that name) or q (skus starting with it)'],
     ['/api/catalog/products?name=a&q=b', 'ambiguous', 'q', 'give exactly one filter, not name and q'],
@@ -208,18 +219,18 @@ describe('bad requests: 400 naming the field, in the api error format', () => {
     ['/api/catalog/products?q=a&q=b', 'invalid_type', 'q', 'q must be given once'],
     ['/api/catalog/products?q=a%00b', 'invalid_value', 'q', 'q must not contain NUL or unpaired surrogate characters'],
     ['/api/catalog/products?name=%00', 'invalid_value', 'name', 'name must not contain NUL or unpaired surrogate characters'],
-    [`/api/catalog/products?q=${long}`, 'too_long', 'q', `q must be at most ${CATALOG_TEXT_MAX} characters`],
+    [`/api/catalog/products?q=${long}`, 'too_long', 'q', tooLong('q')],
     ['/api/catalog/products?q=a&limit=0', 'out_of_range', 'limit', 'limit must be from 1 to 500'],
     ['/api/catalog/products?q=a&limit=501', 'out_of_range', 'limit', 'limit must be from 1 to 500'],
     ['/api/catalog/products?q=a&limit=ten', 'invalid_value', 'limit', 'limit must be a whole number from 1 to 500'],
     ['/api/catalog/products?q=a&limit=1e2', 'invalid_value', 'limit', 'limit must be a whole number from 1 to 500'],
     ['/api/catalog/products?q=a&after=%00', 'invalid_value', 'after', 'after must not contain NUL or unpaired surrogate characters'],
-    [`/api/catalog/products?q=a&after=${long}`, 'too_long', 'after', `after must be at most ${CATALOG_TEXT_MAX} characters`],
+    [`/api/catalog/products?q=a&after=${long}`, 'too_long', 'after', tooLong('after')],
     ['/api/catalog/products/%00', 'invalid_value', 'sku', 'sku must not contain NUL or unpaired surrogate characters'],
     ['/api/catalog/products/%20', 'empty', 'sku', 'sku must not be empty'],
-    [`/api/catalog/products/${long}`, 'too_long', 'sku', `sku must be at most ${CATALOG_TEXT_MAX} characters`],
+    [`/api/catalog/products/${long}`, 'too_long', 'sku', tooLong('sku')],
     ['/api/catalog/names/a%00', 'invalid_value', 'name', 'name must not contain NUL or unpaired surrogate characters'],
-    [`/api/catalog/names/${long}`, 'too_long', 'name', `name must be at most ${CATALOG_TEXT_MAX} characters`],
+    [`/api/catalog/names/${long}`, 'too_long', 'name', tooLong('name')],
   ])('%s → %s (%s)', async (url, code, field, message) => {
     const r = await get(url);
     expect([r.status, r.headers.get('content-type'), r.body]).toEqual([400, 'application/json; charset=utf-8', { error: { code, message, field } }]);

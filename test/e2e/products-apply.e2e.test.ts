@@ -89,3 +89,29 @@ test('the choice is per partition: a partition whose batches all change goes on 
     await pool.end();
   }
 });
+
+test('the item-by-item path (one message per call, many calls in one transaction): each call alone, the later message of a sku winning', async () => {
+  const app = productsUpsert(t.namespace);
+  const client = await t.pool.connect();
+  try {
+    // a sku changed 60 times among 60 other skus, a tombstone then a record, a record then a tombstone
+    const batch: ProductChange[] = [];
+    for (let i = 0; i < 60; i++) batch.push(record('it-a', `Step ${i}`), record(`it-${String(i).padStart(2, '0')}`, 'Other'));
+    batch.push({ sku: 'it-b', deleted: true }, record('it-b', 'Reborn'), record('it-c', 'Gone'), { sku: 'it-c', deleted: true });
+    await client.query('BEGIN');
+    for (const item of batch) await app.apply(client, [item], info(2));
+    const { rows: marked } = await client.query<{ names: string[] }>('DELETE FROM product_count_outbox RETURNING names');
+    await client.query('COMMIT');
+    const itemRows = await rows(t.pool, `SELECT sku, name FROM products WHERE sku LIKE 'it-%' ORDER BY sku`);
+    expect(itemRows).toEqual([
+      ...Array.from({ length: 60 }, (_, i) => ({ sku: `it-${String(i).padStart(2, '0')}`, name: 'Other' })),
+      { sku: 'it-a', name: 'Step 59' },
+      { sku: 'it-b', name: 'Reborn' },
+    ]);
+    // every name whose count changed on the way is marked (each step moved it-a: both names)
+    const names = new Set(marked.flatMap((m) => m.names));
+    expect([...names].sort()).toEqual([...Array.from({ length: 60 }, (_, i) => `Step ${i}`), 'Gone', 'Other', 'Reborn'].sort());
+  } finally {
+    client.release();
+  }
+});
