@@ -151,10 +151,10 @@ export const GROUPS = { products: productsConsumer.consumes!.group, productCount
 /**
  * Fault injection for the fault-tolerance tests and `make chaos` (DASY_FAULT_KILL_AFTER_SEND=on,
  * never otherwise): the relay SIGKILLs its own process after the broker acknowledged a drain's
- * names and before the drain's deletion of their marks commits.
+ * names and before the drain deletes their marks.
  */
 async function killAfterSend(sent: number): Promise<void> {
-  process.stderr.write(`dasy: DASY_FAULT_KILL_AFTER_SEND: ${sent} name(s) sent; killing this process before the drain commits\n`);
+  process.stderr.write(`dasy: DASY_FAULT_KILL_AFTER_SEND: ${sent} name(s) sent; killing this process before the drain deletes its marks\n`);
   process.kill(process.pid, 'SIGKILL');
   await new Promise(() => undefined); // the signal arrives before anything else runs
 }

@@ -67,8 +67,11 @@ export const SETTINGS = {
     'internal: set by dasy ingest for the parts it forks (it prepares topics and migrations once)',
     (v) => parseOnOff('DASY_PREPARED_BY_PARENT', v, false),
   ),
-  faultKillAfterSend: setting('DASY_FAULT_KILL_AFTER_SEND', 'off', 'tests only: the relay SIGKILLs itself after a send, before its commit', (v) =>
-    parseOnOff('DASY_FAULT_KILL_AFTER_SEND', v, false),
+  faultKillAfterSend: setting(
+    'DASY_FAULT_KILL_AFTER_SEND',
+    'off',
+    'tests only: the relay SIGKILLs itself after a send, before it deletes the marks sent',
+    (v) => parseOnOff('DASY_FAULT_KILL_AFTER_SEND', v, false),
   ),
   kafkaPortBase: setting('KAFKA_PORT_BASE', '9090', 'local stack: node n listens on base+2n (clients) and base+2n+1 (controllers)', (v) =>
     parseInteger('KAFKA_PORT_BASE', optional(v) ?? '9090', 1024, 65000),
