@@ -78,6 +78,7 @@ export const productCountRelay: ComponentSpec<RelayOptions> = {
       namespace: config.namespace,
       max: 2,
       applicationName: 'dasy-product-count-producer',
+      idleInTransactionMs: config.pgIdleInTransactionMs,
     });
     const relay = createProductCountRelay({ config, pool, logger, ...options, afterSend: config.faultKillAfterSend ? killAfterSend : undefined });
     // `ingest` says when the products are applied: nothing more to wait for

@@ -203,7 +203,12 @@ function pipelineChildren(parent: number): { pid: number; role: string }[] {
 async function verify(world: World, expected: Expected, summary: Record<string, unknown>, deadLetters: { products: number; productCount: number }) {
   const checks: string[] = [];
   const problems: string[] = [];
-  const pool = createPool({ databaseUrl: world.config.databaseUrl, namespace: world.config.namespace, max: 2 });
+  const pool = createPool({
+    databaseUrl: world.config.databaseUrl,
+    namespace: world.config.namespace,
+    max: 2,
+    idleInTransactionMs: world.config.pgIdleInTransactionMs,
+  });
   const kafka = createKafka({ brokers: world.config.kafkaBrokers, clientId: 'dasy-chaos', logger: quietLogger() });
   const admin = kafka.admin();
   try {
@@ -335,7 +340,12 @@ const pause = (min: number, max: number) => sleep(min + Math.random() * (max - m
 async function untilFlowing(world: World, ingest: IngestRun) {
   const deadline = Date.now() + 60000;
   while (ingest.running() && Date.now() < deadline) {
-    const pool = createPool({ databaseUrl: world.config.databaseUrl, namespace: world.config.namespace, max: 1 });
+    const pool = createPool({
+      databaseUrl: world.config.databaseUrl,
+      namespace: world.config.namespace,
+      max: 1,
+      idleInTransactionMs: world.config.pgIdleInTransactionMs,
+    });
     try {
       if ((await pool.query('SELECT 1 FROM products LIMIT 1')).rowCount) return;
     } catch {

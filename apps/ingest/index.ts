@@ -122,7 +122,13 @@ export async function runPipeline<T>(
       return relay;
     }));
   // two for the progress checks, one for the VACUUM that may run meanwhile
-  const pool = createPool({ databaseUrl: config.databaseUrl, namespace: config.namespace, max: 3, applicationName: 'dasy-ingest' });
+  const pool = createPool({
+    databaseUrl: config.databaseUrl,
+    namespace: config.namespace,
+    max: 3,
+    applicationName: 'dasy-ingest',
+    idleInTransactionMs: config.pgIdleInTransactionMs,
+  });
   try {
     await prepare(config, log);
     if (options.beforeConsumers) await options.beforeConsumers(pool);

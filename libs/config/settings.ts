@@ -16,6 +16,14 @@ import {
 
 type Env = Record<string, string | undefined>;
 
+/**
+ * DASY_PG_IDLE_IN_TRANSACTION_MS's default: no dasy transaction waits on anything but PostgreSQL
+ * (none stays open across a call to Kafka), so its pauses between statements are milliseconds,
+ * seconds on a starved machine; a minute is far beyond those, and short enough that a stuck or
+ * frozen client cannot hold back VACUUM (and its locks) for long.
+ */
+export const IDLE_IN_TRANSACTION_DEFAULT_MS = 60_000;
+
 /** One environment variable: its default, what it means, and its strict parser. */
 export interface Setting<T> {
   variable: string;
@@ -52,6 +60,13 @@ export const SETTINGS = {
   ),
   apiKeepAliveTimeoutMs: setting('DASY_API_KEEPALIVE_TIMEOUT_MS', '5000', 'api: ms after which an idle keep-alive connection is closed', (v) =>
     parseInteger('DASY_API_KEEPALIVE_TIMEOUT_MS', optional(v) ?? '5000', 1, 3_600_000),
+  ),
+  // a stuck client holding a transaction open holds back VACUUM for the whole database
+  pgIdleInTransactionMs: setting(
+    'DASY_PG_IDLE_IN_TRANSACTION_MS',
+    String(IDLE_IN_TRANSACTION_DEFAULT_MS),
+    "ms a dasy connection may sit idle inside a transaction before PostgreSQL ends its session (0: the server's own setting)",
+    (v) => parseInteger('DASY_PG_IDLE_IN_TRANSACTION_MS', optional(v) ?? String(IDLE_IN_TRANSACTION_DEFAULT_MS), 0, 86_400_000),
   ),
   logLevel: setting<LogLevel>('DASY_LOG_LEVEL', 'warn', 'error, warn, info or debug (normal operation logs nothing at warn)', parseLogLevel),
   consumerTuning: setting<Record<string, ConsumerTuning>>(

@@ -52,6 +52,7 @@ export function consumerComponent<T>(options: {
     databaseUrl: sessionSettings(config.databaseUrl),
     namespace: config.namespace,
     max: t.members * t.concurrency,
+    idleInTransactionMs: config.pgIdleInTransactionMs,
     applicationName: `dasy-${options.name}`,
   });
   const kafka = createKafka({
