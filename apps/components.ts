@@ -111,7 +111,14 @@ export const scoresConsumer: ComponentSpec = {
 };
 
 /** The scores consumer is latency-bound (a push waits for it): small waits, both commit strategies. */
-export const SCORES_TUNING = { tuning: { concurrency: 6, maxBytesPerPartition: 1024 * 1024 }, maxWaitTimeInMs: 100, foldBegin: true, coalescePartitions: true };
+// durableCommit: a push is answered 200 once its batch committed; the commit waits for the WAL flush
+export const SCORES_TUNING = {
+  tuning: { concurrency: 6, maxBytesPerPartition: 1024 * 1024 },
+  maxWaitTimeInMs: 100,
+  foldBegin: true,
+  coalescePartitions: true,
+  durableCommit: true,
+};
 
 export const eventsConsumer: ComponentSpec = {
   name: 'events-consumer',

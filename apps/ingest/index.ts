@@ -5,6 +5,7 @@ import { DasyConfig } from '../../libs/config';
 import { createPool, Pool } from '../../libs/db';
 import { errorMessage } from '../../libs/errors';
 import { storedOffsets } from '../../libs/db/offsets';
+import { flushWal } from '../../libs/db/wal';
 import { isKafkaUnavailable, isPostgresUnavailable } from '../../libs/errors/classify';
 import { createKafka } from '../../libs/kafka/client';
 import { endOffsets, groupId, topicName, TOPICS, totalLag } from '../../libs/kafka/topics';
@@ -185,6 +186,9 @@ export async function runPipeline<T>(
     const producedAt = Date.now();
     const ready = await assigned;
     const phases = await caughtUp();
+    // done means durable: the consumers' last commits are on disk before this answers (a
+    // PostgreSQL crash right after cannot take them back, and no part runs after it to replay them)
+    await flushWal(pool);
     await vacuumed;
     const timings = {
       consumersReady: (ready - started) / 1000,
