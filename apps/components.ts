@@ -78,6 +78,7 @@ export const productCountRelay: ComponentSpec<RelayOptions> = {
       namespace: config.namespace,
       max: 2,
       applicationName: 'dasy-product-count-producer',
+      idleInTransactionMs: config.pgIdleInTransactionMs,
     });
     const relay = createProductCountRelay({ config, pool, logger, ...options, afterSend: config.faultKillAfterSend ? killAfterSend : undefined });
     // `ingest` says when the products are applied: nothing more to wait for
@@ -110,7 +111,14 @@ export const scoresConsumer: ComponentSpec = {
 };
 
 /** The scores consumer is latency-bound (a push waits for it): small waits, both commit strategies. */
-export const SCORES_TUNING = { tuning: { concurrency: 6, maxBytesPerPartition: 1024 * 1024 }, maxWaitTimeInMs: 100, foldBegin: true, coalescePartitions: true };
+// durableCommit: a push is answered 200 once its batch committed; the commit waits for the WAL flush
+export const SCORES_TUNING = {
+  tuning: { concurrency: 6, maxBytesPerPartition: 1024 * 1024 },
+  maxWaitTimeInMs: 100,
+  foldBegin: true,
+  coalescePartitions: true,
+  durableCommit: true,
+};
 
 export const eventsConsumer: ComponentSpec = {
   name: 'events-consumer',
@@ -151,10 +159,10 @@ export const GROUPS = { products: productsConsumer.consumes!.group, productCount
 /**
  * Fault injection for the fault-tolerance tests and `make chaos` (DASY_FAULT_KILL_AFTER_SEND=on,
  * never otherwise): the relay SIGKILLs its own process after the broker acknowledged a drain's
- * names and before the drain's deletion of their marks commits.
+ * names and before the drain deletes their marks.
  */
 async function killAfterSend(sent: number): Promise<void> {
-  process.stderr.write(`dasy: DASY_FAULT_KILL_AFTER_SEND: ${sent} name(s) sent; killing this process before the drain commits\n`);
+  process.stderr.write(`dasy: DASY_FAULT_KILL_AFTER_SEND: ${sent} name(s) sent; killing this process before the drain deletes its marks\n`);
   process.kill(process.pid, 'SIGKILL');
   await new Promise(() => undefined); // the signal arrives before anything else runs
 }

@@ -7,6 +7,7 @@ import { createKafka } from '../libs/kafka/client';
 import { endOffsets, groupId, topicName, TOPICS, totalLag } from '../libs/kafka/topics';
 import { Logger } from '../libs/log';
 import { storedOffsets } from '../libs/db/offsets';
+import { IDLE_IN_TRANSACTION_DEFAULT_MS } from '../libs/config';
 import { createPool, quoteIdent } from '../libs/db';
 import { runMigrations } from '../libs/db/migrate';
 import { sleep } from '../libs/runtime';
@@ -154,7 +155,7 @@ export async function runIngest(bench: BenchEnv, pool: Pool, database: string, n
   } catch {
     phases = undefined;
   }
-  const own = createPool({ databaseUrl: bench.databaseUrl, namespace, max: 1 });
+  const own = createPool({ databaseUrl: bench.databaseUrl, namespace, max: 1, idleInTransactionMs: IDLE_IN_TRANSACTION_DEFAULT_MS });
   const check = await checkExact(own).finally(() => own.end());
   return { seconds: r.seconds, reported: Number(summary.seconds), summary, phases, check, processes: r.processes, machineBusy: r.machineBusy };
 }
@@ -218,7 +219,7 @@ export async function runConsumers(bench: BenchEnv, pool: Pool, database: string
   const partitions = TOPICS.products.partitions;
   const kafkaPid = findKafkaPid();
   const backends = backendTracker(pool, database);
-  const own = createPool({ databaseUrl: bench.databaseUrl, namespace, max: 1 });
+  const own = createPool({ databaseUrl: bench.databaseUrl, namespace, max: 1, idleInTransactionMs: IDLE_IN_TRANSACTION_DEFAULT_MS });
   const children: ChildProcess[] = [];
   const assigned = new Map<number, number[]>();
   const samplers: ProcSampler[] = [];

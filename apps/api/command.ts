@@ -44,7 +44,13 @@ export interface ApiContext {
 export async function runApi(config: DasyConfig, logger: Logger, options: ApiOptions): Promise<number> {
   await prepare(config, logger);
   const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'dasy-api', logger, noDelay: true });
-  const readPool = createPool({ databaseUrl: config.databaseUrl, namespace: config.namespace, max: 8, applicationName: 'dasy-api' });
+  const readPool = createPool({
+    databaseUrl: config.databaseUrl,
+    namespace: config.namespace,
+    max: 8,
+    applicationName: 'dasy-api',
+    idleInTransactionMs: config.pgIdleInTransactionMs,
+  });
   const consumerPools = [] as ReturnType<typeof createPool>[];
   const scoresTopic = topicName(config.namespace, 'scores');
   const tracker = new AppliedTracker({
@@ -77,8 +83,20 @@ export async function runApi(config: DasyConfig, logger: Logger, options: ApiOpt
   try {
     await tracker.start();
     if (options.consumers) {
-      const scoresPool = createPool({ databaseUrl: config.databaseUrl, namespace: config.namespace, max: 7, applicationName: 'dasy-scores-consumer' });
-      const eventsPool = createPool({ databaseUrl: config.databaseUrl, namespace: config.namespace, max: 4, applicationName: 'dasy-events-consumer' });
+      const scoresPool = createPool({
+        databaseUrl: config.databaseUrl,
+        namespace: config.namespace,
+        max: 7,
+        applicationName: 'dasy-scores-consumer',
+        idleInTransactionMs: config.pgIdleInTransactionMs,
+      });
+      const eventsPool = createPool({
+        databaseUrl: config.databaseUrl,
+        namespace: config.namespace,
+        max: 4,
+        applicationName: 'dasy-events-consumer',
+        idleInTransactionMs: config.pgIdleInTransactionMs,
+      });
       consumerPools.push(scoresPool, eventsPool);
       consumers.push(
         createScoresConsumer({

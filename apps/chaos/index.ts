@@ -212,7 +212,12 @@ function pipelineChildren(parent: number): { pid: number; role: string }[] {
 async function verify(world: World, expected: Expected, summary: Record<string, unknown>, deadLetters: { products: number; productCount: number }) {
   const checks: string[] = [];
   const problems: string[] = [];
-  const pool = createPool({ databaseUrl: world.config.databaseUrl, namespace: world.config.namespace, max: 2 });
+  const pool = createPool({
+    databaseUrl: world.config.databaseUrl,
+    namespace: world.config.namespace,
+    max: 2,
+    idleInTransactionMs: world.config.pgIdleInTransactionMs,
+  });
   const kafka = createKafka({ brokers: world.config.kafkaBrokers, clientId: 'dasy-chaos', logger: quietLogger() });
   const admin = kafka.admin();
   try {
@@ -497,7 +502,12 @@ async function productsApplied(world: World): Promise<bigint> {
 
 /** One connection to read the progress with (one lost to a PostgreSQL restart is replaced at the next read). */
 function progressPool(world: World): Pool {
-  return createPool({ databaseUrl: world.config.databaseUrl, namespace: world.config.namespace, max: 1 });
+  return createPool({
+    databaseUrl: world.config.databaseUrl,
+    namespace: world.config.namespace,
+    max: 1,
+    idleInTransactionMs: world.config.pgIdleInTransactionMs,
+  });
 }
 
 /** The announcement of a kill plan: `SIGKILL <role>` for each. */

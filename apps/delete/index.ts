@@ -62,7 +62,13 @@ export async function deleteSkus(options: {
 
 /** How many distinct skus of the file (its accepted records) are in `products` now. */
 async function countPresent(config: DasyConfig, logger: Logger, file: string): Promise<number> {
-  const pool = createPool({ databaseUrl: config.databaseUrl, namespace: config.namespace, max: 1, applicationName: 'dasy-delete' });
+  const pool = createPool({
+    databaseUrl: config.databaseUrl,
+    namespace: config.namespace,
+    max: 1,
+    applicationName: 'dasy-delete',
+    idleInTransactionMs: config.pgIdleInTransactionMs,
+  });
   try {
     return await retry(
       () =>

@@ -5,6 +5,7 @@ import { DasyConfig } from '../../libs/config';
 import { createPool, Pool } from '../../libs/db';
 import { errorMessage } from '../../libs/errors';
 import { storedOffsets } from '../../libs/db/offsets';
+import { flushWal } from '../../libs/db/wal';
 import { isKafkaUnavailable, isPostgresUnavailable } from '../../libs/errors/classify';
 import { createKafka } from '../../libs/kafka/client';
 import { endOffsets, groupId, topicName, TOPICS, totalLag } from '../../libs/kafka/topics';
@@ -122,7 +123,13 @@ export async function runPipeline<T>(
       return relay;
     }));
   // two for the progress checks, one for the VACUUM that may run meanwhile
-  const pool = createPool({ databaseUrl: config.databaseUrl, namespace: config.namespace, max: 3, applicationName: 'dasy-ingest' });
+  const pool = createPool({
+    databaseUrl: config.databaseUrl,
+    namespace: config.namespace,
+    max: 3,
+    applicationName: 'dasy-ingest',
+    idleInTransactionMs: config.pgIdleInTransactionMs,
+  });
   try {
     await prepare(config, log);
     if (options.beforeConsumers) await options.beforeConsumers(pool);
@@ -179,6 +186,9 @@ export async function runPipeline<T>(
     const producedAt = Date.now();
     const ready = await assigned;
     const phases = await caughtUp();
+    // done means durable: the consumers' last commits are on disk before this answers (a
+    // PostgreSQL crash right after cannot take them back, and no part runs after it to replay them)
+    await flushWal(pool);
     await vacuumed;
     const timings = {
       consumersReady: (ready - started) / 1000,

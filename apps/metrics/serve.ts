@@ -14,7 +14,13 @@ import { ClusterSource, ConsumedGroup } from './source';
 export async function serveExporter(options: { config: DasyConfig; logger: Logger; groups: ConsumedGroup[]; port: number; host: string }): Promise<OpsServer> {
   const { config, logger } = options;
   const registry = createRegistry(config.namespace);
-  const pool = createPool({ databaseUrl: config.databaseUrl, namespace: config.namespace, max: 3, applicationName: 'dasy-metrics' });
+  const pool = createPool({
+    databaseUrl: config.databaseUrl,
+    namespace: config.namespace,
+    max: 3,
+    applicationName: 'dasy-metrics',
+    idleInTransactionMs: config.pgIdleInTransactionMs,
+  });
   const admin = createKafka({ brokers: config.kafkaBrokers, clientId: 'dasy-metrics', logger }).admin();
   clusterMetrics(registry, new ClusterSource({ pool, admin, namespace: config.namespace, groups: options.groups, logger }));
   const checks = { postgresql: postgresAnswers(pool), kafka: kafkaAnswers(admin) };

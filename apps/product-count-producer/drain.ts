@@ -1,7 +1,6 @@
-import { Pool } from 'pg';
-import { withTransaction } from '../../libs/db';
+import { Pool, PoolClient } from 'pg';
 
-/** The drain's work_mem: its distinct names hashed in memory up to some 500,000 names. */
+/** The drain's work_mem: its distinct names hashed, and kept for the sends, in memory up to some 500,000 names. */
 const DRAIN_WORK_MEM = '64MB';
 
 /** Names waiting in the namespace's outbox (a name marked by several batches counts each time). */
@@ -19,13 +18,44 @@ export async function newestMark(db: Pool, namespace: string): Promise<string | 
 }
 
 /**
- * One drain, in one transaction and one snapshot: the distinct names of the namespace's committed
- * marks are handed to the sender page by page (a cursor: memory stays flat however many marks
- * wait), then those marks are deleted, and the deletion commits only after
- * every send was acknowledged. A failure before the commit undoes the deletion: a crash in between
- * resends (a harmless duplicate recount), never loses a mark. Marks of transactions still running
- * are not in the snapshot: they stay for the next drain. (A mark another relay deleted meanwhile
- * fails this drain with a serialization error: nothing is lost, its names were sent twice.)
+ * The ids of the namespace's committed marks, and a cursor over their distinct names, taken in
+ * one short transaction (one snapshot: the names are exactly those of the ids). The cursor is
+ * WITH HOLD: its rows are kept by the server when the transaction commits, so the sends that
+ * follow hold no transaction open (none stays open across a call to Kafka, however long the
+ * broker is away: DESIGN.md §6) and memory stays flat however many marks wait. Marks of
+ * transactions still running are not in the snapshot: they stay for the next drain.
+ */
+const TAKE_MARKS_SQL = `SELECT coalesce(array_agg(id), '{}') AS ids FROM product_count_outbox WHERE namespace = $1`;
+const DECLARE_NAMES_SQL = `DECLARE dasy_relay_cursor NO SCROLL CURSOR WITH HOLD FOR
+  SELECT DISTINCT unnest(names) AS name FROM product_count_outbox WHERE namespace = $1`;
+
+/** Exactly the marks taken (through the primary key's index on (namespace, id)). */
+const DELETE_MARKS_SQL = `DELETE FROM product_count_outbox WHERE namespace = $1 AND id = ANY($2::bigint[])`;
+
+async function takeMarks(client: PoolClient, namespace: string): Promise<string[]> {
+  await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+  try {
+    // the distinct names hashed in memory: with the default 4 MB the hash of a first ingest's
+    // 466,000 marks spilled to disk (368 ms; 270 ms in memory, 29 MB)
+    await client.query(`SET LOCAL work_mem = '${DRAIN_WORK_MEM}'`);
+    const { rows } = await client.query<{ ids: string[] }>(TAKE_MARKS_SQL, [namespace]);
+    if (rows[0].ids.length) await client.query(DECLARE_NAMES_SQL, [namespace]);
+    await client.query('COMMIT'); // the cursor's rows are computed and kept here, under the work_mem above
+    return rows[0].ids;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+}
+
+/**
+ * One drain: the marks are taken (takeMarks: one short transaction), their distinct names handed
+ * to the sender page by page from the held cursor, and once the broker acknowledged every send,
+ * exactly the marks taken are deleted, by id. Append-only marks deleted by id are never swallowed:
+ * a mark committed after the snapshot is not among the ids, and stays for the next drain. A
+ * failure before the deletion (the relay killed, the broker or PostgreSQL away) deletes nothing:
+ * the names are sent again (a harmless duplicate recount), never lost. A mark another relay
+ * deleted meanwhile had its names sent by that relay: deleting it again deletes nothing.
  * Returns how many names were sent.
  */
 export async function drainOutbox(
@@ -35,19 +65,16 @@ export async function drainOutbox(
     page: number;
     /** takes the names page by page; sends them as it sees fit, all acknowledged once flush() resolves */
     sender: { add(names: string[]): Promise<void>; flush(): Promise<void> };
-    /** test hook: after every send was acknowledged, before the deletion commits */
+    /** test hook: after every send was acknowledged, before the marks are deleted */
     afterSend?(sent: number): Promise<void>;
   },
 ): Promise<number> {
-  return withTransaction(pool, async (client) => {
-    await client.query(`SET TRANSACTION ISOLATION LEVEL REPEATABLE READ`);
-    // the distinct names hashed in memory: with the default 4 MB the hash of a first ingest's
-    // 466,000 marks spilled to disk (368 ms; 270 ms in memory, 29 MB)
-    await client.query(`SET LOCAL work_mem = '${DRAIN_WORK_MEM}'`);
-    // the distinct names of the snapshot's marks, read a page at a time (the server hashes them once)
-    await client.query(`DECLARE dasy_relay_cursor NO SCROLL CURSOR FOR SELECT DISTINCT unnest(names) AS name FROM product_count_outbox WHERE namespace = $1`, [
-      namespace,
-    ]);
+  // one connection for the drain: the held cursor belongs to its session (idle between its pages)
+  const client = await pool.connect();
+  let broken = false;
+  try {
+    const ids = await takeMarks(client, namespace);
+    if (!ids.length) return 0;
     let sent = 0;
     for (;;) {
       const { rows } = await client.query<{ name: string }>(`FETCH ${Number(options.page)} FROM dasy_relay_cursor`);
@@ -55,11 +82,20 @@ export async function drainOutbox(
       await options.sender.add(rows.map((r) => r.name));
       sent += rows.length;
     }
-    if (!sent) return 0;
+    await client.query('CLOSE dasy_relay_cursor');
     await options.sender.flush();
     await options.afterSend?.(sent);
-    // all acknowledged: the marks go (for good at the commit), the recounts are already under way
-    await client.query(`DELETE FROM product_count_outbox WHERE namespace = $1`, [namespace]);
+    // all acknowledged: exactly the marks taken go; the recounts are already under way
+    await client.query(DELETE_MARKS_SQL, [namespace, ids]);
     return sent;
-  });
+  } catch (err) {
+    // a send that failed leaves the cursor open in a live session: closed, or the session dropped
+    broken = await client.query('CLOSE ALL').then(
+      () => false,
+      () => true,
+    );
+    throw err;
+  } finally {
+    client.release(broken);
+  }
 }

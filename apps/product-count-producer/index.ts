@@ -2,7 +2,6 @@ import { Producer } from 'kafkajs';
 import { Pool } from 'pg';
 import { DasyConfig } from '../../libs/config';
 import { listen, Listener } from '../../libs/db/listener';
-import { sqlState } from '../../libs/errors/classify';
 import { errorMessage } from '../../libs/errors';
 import { createKafka } from '../../libs/kafka/client';
 import { partitionFor } from '../../libs/kafka/murmur2';
@@ -19,7 +18,8 @@ import { RELAY_DEFAULTS } from './defaults';
 
 /**
  * ProductCountRelay: moves outbox marks to `<ns>.product-count` (key = name), one drain at a time
- * (drain.ts: one transaction, deleted only once the broker acknowledged).
+ * (drain.ts: the marks taken in one short transaction, sent with no transaction open, deleted by id
+ * only once the broker acknowledged).
  *
  * Coalescing: a name marked many times while it waits is sent once, and each send costs a
  * recount, so the relay does not drain at the first mark: it drains once no new mark arrived for
@@ -35,9 +35,6 @@ export interface ProductCountRelay {
   relayed(): number;
 }
 
-/** SQLSTATE of a drain whose marks another relay deleted meanwhile */
-const SERIALIZATION_FAILURE = '40001';
-
 /** bytes of names per partition in one send */
 const SEND_BYTES_PER_PARTITION = 512 * 1024;
 
@@ -50,7 +47,7 @@ export function createProductCountRelay(options: {
   pollMs?: number;
   quietMs?: number;
   maxDelayMs?: number;
-  /** test hook: runs after the sends were acknowledged, before the deletion commits */
+  /** test hook: runs after the sends were acknowledged, before the marks are deleted */
   afterSend?: (sent: number) => Promise<void>;
 }): ProductCountRelay {
   const { config, pool } = options;
@@ -58,7 +55,8 @@ export function createProductCountRelay(options: {
   const quietMs = options.quietMs ?? RELAY_DEFAULTS.quietMs;
   const maxDelayMs = Math.max(quietMs, options.maxDelayMs ?? RELAY_DEFAULTS.maxDelayMs);
   const topic = topicName(config.namespace, 'productCount');
-  // persistent: a broker restart is waited for (said once by the client), inside the drain
+  // persistent: a broker restart is waited for (said once by the client), inside the drain (no
+  // transaction is open meanwhile: drain.ts)
   const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'dasy-product-count-producer', logger: log, persistent: true });
   const producer = createProducer(kafka);
   const notice = outageNotice(log, '', 0, 0, { down: (reason) => `cannot relay (${reason}); retrying with backoff`, up: 'relaying again' });
@@ -121,12 +119,6 @@ export function createProductCountRelay(options: {
         backoff.reset();
       } catch (err) {
         if (!running) break;
-        if (sqlState(err) === SERIALIZATION_FAILURE) {
-          // another relay took some of these marks meanwhile: drain again (duplicates are harmless)
-          log.debug(`drain overlapped another relay's; again`);
-          await sleep(50);
-          continue;
-        }
         notice.failed(errorMessage(err));
         await sleep(backoff.next());
       }

@@ -14,7 +14,13 @@ const ADD_FILE_COUNTS = `INSERT INTO dasy_csv_files AS f (namespace, file, recor
  * costs the counts of this file, said once, never the ingest.
  */
 export async function recordFileCounts(config: DasyConfig, logger: Logger, file: string, counts: { records: number; rejected: number }): Promise<void> {
-  const pool = createPool({ databaseUrl: config.databaseUrl, namespace: config.namespace, max: 1, applicationName: 'dasy-products-producer' });
+  const pool = createPool({
+    databaseUrl: config.databaseUrl,
+    namespace: config.namespace,
+    max: 1,
+    applicationName: 'dasy-products-producer',
+    idleInTransactionMs: config.pgIdleInTransactionMs,
+  });
   try {
     await retry(() => pool.query(ADD_FILE_COUNTS, [config.namespace, file, counts.records, counts.rejected]), {
       isRetriable: isPostgresUnavailable,

@@ -20,7 +20,13 @@ const migrations = (): typeof Migrate => require('../../libs/db/migrate') as typ
 export async function stackReady(config: DasyConfig, logger: Logger, timeoutMs: number): Promise<void> {
   // while they start, anything may fail: keep asking until the deadline
   const always = () => true;
-  await retry(() => ensureDatabase(config.databaseUrl), { isRetriable: always, timeoutMs, what: 'PostgreSQL did not answer', initialMs: 100, maxMs: 2000 });
+  await retry(() => ensureDatabase(config.databaseUrl, config.pgIdleInTransactionMs), {
+    isRetriable: always,
+    timeoutMs,
+    what: 'PostgreSQL did not answer',
+    initialMs: 100,
+    maxMs: 2000,
+  });
   const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'dasy-stack', logger: silent(logger) });
   await retry(
     async () => {
@@ -56,9 +62,10 @@ function silent(logger: Logger): Logger {
 export async function prepare(config: DasyConfig, logger: Logger): Promise<void> {
   await retry(
     async () => {
-      await ensureDatabase(config.databaseUrl);
+      await ensureDatabase(config.databaseUrl, config.pgIdleInTransactionMs);
       // up to date (the usual case): TypeORM is not even loaded
-      if (await migrationsPending(config.databaseUrl, config.namespace)) await migrations().runMigrations(config.databaseUrl, config.namespace);
+      if (await migrationsPending(config.databaseUrl, config.namespace, config.pgIdleInTransactionMs))
+        await migrations().runMigrations(config.databaseUrl, config.namespace, config.pgIdleInTransactionMs);
     },
     { isRetriable: isPostgresUnavailable, notice: outageNotice(logger, `PostgreSQL at ${serverOf(config.databaseUrl)}`) },
   );
@@ -108,7 +115,7 @@ export async function reset(config: DasyConfig, logger: Logger): Promise<string>
   } finally {
     await admin.disconnect();
   }
-  const pool = createPool({ databaseUrl: config.databaseUrl, namespace: config.namespace, max: 1 });
+  const pool = createPool({ databaseUrl: config.databaseUrl, namespace: config.namespace, max: 1, idleInTransactionMs: config.pgIdleInTransactionMs });
   try {
     const hasOffsets = (await pool.query<{ t: string | null }>(`SELECT to_regclass('dasy_consumer_offsets') AS t`)).rows[0].t !== null;
     const offsets = hasOffsets ? await deleteStoredOffsets(pool, `${config.namespace}.`) : 0;
@@ -149,12 +156,12 @@ export const RESET_TABLES = [
 ];
 
 export async function migrateUp(config: DasyConfig): Promise<string> {
-  await ensureDatabase(config.databaseUrl);
-  const applied = await migrations().runMigrations(config.databaseUrl, config.namespace);
+  await ensureDatabase(config.databaseUrl, config.pgIdleInTransactionMs);
+  const applied = await migrations().runMigrations(config.databaseUrl, config.namespace, config.pgIdleInTransactionMs);
   return applied.length ? `applied ${applied.length} migration(s): ${applied.join(', ')}` : 'migrations: already up to date';
 }
 
 export async function migrateDown(config: DasyConfig): Promise<string> {
-  const reverted = await migrations().revertMigrations(config.databaseUrl, config.namespace);
+  const reverted = await migrations().revertMigrations(config.databaseUrl, config.namespace, config.pgIdleInTransactionMs);
   return reverted.length ? `reverted ${reverted.length} migration(s): ${reverted.join(', ')}` : 'migrations: nothing to revert';
 }

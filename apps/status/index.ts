@@ -38,7 +38,7 @@ export interface StatusReport {
 export async function status(config: DasyConfig, logger: Logger): Promise<StatusReport> {
   const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'dasy-status', logger });
   const admin = kafka.admin();
-  const pool = createPool({ databaseUrl: config.databaseUrl, namespace: config.namespace, max: 2 });
+  const pool = createPool({ databaseUrl: config.databaseUrl, namespace: config.namespace, max: 2, idleInTransactionMs: config.pgIdleInTransactionMs });
   await admin.connect();
   try {
     return await collectStatus({ admin, pool, namespace: config.namespace });

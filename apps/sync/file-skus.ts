@@ -2,15 +2,16 @@ import { PoolClient } from 'pg';
 import { readSkusFile } from '../../libs/csv/reader';
 
 /**
- * The skus of a file into a temporary table of the client's transaction (`sku` as products has it,
- * the primary key; dropped at the transaction's end), one INSERT per chunk of the file: memory
- * stays flat however long the file. `readable`: every sku that can be read, rejected records
- * included (see SkusCsv).
+ * The skus of a file into a temporary table (`sku` as products has it, the primary key), one
+ * INSERT per chunk of the file: memory stays flat however long the file. The table is dropped at
+ * the end of the client's transaction, or with `session`, at the end of its session (or a DROP):
+ * then it is loaded outside any transaction. `readable`: every sku that can be read, rejected
+ * records included (see SkusCsv).
  */
-export async function loadFileSkus(client: PoolClient, file: string, table: string, options: { readable?: boolean } = {}): Promise<void> {
+export async function loadFileSkus(client: PoolClient, file: string, table: string, options: { readable?: boolean; session?: boolean } = {}): Promise<void> {
   // the column as products has it (its collation too: the join with products can then read both
   // primary keys in order)
-  await client.query(`CREATE TEMP TABLE ${table} ON COMMIT DROP AS SELECT sku FROM products WITH NO DATA`);
+  await client.query(`CREATE TEMP TABLE ${table} ${options.session ? '' : 'ON COMMIT DROP'} AS SELECT sku FROM products WITH NO DATA`);
   await client.query(`ALTER TABLE ${table} ADD PRIMARY KEY (sku)`);
   let page: string[] = [];
   const insert = async () => {

@@ -1,6 +1,6 @@
 import { PoolClient } from 'pg';
 import { DasyConfig } from '../../libs/config';
-import { createPool, withTransaction } from '../../libs/db';
+import { createPool } from '../../libs/db';
 import { isPostgresUnavailable } from '../../libs/errors/classify';
 import { Logger } from '../../libs/log';
 import { createProgress } from '../../libs/progress';
@@ -26,26 +26,44 @@ import { loadFileSkus } from './file-skus';
  * Order: the file's skus are loaded, then the step waits until the pipeline has applied
  * everything in the topics (the file's records and whatever came before them), and only then
  * scans: the tombstones follow, in the topic, every record that was in it when the scan began.
+ * No transaction is open while it waits, nor while it sends (DESIGN.md §6: a transaction held
+ * across a wait on the pipeline or a call to Kafka holds back VACUUM for the whole database): the
+ * skus go into a temporary table of the session, and the scan is a cursor WITH HOLD, computed by
+ * the server when its one-statement transaction ends and read a page at a time afterwards.
  * PostgreSQL going away meanwhile is waited for: the tombstones already decided are sent, and the
  * step starts again (once those are applied they are no longer in `products`: none is sent twice).
  */
 export async function deleteAbsentSkus(options: { config: DasyConfig; logger: Logger; file: string; caughtUp: () => Promise<void> }): Promise<number> {
   const { config, logger } = options;
   const log = logger.namespace('sync');
-  const pool = createPool({ databaseUrl: config.databaseUrl, namespace: config.namespace, max: 1, applicationName: 'dasy-sync' });
+  const pool = createPool({
+    databaseUrl: config.databaseUrl,
+    namespace: config.namespace,
+    max: 1,
+    applicationName: 'dasy-sync',
+    idleInTransactionMs: config.pgIdleInTransactionMs,
+  });
   const writer = await openProductsWriter({ config, logger: log, clientId: 'dasy-sync' });
   const progress = createProgress();
   const tally = { sent: 0 };
-  const attempt = () =>
-    withTransaction(pool, async (client) => {
-      await loadFileSkus(client, options.file, 'dasy_sync_skus', { readable: true });
+  const attempt = async () => {
+    // one session for the attempt: its temporary table and its cursor are the session's
+    const client = await pool.connect();
+    let broken = true; // unless it ends cleanly, the session goes, and its table and cursor with it
+    try {
+      await loadFileSkus(client, options.file, FILE_SKUS, { readable: true, session: true });
       await options.caughtUp();
       await sendAbsent(client, writer, tally, () => progress.update(`sync: ${tally.sent.toLocaleString('en-US')} skus not in the file deleted`));
+      await client.query(`DROP TABLE ${FILE_SKUS}`);
+      broken = false;
       return tally.sent;
-    }).catch(async (err: unknown) => {
+    } catch (err) {
       if (isPostgresUnavailable(err)) await writer.finish(); // what was decided before the outage still goes out
       throw err;
-    });
+    } finally {
+      client.release(broken);
+    }
+  };
   try {
     return await retry(attempt, { isRetriable: isPostgresUnavailable, notice: outageNotice(log, 'PostgreSQL') });
   } finally {
@@ -56,12 +74,17 @@ export async function deleteAbsentSkus(options: { config: DasyConfig; logger: Lo
   }
 }
 
+/** The session's temporary table of the file's skus. */
+const FILE_SKUS = 'dasy_sync_skus';
+
 const PAGE = 5000;
 
 /** Tombstones for every sku of products that is not in dasy_sync_skus, a page at a time. */
 async function sendAbsent(client: PoolClient, writer: ProductsWriter, tally: { sent: number }, onPage: () => void): Promise<void> {
+  // WITH HOLD, outside a transaction block: the anti-join runs in the statement's own transaction,
+  // and its rows are kept by the server for the pages that follow, read with no transaction open
   await client.query(
-    'DECLARE dasy_absent NO SCROLL CURSOR FOR SELECT p.sku FROM products p WHERE NOT EXISTS (SELECT 1 FROM dasy_sync_skus f WHERE f.sku = p.sku)',
+    `DECLARE dasy_absent NO SCROLL CURSOR WITH HOLD FOR SELECT p.sku FROM products p WHERE NOT EXISTS (SELECT 1 FROM ${FILE_SKUS} f WHERE f.sku = p.sku)`,
   );
   for (;;) {
     const { rows } = await client.query<{ sku: string }>(`FETCH ${PAGE} FROM dasy_absent`);

@@ -23,6 +23,7 @@ describe('loadConfig', () => {
       apiHeadersTimeoutMs: 10000,
       apiRequestTimeoutMs: 30000,
       apiKeepAliveTimeoutMs: 5000,
+      pgIdleInTransactionMs: 60000,
     });
   });
 
@@ -39,6 +40,7 @@ describe('loadConfig', () => {
         DASY_API_HEADERS_TIMEOUT_MS: '2000',
         DASY_API_REQUEST_TIMEOUT_MS: '4000',
         DASY_API_KEEPALIVE_TIMEOUT_MS: '65000',
+        DASY_PG_IDLE_IN_TRANSACTION_MS: '0',
       }),
     ).toMatchObject({
       databaseUrl: 'postgresql://u:p@db:6543/other',
@@ -51,6 +53,7 @@ describe('loadConfig', () => {
       apiHeadersTimeoutMs: 2000,
       apiRequestTimeoutMs: 4000,
       apiKeepAliveTimeoutMs: 65000,
+      pgIdleInTransactionMs: 0,
     });
   });
 
@@ -77,6 +80,7 @@ describe('loadConfig', () => {
     [{ KAFKA_PORT_BASE: '80' }, 'KAFKA_PORT_BASE: "80" must be a whole number from 1024 to 65000'],
     [{ DASY_FAULT_KILL_AFTER_SEND: 'sometimes' }, 'DASY_FAULT_KILL_AFTER_SEND: "sometimes" must be on or off'],
     [{ CI: 'yes please' }, 'CI: "yes please" must be on or off'],
+    [{ DASY_PG_IDLE_IN_TRANSACTION_MS: '1m' }, 'DASY_PG_IDLE_IN_TRANSACTION_MS: "1m" must be a whole number from 0 to 86400000'],
     [{ DASY_API_HEADERS_TIMEOUT_MS: '0' }, 'DASY_API_HEADERS_TIMEOUT_MS: "0" must be a whole number from 1 to 3600000'],
     [{ DASY_API_REQUEST_TIMEOUT_MS: '1.5' }, 'DASY_API_REQUEST_TIMEOUT_MS: "1.5" must be a whole number from 1 to 3600000'],
     [{ DASY_API_KEEPALIVE_TIMEOUT_MS: '5s' }, 'DASY_API_KEEPALIVE_TIMEOUT_MS: "5s" must be a whole number from 1 to 3600000'],

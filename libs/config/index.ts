@@ -1,5 +1,5 @@
 /** Typed configuration from the environment (settings.ts), strict parsers (parse.ts). */
-export { describeSettings, loadConfig, SETTINGS } from './settings';
+export { describeSettings, IDLE_IN_TRANSACTION_DEFAULT_MS, loadConfig, SETTINGS } from './settings';
 export type { DasyConfig, Setting } from './settings';
 export {
   databaseName,

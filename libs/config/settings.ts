@@ -16,6 +16,14 @@ import {
 
 type Env = Record<string, string | undefined>;
 
+/**
+ * DASY_PG_IDLE_IN_TRANSACTION_MS's default: no dasy transaction waits on anything but PostgreSQL
+ * (none stays open across a call to Kafka), so its pauses between statements are milliseconds,
+ * seconds on a starved machine; a minute is far beyond those, and short enough that a stuck or
+ * frozen client cannot hold back VACUUM (and its locks) for long.
+ */
+export const IDLE_IN_TRANSACTION_DEFAULT_MS = 60_000;
+
 /** One environment variable: its default, what it means, and its strict parser. */
 export interface Setting<T> {
   variable: string;
@@ -53,6 +61,13 @@ export const SETTINGS = {
   apiKeepAliveTimeoutMs: setting('DASY_API_KEEPALIVE_TIMEOUT_MS', '5000', 'api: ms after which an idle keep-alive connection is closed', (v) =>
     parseInteger('DASY_API_KEEPALIVE_TIMEOUT_MS', optional(v) ?? '5000', 1, 3_600_000),
   ),
+  // a stuck client holding a transaction open holds back VACUUM for the whole database
+  pgIdleInTransactionMs: setting(
+    'DASY_PG_IDLE_IN_TRANSACTION_MS',
+    String(IDLE_IN_TRANSACTION_DEFAULT_MS),
+    "ms a dasy connection may sit idle inside a transaction before PostgreSQL ends its session (0: the server's own setting)",
+    (v) => parseInteger('DASY_PG_IDLE_IN_TRANSACTION_MS', optional(v) ?? String(IDLE_IN_TRANSACTION_DEFAULT_MS), 0, 86_400_000),
+  ),
   logLevel: setting<LogLevel>('DASY_LOG_LEVEL', 'warn', 'error, warn, info or debug (normal operation logs nothing at warn)', parseLogLevel),
   consumerTuning: setting<Record<string, ConsumerTuning>>(
     'DASY_CONSUMER_TUNING',
@@ -67,8 +82,11 @@ export const SETTINGS = {
     'internal: set by dasy ingest for the parts it forks (it prepares topics and migrations once)',
     (v) => parseOnOff('DASY_PREPARED_BY_PARENT', v, false),
   ),
-  faultKillAfterSend: setting('DASY_FAULT_KILL_AFTER_SEND', 'off', 'tests only: the relay SIGKILLs itself after a send, before its commit', (v) =>
-    parseOnOff('DASY_FAULT_KILL_AFTER_SEND', v, false),
+  faultKillAfterSend: setting(
+    'DASY_FAULT_KILL_AFTER_SEND',
+    'off',
+    'tests only: the relay SIGKILLs itself after a send, before it deletes the marks sent',
+    (v) => parseOnOff('DASY_FAULT_KILL_AFTER_SEND', v, false),
   ),
   kafkaPortBase: setting('KAFKA_PORT_BASE', '9090', 'local stack: node n listens on base+2n (clients) and base+2n+1 (controllers)', (v) =>
     parseInteger('KAFKA_PORT_BASE', optional(v) ?? '9090', 1024, 65000),

@@ -1,17 +1,22 @@
 import 'reflect-metadata';
 import { DataSource, QueryRunner } from 'typeorm';
 import { MIGRATIONS } from '../../migrations';
+import { IDLE_IN_TRANSACTION_DEFAULT_MS } from '../config/settings';
 import { withSchema } from './identifiers';
 import { asDbError } from './pool';
 import { adoptLegacyTables, createSchema, dropSchemaIfEmpty } from './schema';
 
 const MIGRATIONS_TABLE = 'dasy_migrations';
 
-/** A namespace's migrations run in its schema: its tables and TypeORM's bookkeeping table land there. */
-function dataSource(databaseUrl: string, namespace: string): DataSource {
+/**
+ * A namespace's migrations run in its schema: its tables and TypeORM's bookkeeping table land there.
+ * Its pool bounds idle transactions as every dasy pool does (createPool's idleInTransactionMs).
+ */
+function dataSource(databaseUrl: string, namespace: string, idleInTransactionMs: number): DataSource {
   return new DataSource({
     type: 'postgres',
     url: withSchema(databaseUrl, namespace),
+    extra: { idle_in_transaction_session_timeout: idleInTransactionMs },
     migrations: MIGRATIONS,
     migrationsTableName: MIGRATIONS_TABLE,
     migrationsTransactionMode: 'each',
@@ -19,8 +24,8 @@ function dataSource(databaseUrl: string, namespace: string): DataSource {
   });
 }
 
-async function withDataSource<T>(databaseUrl: string, namespace: string, fn: (ds: DataSource) => Promise<T>): Promise<T> {
-  const ds = dataSource(databaseUrl, namespace);
+async function withDataSource<T>(databaseUrl: string, namespace: string, idleInTransactionMs: number, fn: (ds: DataSource) => Promise<T>): Promise<T> {
+  const ds = dataSource(databaseUrl, namespace, idleInTransactionMs);
   try {
     await ds.initialize();
   } catch (err) {
@@ -53,8 +58,8 @@ async function withMigrationsLock<T>(ds: DataSource, fn: (lockHolder: QueryRunne
  * Create the namespace's schema (moving an older install's tables into it, see
  * adoptLegacyTables) and apply every pending migration in it; returns the names applied.
  */
-export async function runMigrations(databaseUrl: string, namespace: string): Promise<string[]> {
-  return withDataSource(databaseUrl, namespace, (ds) =>
+export async function runMigrations(databaseUrl: string, namespace: string, idleInTransactionMs = IDLE_IN_TRANSACTION_DEFAULT_MS): Promise<string[]> {
+  return withDataSource(databaseUrl, namespace, idleInTransactionMs, (ds) =>
     withMigrationsLock(ds, async (runner) => {
       await runner.startTransaction();
       try {
@@ -72,8 +77,8 @@ export async function runMigrations(databaseUrl: string, namespace: string): Pro
 }
 
 /** Revert every applied migration of the namespace, newest first, then drop the bookkeeping table and the schema (if nothing else is in it). */
-export async function revertMigrations(databaseUrl: string, namespace: string): Promise<string[]> {
-  return withDataSource(databaseUrl, namespace, (ds) =>
+export async function revertMigrations(databaseUrl: string, namespace: string, idleInTransactionMs = IDLE_IN_TRANSACTION_DEFAULT_MS): Promise<string[]> {
+  return withDataSource(databaseUrl, namespace, idleInTransactionMs, (ds) =>
     withMigrationsLock(ds, async (runner) => {
       const reverted: string[] = [];
       const exists = (await runner.query(`SELECT to_regclass($1) AS t`, [MIGRATIONS_TABLE])) as { t: string | null }[];

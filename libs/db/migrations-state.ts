@@ -1,4 +1,5 @@
 import { MIGRATIONS } from '../../migrations';
+import { IDLE_IN_TRANSACTION_DEFAULT_MS } from '../config/settings';
 import { quoteIdent } from './identifiers';
 import { createPool } from './pool';
 
@@ -7,8 +8,8 @@ import { createPool } from './pool';
  * (a quarter of a second of CPU in every process that prepares): the names in the schema's
  * bookkeeping table against the list in migrations/index.ts. True when the table is not there.
  */
-export async function migrationsPending(databaseUrl: string, namespace: string): Promise<boolean> {
-  const pool = createPool({ databaseUrl, max: 1, applicationName: 'dasy-migrations-check', namespace: null });
+export async function migrationsPending(databaseUrl: string, namespace: string, idleInTransactionMs = IDLE_IN_TRANSACTION_DEFAULT_MS): Promise<boolean> {
+  const pool = createPool({ databaseUrl, max: 1, applicationName: 'dasy-migrations-check', namespace: null, idleInTransactionMs });
   try {
     const table = `${quoteIdent(namespace)}.dasy_migrations`;
     const { rows } = await pool.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [table]);

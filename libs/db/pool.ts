@@ -48,15 +48,30 @@ class ClassifyingClient extends Client {
   }
 }
 
-/**
- * `namespace`: the pool works in the namespace's schema (withSchema), so the SQL of the apps names
- * its tables unqualified; null for work on the server itself (creating a database).
- */
-export function createPool(options: { databaseUrl: string; namespace: string | null; max?: number; applicationName?: string }): Pool {
+export interface PoolOptions {
+  databaseUrl: string;
+  /**
+   * The pool works in the namespace's schema (withSchema), so the SQL of the apps names its tables
+   * unqualified; null for work on the server itself (creating a database).
+   */
+  namespace: string | null;
+  max?: number;
+  applicationName?: string;
+  /**
+   * DASY_PG_IDLE_IN_TRANSACTION_MS (config.pgIdleInTransactionMs): every session of the pool has
+   * it as its idle_in_transaction_session_timeout, so a client stuck inside a transaction cannot
+   * hold back VACUUM for the database; 0 leaves the server's own setting.
+   */
+  idleInTransactionMs: number;
+}
+
+export function createPool(options: PoolOptions): Pool {
   const pool = new Pool({
     connectionString: options.namespace === null ? options.databaseUrl : withSchema(options.databaseUrl, options.namespace),
     max: options.max ?? 4,
     application_name: options.applicationName ?? 'dasy',
+    // sent with the connection's startup (not a statement more); 0 is not sent
+    idle_in_transaction_session_timeout: options.idleInTransactionMs,
     connectionTimeoutMillis: 5000,
     idleTimeoutMillis: 30000,
     Client: ClassifyingClient,

@@ -25,7 +25,13 @@ export async function serveProcessMetrics(options: {
   const { config, name } = options;
   const registry = createRegistry(config.namespace);
   const memberships = observeConsumers(registry, options.consumers);
-  const pool = createPool({ databaseUrl: config.databaseUrl, namespace: config.namespace, max: 1, applicationName: `dasy-${name}-health` });
+  const pool = createPool({
+    databaseUrl: config.databaseUrl,
+    namespace: config.namespace,
+    max: 1,
+    applicationName: `dasy-${name}-health`,
+    idleInTransactionMs: config.pgIdleInTransactionMs,
+  });
   // the part's own client says when Kafka is unavailable; the probe's says it at debug level only
   const admin = createKafka({ brokers: config.kafkaBrokers, clientId: `dasy-${name}-health`, logger: debugOnly(options.logger) }).admin();
   const checks = { postgresql: postgresAnswers(pool), kafka: kafkaAnswers(admin), ...(memberships.length ? { consumers: consumersJoined(memberships) } : {}) };

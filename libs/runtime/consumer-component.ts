@@ -45,6 +45,7 @@ export function consumerComponent<T>(options: {
   foldBegin?: boolean;
   coalescePartitions?: boolean;
   maxWaitTimeInMs?: number;
+  durableCommit?: boolean;
 }): ConsumerComponent {
   const { config } = options;
   const t = { ...DEFAULT_TUNING, ...options.tuning, ...config.consumerTuning['*'], ...config.consumerTuning[options.name] };
@@ -52,6 +53,7 @@ export function consumerComponent<T>(options: {
     databaseUrl: sessionSettings(config.databaseUrl),
     namespace: config.namespace,
     max: t.members * t.concurrency,
+    idleInTransactionMs: config.pgIdleInTransactionMs,
     applicationName: `dasy-${options.name}`,
   });
   const kafka = createKafka({
@@ -73,6 +75,7 @@ export function consumerComponent<T>(options: {
       maxWaitTimeInMs: options.maxWaitTimeInMs,
       foldBegin: options.foldBegin,
       coalescePartitions: options.coalescePartitions,
+      durableCommit: options.durableCommit,
     }),
   );
   return {

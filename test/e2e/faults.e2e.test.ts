@@ -194,14 +194,14 @@ test('the relay SIGKILLed between its send and the deletion of its marks: the ma
   const names = [...new Set(marks)].sort();
   expect(names.length).toBeGreaterThan(0);
 
-  // The relay kills itself (SIGKILL) once the broker acknowledged its names, before it commits.
+  // The relay kills itself (SIGKILL) once the broker acknowledged its names, before it deletes their marks.
   const doomed = new Part(t, ['product-count-producer']).start({ DASY_FAULT_KILL_AFTER_SEND: '1' });
   const { signal } = await doomed.current.exited;
   expect(signal).toBe('SIGKILL');
   expect(linesMatching(doomed.stderr(), /DASY_FAULT_KILL_AFTER_SEND: \d+ name\(s\) sent/)).toEqual([
-    `dasy: DASY_FAULT_KILL_AFTER_SEND: ${names.length} name(s) sent; killing this process before the drain commits`,
+    `dasy: DASY_FAULT_KILL_AFTER_SEND: ${names.length} name(s) sent; killing this process before the drain deletes its marks`,
   ]);
-  // Sent, yet still marked: the deletion died with the process's transaction.
+  // Sent, yet still marked: the process died before its deletion.
   expect(await messagesIn(admin, countTopic)).toBe(names.length);
   expect(await marksOf()).toEqual(marks);
 
