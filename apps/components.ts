@@ -111,13 +111,11 @@ export const scoresConsumer: ComponentSpec = {
 };
 
 /** The scores consumer is latency-bound (a push waits for it): small waits, both commit strategies. */
-// durableCommit: a push is answered 200 once its batch committed; the commit waits for the WAL flush
 export const SCORES_TUNING = {
   tuning: { concurrency: 6, maxBytesPerPartition: 1024 * 1024 },
   maxWaitTimeInMs: 100,
   foldBegin: true,
   coalescePartitions: true,
-  durableCommit: true,
 };
 
 export const eventsConsumer: ComponentSpec = {

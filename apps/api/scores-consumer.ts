@@ -326,8 +326,5 @@ export function createScoresConsumer(options: {
     maxBytesPerPartition: 1024 * 1024,
     foldBegin: true,
     coalescePartitions: true,
-    // a push is answered 200 once its batch committed (the in-process afterCommit, or the NOTIFY,
-    // which listeners see only once the commit is flushed): a PostgreSQL crash right after must not lose it
-    durableCommit: true,
   });
 }

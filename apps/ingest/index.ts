@@ -5,13 +5,12 @@ import { DasyConfig } from '../../libs/config';
 import { createPool, Pool } from '../../libs/db';
 import { errorMessage } from '../../libs/errors';
 import { storedOffsets } from '../../libs/db/offsets';
-import { flushWal } from '../../libs/db/wal';
 import { isKafkaUnavailable, isPostgresUnavailable } from '../../libs/errors/classify';
 import { createKafka } from '../../libs/kafka/client';
 import { endOffsets, groupId, topicName, TOPICS, totalLag } from '../../libs/kafka/topics';
 import { createLogger, Logger } from '../../libs/log';
 import { createProgress } from '../../libs/progress';
-import { outageNotice, Replica, retry, sleep, Supervisor } from '../../libs/runtime';
+import { OutageNotice, outageNotice, Replica, retry, sleep, Supervisor } from '../../libs/runtime';
 import { produceProducts } from '../products-producer';
 import { prepare } from '../stack';
 import { deleteAbsentSkus } from '../sync';
@@ -185,10 +184,9 @@ export async function runPipeline<T>(
     const result = await options.work({ caughtUp: async () => void (await caughtUp()) });
     const producedAt = Date.now();
     const ready = await assigned;
+    // done means durable: every commit of the parts waited for the WAL flush, so what this saw
+    // applied survives a PostgreSQL crash right after it
     const phases = await caughtUp();
-    // done means durable: the consumers' last commits are on disk before this answers (a
-    // PostgreSQL crash right after cannot take them back, and no part runs after it to replay them)
-    await flushWal(pool);
     await vacuumed;
     const timings = {
       consumersReady: (ready - started) / 1000,
@@ -199,11 +197,14 @@ export async function runPipeline<T>(
     };
     log.info('phases (s since start)', timings);
     if (options.phasesFile) fs.writeFileSync(options.phasesFile, JSON.stringify(timings));
-    const [{ rows: p }, { rows: n }] = await Promise.all([
-      pool.query<{ c: string }>('SELECT count(*) AS c FROM products'),
-      pool.query<{ c: string }>('SELECT count(*) AS c FROM product_count'),
-    ]);
-    return { result, products: Number(p[0].c), names: Number(n[0].c), seconds: Math.round((Date.now() - started) / 10) / 100 };
+    const counts = await retryQuery(
+      pool,
+      outageNotice(log, 'PostgreSQL'),
+      'SELECT (SELECT count(*) FROM products) AS p, (SELECT count(*) FROM product_count) AS n',
+      [],
+    );
+    const { p, n } = counts.rows[0] as { p: string; n: string };
+    return { result, products: Number(p), names: Number(n), seconds: Math.round((Date.now() - started) / 10) / 100 };
   } finally {
     progress.done();
     await parts.stop();
@@ -244,9 +245,7 @@ export async function waitCaughtUp(options: {
   const pollMs = options.pollMs ?? 50;
   const pgNotice = outageNotice(options.logger ?? createLogger('dasy').namespace('ingest'), 'PostgreSQL');
   // every query through here: a lost connection is retried, not the end of the ingest
-  const pool = {
-    query: (text: string, values: unknown[]) => retry(() => options.pool.query(text, values), { isRetriable: isPostgresUnavailable, notice: pgNotice }),
-  } as unknown as Pool;
+  const pool = { query: (text: string, values: unknown[]) => retryQuery(options.pool, pgNotice, text, values) } as unknown as Pool;
   // the client says it once when Kafka does not answer
   const kafkaRetry = <T>(fn: () => Promise<T>) => retry(fn, { isRetriable: isKafkaUnavailable });
   const productsTopic = topicName(config.namespace, 'products');
@@ -280,4 +279,9 @@ async function untilApplied(pool: Pool, group: string, topic: string, end: Map<n
     onLag(lag);
     await sleep(pollMs);
   }
+}
+
+/** A query that waits for PostgreSQL through an outage or a restart (said once), as the parts do. */
+function retryQuery(pool: Pool, notice: OutageNotice, text: string, values: unknown[]) {
+  return retry(() => pool.query(text, values), { isRetriable: isPostgresUnavailable, notice });
 }

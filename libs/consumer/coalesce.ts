@@ -58,7 +58,7 @@ export class Coalescer<T> {
           else for (const w of group) if (w.items.length) await options.app.apply(client, w.items, w.info);
           return true;
         },
-        { asyncCommit: !options.durableCommit, withBegin: advanceOffsetsStatement(options.groupId, options.topic, ranges) },
+        { withBegin: advanceOffsetsStatement(options.groupId, options.topic, ranges) },
       );
     } catch (err) {
       if (!(err instanceof NotAllAdvanced))

@@ -81,7 +81,7 @@ function inBatchTransaction<T, R>(ctx: ConsumerContext<T>, info: BatchInfo, fn: 
       if (!folded || rowsAdvanced(begun) !== 1) await advanceOffset(client, key, range.from, range.to, () => ctx.logStart(info.partition));
       return fn(client);
     },
-    { asyncCommit: !ctx.options.durableCommit, withBegin: folded },
+    { withBegin: folded },
   );
 }
 

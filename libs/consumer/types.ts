@@ -84,14 +84,6 @@ export interface BatchConsumerOptions<T> {
    * are committed in one transaction; any failure sends each back to the usual path (coalesce.ts).
    */
   coalescePartitions?: boolean;
-  /**
-   * For consumers whose commit answers a client (the scores consumer: a push is answered 200 once
-   * its batch committed): each commit waits for the WAL flush (synchronous_commit on), so a
-   * PostgreSQL crash right after cannot lose it. Without it a commit does not wait (asyncCommit of
-   * libs/db/transaction.ts): a crash may lose a suffix of commits, with their offsets, which are
-   * then consumed again; whoever answers done for them waits for the flush itself (ingest).
-   */
-  durableCommit?: boolean;
 }
 
 export interface BatchConsumer {

@@ -2,12 +2,6 @@ import { Pool, PoolClient, QueryResult } from 'pg';
 
 export interface TransactionOptions {
   /**
-   * Do not wait for the WAL flush at commit. Safe where the transaction also stores the consumed
-   * offsets: a server crash then loses a suffix of commits *with* their offsets, and those
-   * messages are consumed again.
-   */
-  asyncCommit?: boolean;
-  /**
    * Statements sent in the same round trip as BEGIN (simple protocol: literal values only); their
    * results are handed to fn. The consumer base folds its offset compare-and-set in here.
    */
@@ -26,7 +20,7 @@ export async function withTransaction<T>(
   const client = await pool.connect();
   let broken = false;
   try {
-    const begin = ['BEGIN', options.asyncCommit ? 'SET LOCAL synchronous_commit TO off' : '', options.withBegin ?? ''].filter(Boolean).join('; ');
+    const begin = ['BEGIN', options.withBegin ?? ''].filter(Boolean).join('; ');
     const result = (await client.query(begin)) as QueryResult | QueryResult[];
     const value = await fn(client, Array.isArray(result) ? result : [result]);
     await client.query('COMMIT');

@@ -45,7 +45,6 @@ export function consumerComponent<T>(options: {
   foldBegin?: boolean;
   coalescePartitions?: boolean;
   maxWaitTimeInMs?: number;
-  durableCommit?: boolean;
 }): ConsumerComponent {
   const { config } = options;
   const t = { ...DEFAULT_TUNING, ...options.tuning, ...config.consumerTuning['*'], ...config.consumerTuning[options.name] };
@@ -75,7 +74,6 @@ export function consumerComponent<T>(options: {
       maxWaitTimeInMs: options.maxWaitTimeInMs,
       foldBegin: options.foldBegin,
       coalescePartitions: options.coalescePartitions,
-      durableCommit: options.durableCommit,
     }),
   );
   return {
