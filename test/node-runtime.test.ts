@@ -70,6 +70,20 @@ test('check refuses a node on PATH that dasy does not support, saying what to do
   expect(nodeSh([fakeNode('22.23.5')], 'check')).toEqual({ status: 0, stdout: '', stderr: '' });
 });
 
+// a platform the pinned packages do not cover: npm ci installed no node, the machine has an old one
+test('npm ci where there is neither Node 24 nor 22 stops, saying what to do', () => {
+  const root = path.join(tmp, 'elsewhere');
+  fs.mkdirSync(path.join(root, 'infra'), { recursive: true });
+  fs.mkdirSync(path.join(root, 'node_modules'));
+  fs.copyFileSync(NODE_SH, path.join(root, 'infra', 'node.sh'));
+  const r = spawnSync(path.join(root, 'infra', 'node.sh'), ['link'], { env: { PATH: [fakeNode('20.20.2'), '/usr/bin', '/bin'].join(':') }, encoding: 'utf8' });
+  expect({ status: r.status, stdout: r.stdout }).toEqual({ status: 1, stdout: '' });
+  expect(r.stderr).toMatch(
+    /^node: dasy needs Node\.js 22 or 24; the machine's node is v20 at .*\/20\.20\.2\/node and npm ci installed none for \w+\/\w+ .*: install Node\.js 24 /,
+  );
+  expect(fs.existsSync(path.join(root, 'node_modules', '.bin', 'node'))).toBe(false);
+});
+
 // make puts the chosen node first on PATH (NODE_MAJOR=22: the 22) and jest's workers run on it
 test('the test runner runs on the Node dasy chose', () => {
   const chosen = execFileSync(NODE_SH, ['path', process.env.NODE_MAJOR ?? ''], { encoding: 'utf8' }).trim();
