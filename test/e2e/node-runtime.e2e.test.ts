@@ -1,14 +1,14 @@
 import { ChildProcess, execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { createTestEnv, freePort, ROOT, TestEnv, waitFor } from './harness';
+import { createTestEnv, freePort, ROOT, startCli, TestEnv, waitFor } from './harness';
 
 /**
  * Every dasy process runs on the Node dasy chose (infra/node.sh; README: Node.js), whichever
  * `node` the caller's PATH holds: started by make or by the `dasy` command from a shell whose PATH
  * has only the machine's node, the CLI and every part it forks run on the machine's node when it is
- * 22 or 24, else on the Node 24 npm ci installed. Read from the running processes' binaries
- * (/proc/<pid>/exe), as a user would check them.
+ * 22 or 24, else on the Node 24 npm ci installed; and so does the CLI the e2e tests start. Read
+ * from the running processes' binaries (/proc/<pid>/exe), as a user would check them.
  */
 const NODE_SH = path.join(ROOT, 'infra', 'node.sh');
 const CLI_SUFFIX = path.join('dist', 'apps', 'cli', 'main.js');
@@ -60,37 +60,66 @@ function dasyProcesses(pid: number) {
   });
 }
 
-async function stop(child: ChildProcess, exited: Promise<unknown>) {
-  if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGTERM'); // its group: make and what it started
-  await exited;
+/** A started command: its process, what it printed so far, its exit, and how to stop it and its parts. */
+interface Launched {
+  child: ChildProcess;
+  output(): string;
+  exited: Promise<unknown>;
+  stop(): void;
 }
 
-const products = ['products-consumer --consumers 2', 'products-consumer --consumers 1', 'products-consumer --consumers 1'];
-
-test.each([
-  ['make products-consumer CONSUMERS=2', 'make', ['-s', '--no-print-directory', 'products-consumer', 'CONSUMERS=2'], products, /running in group/g, 2],
-  ['dasy products-consumer --consumers 2', path.join(ROOT, 'bin', 'dasy'), ['products-consumer', '--consumers', '2'], products, /running in group/g, 2],
-  ['make api', 'make', ['-s', '--no-print-directory', 'api'], ['api'], /api listening on/g, 1],
-])('%s: every process on the chosen Node', async (_name, command, args, commands, readyLine, readyCount) => {
-  const child = spawn(command, args, { cwd: ROOT, env: { ...env, PORT: String(await freePort()) }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+/** As a user's shell starts it: its own process group, the PATH above. */
+function fromShell(command: string, args: string[], port: number): Launched {
+  const child = spawn(command, args, { cwd: ROOT, env: { ...env, PORT: String(port) }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise((resolve) => child.on('exit', resolve));
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));
+  return { child, output: () => out, exited, stop: () => process.kill(-child.pid!, 'SIGTERM') }; // make and what it started
+}
+
+/** As the e2e tests start the CLI (test/e2e/harness.ts). */
+function fromHarness(args: string[], port: number): Launched {
+  const cli = startCli(t, args, { PORT: String(port) });
+  return { child: cli.child, output: () => cli.stdout() + cli.stderr(), exited: cli.exited, stop: () => cli.child.kill('SIGTERM') };
+}
+
+const products = ['products-consumer --consumers 2', 'products-consumer --consumers 1', 'products-consumer --consumers 1'];
+const make =
+  (...args: string[]) =>
+  (port: number) =>
+    fromShell('make', ['-s', '--no-print-directory', ...args], port);
+const dasy =
+  (...args: string[]) =>
+  (port: number) =>
+    fromShell(path.join(ROOT, 'bin', 'dasy'), args, port);
+const harness =
+  (...args: string[]) =>
+  (port: number) =>
+    fromHarness(args, port);
+
+test.each([
+  ['make products-consumer CONSUMERS=2', make('products-consumer', 'CONSUMERS=2'), products, /running in group/g, 2],
+  ['dasy products-consumer --consumers 2', dasy('products-consumer', '--consumers', '2'), products, /running in group/g, 2],
+  ['make api', make('api'), ['api'], /api listening on/g, 1],
+  ['the tests’ dasy products-consumer --consumers 2', harness('products-consumer', '--consumers', '2'), products, /running in group/g, 2],
+])('%s: every process on the chosen Node', async (name, launch, commands, readyLine, readyCount) => {
+  const started = launch(await freePort());
   try {
     await waitFor(
-      `${_name} to start`,
+      `${name} to start`,
       async () => {
-        if (child.exitCode !== null) throw new Error(`it exited (${child.exitCode}): ${out}`);
-        return (out.match(readyLine)?.length ?? 0) >= readyCount;
+        if (started.child.exitCode !== null) throw new Error(`it exited (${started.child.exitCode}): ${started.output()}`);
+        return (started.output().match(readyLine)?.length ?? 0) >= readyCount;
       },
       90000,
       100,
     );
-    const running = dasyProcesses(child.pid!);
+    const running = dasyProcesses(started.child.pid!);
     expect(running.map((p) => p.command).sort()).toEqual([...commands].sort());
     for (const p of running) expect({ command: p.command, binary: p.binary, major: p.major }).toEqual({ command: p.command, ...expected });
   } finally {
-    await stop(child, exited);
+    if (started.child.exitCode === null && started.child.signalCode === null) started.stop();
+    await started.exited;
   }
 });
