@@ -2,6 +2,7 @@ import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { unsupportedNode } from './e2e/supported-node';
 
 /**
  * Which Node dasy runs on (infra/node.sh; README: Node.js): the machine's when it is 22 or 24, else
@@ -92,4 +93,19 @@ test('the test runner runs on the Node dasy chose', () => {
     version: execFileSync(chosen, ['--version'], { encoding: 'utf8' }).trim(),
   });
   expect(['22', '24']).toContain(process.versions.node.split('.')[0]);
+});
+
+test.each([
+  ['v24.22.3', undefined],
+  ['v22.23.5', undefined],
+  [
+    'v20.20.2',
+    'the e2e suite runs on Node.js 22 or 24, but this jest runs on v20.20.2 (/usr/bin/node): run it through make (make test-e2e) or npx jest, which start node_modules/.bin/node',
+  ],
+  [
+    'v26.0.0',
+    'the e2e suite runs on Node.js 22 or 24, but this jest runs on v26.0.0 (/usr/bin/node): run it through make (make test-e2e) or npx jest, which start node_modules/.bin/node',
+  ],
+])('the e2e suite on %s: refused with %j', (version, refusal) => {
+  expect(unsupportedNode(version, '/usr/bin/node')).toBe(refusal);
 });
