@@ -4,6 +4,13 @@ SHELL := bash
 .DEFAULT_GOAL := help
 
 export npm_config_loglevel := error
+# Every recipe runs on the Node that npm ci chose (infra/node.sh, README: Node.js): its postinstall
+# links it to node_modules/.bin/node, first on PATH here, so `node` and every tool's
+# `#!/usr/bin/env node` (tsc, jest, eslint) start it, and every process they start runs on it too.
+# NODE_MAJOR=22 (or 24) runs a target on that major instead: `make test-unit NODE_MAJOR=22`.
+NODE_MAJOR ?=
+export NODE_MAJOR
+export PATH := $(if $(NODE_MAJOR),$(CURDIR)/node_modules/.node$(NODE_MAJOR):)$(CURDIR)/node_modules/.bin:$(PATH)
 DASY := node dist/apps/cli/main.js
 SOURCES := $(shell find apps libs migrations bench -name '*.ts' -not -name '*.test.ts' 2>/dev/null) tsconfig.json tsconfig.base.json
 
@@ -17,7 +24,7 @@ METRICS_PORT ?= 9464
 SYNC ?=
 DELETE ?=
 
-.PHONY: help build up down reset create-migrations destroy-migrations data products-producer \
+.PHONY: help node-check build up down reset create-migrations destroy-migrations data products-producer \
         products-consumer product-count-producer product-count-consumer ingest delete rebuild api metrics status demo \
         test test-unit test-e2e bench chaos lint format
 
@@ -30,11 +37,15 @@ node_modules/.package-lock.json: package.json package-lock.json patches/kafkajs+
 	npm ci --no-audit --no-fund
 	@touch $@
 
-dist/.built: node_modules/.package-lock.json $(SOURCES)
+# Stops early, saying what to do, unless the node on PATH is one dasy supports.
+node-check: node_modules/.package-lock.json
+	@infra/node.sh check $(NODE_MAJOR)
+
+dist/.built: node_modules/.package-lock.json $(SOURCES) | node-check
 	node_modules/.bin/tsc -p tsconfig.json
 	@touch $@
 
-build: dist/.built
+build: node-check dist/.built
 
 # then the namespace's topics: created if missing, a products topic from before compaction switched to it
 up: build
@@ -108,11 +119,11 @@ test: build
 	node_modules/.bin/jest --selectProjects e2e --runInBand
 
 # ESLint (type-aware: no-floating-promises, no-misused-promises) and Prettier's check.
-lint: node_modules/.package-lock.json
+lint: node-check
 	node_modules/.bin/eslint --max-warnings 0 .
 	node_modules/.bin/prettier --check --log-level warn .
 
-format: node_modules/.package-lock.json
+format: node-check
 	node_modules/.bin/prettier --write --log-level warn .
 
 test-unit: build

@@ -13,7 +13,7 @@ STACK=$ROOT/.stack
 LIBS=$STACK/kafka-libs
 BROKERS=${BROKERS:-1}
 KAFKA_HEAP=${KAFKA_HEAP:-"-Xms256m -Xmx1g"}
-DASY=(node "$ROOT/dist/apps/cli/main.js")
+DASY=("$ROOT/bin/dasy")
 
 say() { echo "stack: $*"; }
 die() { echo "stack: $*" >&2; exit 1; }

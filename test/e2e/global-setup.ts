@@ -1,5 +1,6 @@
 import { execSync } from 'child_process';
 import { kafkaContainer, KAFKA_HOST_PORT, postgresContainer } from './containers';
+import { unsupportedNode } from './supported-node';
 
 /**
  * Where a Docker engine answers and no KAFKA_BROKERS/DATABASE_URL is set, start Kafka and
@@ -7,6 +8,8 @@ import { kafkaContainer, KAFKA_HOST_PORT, postgresContainer } from './containers
  * (`make up`). Workers inherit the environment set here.
  */
 export default async function globalSetup(): Promise<void> {
+  const wrongNode = unsupportedNode(process.version, process.execPath);
+  if (wrongNode) throw new Error(wrongNode);
   if (process.env.KAFKA_BROKERS || process.env.DATABASE_URL || !dockerAnswers()) return;
   const [pg, kafka] = await Promise.all([postgresContainer().start(), kafkaContainer().start()]);
   process.env.KAFKA_BROKERS = `127.0.0.1:${KAFKA_HOST_PORT}`;
