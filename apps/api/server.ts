@@ -46,6 +46,11 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
   // POST /api/push, the hot route, is answered before fastify when the request is a plain one
   // (fast-push.ts); everything else, and every unusual push, goes through fastify.
   answerFirst(fastPushHandler({ log, closing, authorize, push: (body) => scores.push(body) }));
+  // at stop, events Kafka has not acknowledged are given up within 1 s (a Kafka outage)
+  app.addHook('preClose', (done) => {
+    sender.hurry(1000);
+    done();
+  });
 
   app.get('/healthz', () => Promise.resolve({ status: 'ok', consumers: deps.consumers ?? false, listening: deps.tracker.listening() }));
   registerScoreRoutes(app, { pool: deps.pool, scores, guard: guardOf(authorize) });

@@ -53,6 +53,12 @@ export const SETTINGS = {
   apiKeepAliveTimeoutMs: setting('DASY_API_KEEPALIVE_TIMEOUT_MS', '5000', 'api: ms after which an idle keep-alive connection is closed', (v) =>
     parseInteger('DASY_API_KEEPALIVE_TIMEOUT_MS', optional(v) ?? '5000', 1, 3_600_000),
   ),
+  apiSendQueue: setting(
+    'DASY_API_SEND_QUEUE',
+    '10000',
+    'api: events (pushes, resets, ad events) waiting to be sent to Kafka at most; beyond, 503 at once',
+    (v) => parseInteger('DASY_API_SEND_QUEUE', optional(v) ?? '10000', 1, 1_000_000),
+  ),
   logLevel: setting<LogLevel>('DASY_LOG_LEVEL', 'warn', 'error, warn, info or debug (normal operation logs nothing at warn)', parseLogLevel),
   consumerTuning: setting<Record<string, ConsumerTuning>>(
     'DASY_CONSUMER_TUNING',
