@@ -90,6 +90,7 @@ export async function runApi(config: DasyConfig, logger: Logger, options: ApiOpt
           logger,
           namespace: config.namespace,
           audit: config.audit,
+          windowMs: config.apiIdempotencyWindowMs,
           onApplied: (p, o, batch) => tracker.advance(p, o, batch),
         }),
         createEventsConsumer({ kafka, pool: eventsPool, logger, namespace: config.namespace }),
@@ -110,6 +111,7 @@ export async function runApi(config: DasyConfig, logger: Logger, options: ApiOpt
       apiToken: config.apiToken,
       adUpstreamUrl: config.adUpstreamUrl,
       pushTimeoutMs: options.pushTimeoutMs,
+      idempotencyWindowMs: config.apiIdempotencyWindowMs,
       consumers: options.consumers,
       timeouts: {
         // the headers are part of the request: node wants their timeout within the request's
