@@ -6,6 +6,7 @@ import { promisify } from 'util';
 import { Admin } from 'kafkajs';
 import { createKafka } from '../../libs/kafka/client';
 import { createLogger } from '../../libs/log';
+import { ScoreRequests } from '../../apps/api/score-requests';
 import { call, startApi, startConsumer } from './api-client';
 import { appliedAll, sleep } from './faults-kit';
 import { createTestEnv, ROOT, rows, RunningCli, TestEnv, waitFor } from './harness';
@@ -125,6 +126,15 @@ maybe('score writes exactly once, seen from the client', () => {
       await scoresApplied();
       expect(await auditedNames('idem-%')).toEqual(['idem-a', 'idem-a']);
       expect((await rows(t.pool, `SELECT session FROM score_sessions WHERE name = 'idem-a'`)).length).toBe(1);
+
+      // once its window passed, a key is free for any request; expired rows are purged
+      await t.pool.query(`UPDATE score_requests SET expires_at = now() - interval '1 second' WHERE key = 'k:key-a'`);
+      const reusedLater = await push(api.url, { name: 'idem-a', score: 5 }, 'key-a');
+      expect([reusedLater.status, reusedLater.body.count]).toEqual([200, 1]); // in session 2
+      await t.pool.query(`UPDATE score_requests SET expires_at = now() - interval '1 second' WHERE key IN ('k:key-b', 'k:key-r')`);
+      expect(await new ScoreRequests(t.pool, 60000).purge()).toBe(2);
+      const left = await rows<{ key: string }>(t.pool, `SELECT key FROM score_requests WHERE key LIKE 'k:%' ORDER BY key`);
+      expect(left).toEqual([{ key: 'k:key-a' }]);
 
       const bad = await call('POST', `${api.url}/api/push`, { json: { name: 'idem-a', score: 2 }, headers: { 'idempotency-key': 'not a token' } });
       expect([bad.status, bad.body.error.code, bad.body.error.field]).toEqual([400, 'invalid_value', 'idempotency-key']);
