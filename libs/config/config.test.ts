@@ -23,6 +23,8 @@ describe('loadConfig', () => {
       apiHeadersTimeoutMs: 10000,
       apiRequestTimeoutMs: 30000,
       apiKeepAliveTimeoutMs: 5000,
+      apiSendQueue: 10000,
+      apiIdempotencyWindowMs: 86400000,
     });
   });
 
@@ -39,6 +41,8 @@ describe('loadConfig', () => {
         DASY_API_HEADERS_TIMEOUT_MS: '2000',
         DASY_API_REQUEST_TIMEOUT_MS: '4000',
         DASY_API_KEEPALIVE_TIMEOUT_MS: '65000',
+        DASY_API_SEND_QUEUE: '500',
+        DASY_API_IDEMPOTENCY_WINDOW_MS: '3600000',
       }),
     ).toMatchObject({
       databaseUrl: 'postgresql://u:p@db:6543/other',
@@ -51,6 +55,8 @@ describe('loadConfig', () => {
       apiHeadersTimeoutMs: 2000,
       apiRequestTimeoutMs: 4000,
       apiKeepAliveTimeoutMs: 65000,
+      apiSendQueue: 500,
+      apiIdempotencyWindowMs: 3600000,
     });
   });
 
@@ -80,6 +86,8 @@ describe('loadConfig', () => {
     [{ DASY_API_HEADERS_TIMEOUT_MS: '0' }, 'DASY_API_HEADERS_TIMEOUT_MS: "0" must be a whole number from 1 to 3600000'],
     [{ DASY_API_REQUEST_TIMEOUT_MS: '1.5' }, 'DASY_API_REQUEST_TIMEOUT_MS: "1.5" must be a whole number from 1 to 3600000'],
     [{ DASY_API_KEEPALIVE_TIMEOUT_MS: '5s' }, 'DASY_API_KEEPALIVE_TIMEOUT_MS: "5s" must be a whole number from 1 to 3600000'],
+    [{ DASY_API_SEND_QUEUE: '0' }, 'DASY_API_SEND_QUEUE: "0" must be a whole number from 1 to 1000000'],
+    [{ DASY_API_IDEMPOTENCY_WINDOW_MS: '1000' }, 'DASY_API_IDEMPOTENCY_WINDOW_MS: "1000" must be a whole number from 60000 to 2592000000'],
   ])('%j is refused with one line naming the variable', (env, message) => {
     let thrown: unknown;
     try {
