@@ -105,7 +105,11 @@ export const scoresConsumer: ComponentSpec = {
       name: 'scores-consumer',
       topic: 'scores',
       group: SCORES_CONSUMER,
-      app: (await import('./api/scores-consumer')).scoresApp({ audit: config.audit, group: groupId(config.namespace, SCORES_CONSUMER) }),
+      app: (await import('./api/scores-consumer')).scoresApp({
+        audit: config.audit,
+        group: groupId(config.namespace, SCORES_CONSUMER),
+        windowMs: config.apiIdempotencyWindowMs,
+      }),
       ...SCORES_TUNING,
     }),
 };

@@ -5,6 +5,7 @@ import { ExactScores1732300003000 } from './1732300003000-ExactScores';
 import { ScoreDeadLetters1732300004000 } from './1732300004000-ScoreDeadLetters';
 import { SkuOrder1732300005000 } from './1732300005000-SkuOrder';
 import { CsvFiles1732300013000 } from './1732300013000-CsvFiles';
+import { ScoreRequests1732300022000 } from './1732300022000-ScoreRequests';
 
 /** Every migration, oldest first. A new migration file is added here too. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   ScoreDeadLetters1732300004000,
   SkuOrder1732300005000,
   CsvFiles1732300013000,
+  ScoreRequests1732300022000,
 ];

@@ -1,4 +1,4 @@
-import { MicroBatcher } from './batcher';
+import { MicroBatcher, QueueFullError, WithdrawnError } from './batcher';
 
 const tick = () => new Promise((r) => setImmediate(r));
 
@@ -77,4 +77,80 @@ test('maxWeight bounds a run by the total weight of its items, taking at least o
   );
   await Promise.all([4, 5, 1, 20, 3, 3, 3, 3].map((i) => batcher.submit(i)));
   expect(runs).toEqual([[4, 5, 1], [20], [3, 3, 3], [3]]);
+});
+
+/** A batcher whose runs hang until released (a send during a Kafka outage). */
+function hanging(options: { maxQueued?: number } = {}) {
+  const runs: number[][] = [];
+  const releases: (() => void)[] = [];
+  const batcher = new MicroBatcher<number, number>(
+    async (items) => {
+      runs.push(items);
+      await new Promise<void>((r) => releases.push(r));
+      return items;
+    },
+    { maxBatch: 100, maxConcurrent: 1, ...options },
+  );
+  return { batcher, runs, release: () => releases.shift()?.() };
+}
+
+test('maxQueued: a submit beyond the bound rejects at once; the run in flight does not count', async () => {
+  const { batcher, runs, release } = hanging({ maxQueued: 2 });
+  const first = batcher.submit(1);
+  await tick();
+  expect(runs).toEqual([[1]]);
+  const queued = [batcher.submit(2), batcher.submit(3)];
+  await expect(batcher.submit(4)).rejects.toBeInstanceOf(QueueFullError);
+  expect(batcher.pending).toBe(3);
+  release();
+  await first;
+  await tick();
+  release();
+  expect(await Promise.all(queued)).toEqual([2, 3]);
+  expect(runs).toEqual([[1], [2, 3]]);
+});
+
+test('a withdrawn item is never run; one a run took cannot be withdrawn', async () => {
+  const { batcher, runs, release } = hanging();
+  const taken = batcher.enqueue(1);
+  await tick();
+  const waiting = batcher.enqueue(2);
+  expect(taken.withdraw()).toBe(false);
+  expect(waiting.withdraw()).toBe(true);
+  expect(waiting.withdraw()).toBe(false);
+  await expect(waiting.result).rejects.toBeInstanceOf(WithdrawnError);
+  release();
+  await expect(taken.result).resolves.toBe(1);
+  await batcher.drained();
+  expect(runs).toEqual([[1]]);
+});
+
+test('an item whose deadline passed while it waited is never run, and frees its place in a full queue', async () => {
+  const { batcher, runs, release } = hanging({ maxQueued: 1 });
+  const first = batcher.submit(1);
+  await tick();
+  const late = batcher.enqueue(2, Date.now() + 20);
+  await expect(batcher.submit(3)).rejects.toBeInstanceOf(QueueFullError);
+  await new Promise((r) => setTimeout(r, 30));
+  const next = batcher.submit(4); // the expired item leaves the full queue
+  await expect(late.result).rejects.toBeInstanceOf(WithdrawnError);
+  release();
+  await first;
+  await tick();
+  release();
+  await expect(next).resolves.toBe(4);
+  expect(runs).toEqual([[1], [4]]);
+});
+
+test('clear rejects what waits and leaves the run in flight alone', async () => {
+  const { batcher, runs, release } = hanging();
+  const first = batcher.submit(1);
+  await tick();
+  const waiting = batcher.submit(2);
+  batcher.clear('stopping');
+  await expect(waiting).rejects.toThrow('not run: stopping');
+  release();
+  await expect(first).resolves.toBe(1);
+  await batcher.drained();
+  expect(runs).toEqual([[1]]);
 });

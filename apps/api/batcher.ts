@@ -1,3 +1,35 @@
+/** The queue holds `maxQueued` items already: the item was not queued. */
+export class QueueFullError extends Error {
+  constructor(readonly maxQueued: number) {
+    super(`${maxQueued} items are queued already`);
+    this.name = 'QueueFullError';
+  }
+}
+
+/** The item left the queue before any run took it (withdrawn, its deadline passed, or the batcher stopped). */
+export class WithdrawnError extends Error {
+  constructor(reason: string) {
+    super(`not run: ${reason}`);
+    this.name = 'WithdrawnError';
+  }
+}
+
+/** An item submitted with a deadline: its result, and a way to take it back while it is queued. */
+export interface Queued<O> {
+  result: Promise<O>;
+  /** Remove the item if no run took it yet (its result rejects with WithdrawnError): true if it was removed. */
+  withdraw(): boolean;
+}
+
+interface Entry<I, O> {
+  item: I;
+  weight: number;
+  /** ms since the epoch after which no run takes it */
+  deadline: number;
+  resolve: (o: O) => void;
+  reject: (e: unknown) => void;
+}
+
 /**
  * Coalesces concurrent requests into batches: items submitted while up to `maxConcurrent` runs
  * are in flight wait and go together in the next run (at most `maxBatch` per run). With nothing
@@ -5,9 +37,13 @@
  *
  * An item never joins a run that already started: its result comes from work begun after it was
  * submitted (for reads, a snapshot taken after the request arrived).
+ *
+ * With `maxQueued`, at most that many items wait (a submit beyond rejects at once with
+ * QueueFullError): a run that hangs (a Kafka outage) cannot make the queue grow without bound. An
+ * item with a deadline is never taken by a run after it: its request was answered already.
  */
 export class MicroBatcher<I, O> {
-  private queue: { item: I; weight: number; resolve: (o: O) => void; reject: (e: unknown) => void }[] = [];
+  private queue: Entry<I, O>[] = [];
   private inFlight = 0;
   private scheduled = false;
   private idle: (() => void)[] = [];
@@ -21,14 +57,59 @@ export class MicroBatcher<I, O> {
       /** with maxWeight: a run takes items while their total weight fits (at least one) */
       weigh?: (item: I) => number;
       maxWeight?: number;
+      /** at most this many items wait for a run */
+      maxQueued?: number;
     },
   ) {}
 
   submit(item: I): Promise<O> {
-    return new Promise<O>((resolve, reject) => {
-      this.queue.push({ item, weight: this.options.weigh?.(item) ?? 0, resolve, reject });
+    return this.enqueue(item).result;
+  }
+
+  /** Queue `item`; no run takes it after `deadline` (ms since the epoch). */
+  enqueue(item: I, deadline = Infinity): Queued<O> {
+    let entry: Entry<I, O> | undefined;
+    const result = new Promise<O>((resolve, reject) => {
+      if (this.options.maxQueued !== undefined && this.queue.length >= this.options.maxQueued) {
+        this.dropExpired();
+        if (this.queue.length >= this.options.maxQueued) return reject(new QueueFullError(this.options.maxQueued));
+      }
+      entry = { item, weight: this.options.weigh?.(item) ?? 0, deadline, resolve, reject };
+      this.queue.push(entry);
       this.schedule();
     });
+    return {
+      result,
+      withdraw: () => {
+        const e = entry;
+        const i = e ? this.queue.indexOf(e) : -1;
+        if (!e || i < 0) return false;
+        this.queue.splice(i, 1);
+        e.reject(new WithdrawnError('withdrawn'));
+        this.settleIdle();
+        return true;
+      },
+    };
+  }
+
+  /** Reject every queued item (WithdrawnError); runs in flight go on. */
+  clear(reason: string): void {
+    for (const e of this.queue.splice(0)) e.reject(new WithdrawnError(reason));
+    this.settleIdle();
+  }
+
+  /** Items no run may take any more: their deadline passed. */
+  private dropExpired() {
+    const now = Date.now();
+    if (!this.queue.some((e) => e.deadline <= now)) return;
+    const expired = this.queue.filter((e) => e.deadline <= now);
+    this.queue = this.queue.filter((e) => e.deadline > now);
+    for (const e of expired) e.reject(new WithdrawnError('its deadline passed'));
+    this.settleIdle();
+  }
+
+  private settleIdle() {
+    if (!this.queue.length && !this.inFlight) this.idle.splice(0).forEach((r) => r());
   }
 
   /** Resolves once nothing is queued or in flight. */
@@ -61,6 +142,7 @@ export class MicroBatcher<I, O> {
   }
 
   private flush() {
+    this.dropExpired();
     while (this.inFlight < this.options.maxConcurrent && this.queue.length) {
       const batch = this.queue.splice(0, this.take());
       this.inFlight++;
@@ -78,7 +160,7 @@ export class MicroBatcher<I, O> {
         .finally(() => {
           this.inFlight--;
           if (this.queue.length) this.flush();
-          else if (!this.inFlight) this.idle.splice(0).forEach((r) => r());
+          else this.settleIdle();
         });
     }
   }

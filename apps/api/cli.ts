@@ -18,13 +18,17 @@ export function registerApiCommands(program: Command, logger: Logger): void {
       runMain(async () => {
         const config = loadConfig();
         const [{ runApi }, { dashboardExtension }] = await Promise.all([import('./command'), import('../dashboard')]);
-        return runApi(config, logger, {
+        const code = await runApi(config, logger, {
           port: opts.port ?? config.port,
           host: opts.host,
           consumers: opts.consumers,
           pushTimeoutMs: opts.pushTimeout,
           extend: dashboardExtension, // GET / and its data
         });
+        // Stopped. A Kafka client step the stop gave up on (a broker that is down) may still hold
+        // a retry timer: it does not keep the process alive for long.
+        setTimeout(() => process.exit(code), 250).unref();
+        return code;
       }),
     );
 

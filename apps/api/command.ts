@@ -16,6 +16,7 @@ import { createEventsConsumer, EVENTS_CONSUMER } from './events-consumer';
 import { EventProducer } from './producer';
 import { createScoresConsumer, SCORES_CONSUMER } from './scores-consumer';
 import { buildServer } from './server';
+import { within } from './within';
 
 export interface ApiOptions {
   port: number;
@@ -62,7 +63,7 @@ export async function runApi(config: DasyConfig, logger: Logger, options: ApiOpt
     ignoreOwn: options.consumers,
   });
   const consumers: BatchConsumer[] = [];
-  const producer = new EventProducer(kafka, [scoresTopic, topicName(config.namespace, 'adEvents')]);
+  const producer = new EventProducer(kafka, [scoresTopic, topicName(config.namespace, 'adEvents')], { maxQueued: config.apiSendQueue });
   let server: ReturnType<typeof buildServer> | undefined;
   let url: string;
 
@@ -72,9 +73,11 @@ export async function runApi(config: DasyConfig, logger: Logger, options: ApiOpt
       (stopping ??= (async () => {
         // In order: no new requests (those in flight finish while the consumers still run), then
         // the producer, the consumers (each finishes or abandons its batch), the database.
+        // Within 10 s even with Kafka down: events Kafka has not acknowledged are given up within
+        // 1 s (server.ts), every step that talks to Kafka is bounded.
         await server?.close().catch(() => undefined);
-        await producer.stop();
-        await Promise.allSettled(consumers.map((c) => c.stop()));
+        // every request is answered by now: a send still in flight (Kafka down) is waited for briefly
+        await Promise.all([producer.stop(1000), within(2000, Promise.allSettled(consumers.map((c) => c.stop())))]);
         await tracker.stop();
         await Promise.allSettled([readPool, ...consumerPools].map((p) => p.end()));
       })()),
@@ -105,6 +108,7 @@ export async function runApi(config: DasyConfig, logger: Logger, options: ApiOpt
           logger,
           namespace: config.namespace,
           audit: config.audit,
+          windowMs: config.apiIdempotencyWindowMs,
           onApplied: (p, o, batch) => tracker.advance(p, o, batch),
         }),
         createEventsConsumer({ kafka, pool: eventsPool, logger, namespace: config.namespace }),
@@ -125,6 +129,7 @@ export async function runApi(config: DasyConfig, logger: Logger, options: ApiOpt
       apiToken: config.apiToken,
       adUpstreamUrl: config.adUpstreamUrl,
       pushTimeoutMs: options.pushTimeoutMs,
+      idempotencyWindowMs: config.apiIdempotencyWindowMs,
       consumers: options.consumers,
       timeouts: {
         // the headers are part of the request: node wants their timeout within the request's

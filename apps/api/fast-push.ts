@@ -3,14 +3,15 @@ import { Logger } from '../../libs/log';
 import { Authorize } from './authorize';
 import { BODY_LIMIT, parseJsonBody } from './body';
 import { shownError, stoppingError } from './errors';
+import { parseIdempotencyKey } from './score-requests';
 
 export interface FastPushDeps {
   log: Logger;
   /** the api is stopping */
   closing: () => boolean;
   authorize: Authorize;
-  /** a push, from its parsed body to the reply once it is applied */
-  push: (body: unknown) => Promise<unknown>;
+  /** a push, from its parsed body (and Idempotency-Key) to the reply once it is applied */
+  push: (body: unknown, idempotencyKey: string | undefined) => Promise<unknown>;
 }
 
 /**
@@ -46,12 +47,14 @@ export function fastPushHandler(deps: FastPushDeps): (req: IncomingMessage, res:
     req.on('error', () => undefined); // a client that went away: nobody to answer
     req.on('end', () => {
       let body: unknown;
+      let key: string | undefined;
       try {
         body = parseJsonBody(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+        key = parseIdempotencyKey(req.headers['idempotency-key']);
       } catch (err) {
         return fail(err as Error); // the body was read to its end: the connection goes on
       }
-      deps.push(body).then(
+      deps.push(body, key).then(
         (result) => reply(200, result),
         (err: Error) => fail(err),
       );

@@ -1,5 +1,6 @@
 import * as http from 'http';
 import { Duplex } from 'stream';
+import { lingeringClose } from './lingering-close';
 import { ApiError } from './validate';
 
 /** How long a client may take (libs/config: DASY_API_*_TIMEOUT_MS); headersMs ≤ requestMs. */
@@ -47,11 +48,19 @@ export interface ApiHttpServer {
  * - every answer node would give on its own (400, 408, 417, 431, a missing Host) is in the error
  *   model `{"error":{"code","message","field"}}`;
  * - headers, request and keep-alive timeouts bound how long a slow client holds a connection;
+ * - a connection closed before its request's body was read (413, 431, 400...) closes lingering
+ *   (lingering-close.ts), so a client still sending its body reads the answer;
  * - at stop, requests in flight are answered with `Connection: close` and idle connections closed.
  */
 export function createApiHttpServer(handle: (req: http.IncomingMessage, res: http.ServerResponse) => void, timeouts: HttpTimeouts): ApiHttpServer {
   let closing = false;
   const states = new WeakMap<Duplex, ConnectionState>();
+  /** connections closing after an early answer: what they still carry is read and thrown away */
+  const lingering = new WeakSet<Duplex>();
+  const linger = (socket: Duplex) => {
+    lingering.add(socket);
+    lingeringClose(socket);
+  };
   const stateOf = (socket: Duplex) => {
     let s = states.get(socket);
     if (!s) states.set(socket, (s = { open: new Set(), failed: false }));
@@ -63,7 +72,16 @@ export function createApiHttpServer(handle: (req: http.IncomingMessage, res: htt
       // While stopping, a connection's last response closes it; one with requests queued behind
       // it keeps it open for them (closing would lose their answers).
       if (closing && stateOf(this.req.socket).open.size <= 1) this.shouldKeepAlive = false;
-      return (super.writeHead as (...a: unknown[]) => this)(...args);
+      const written = (super.writeHead as (...a: unknown[]) => this)(...args);
+      // An answer before the body was read, on a connection it closes (node's _last: no
+      // keep-alive, or a Connection: close header): node would destroy the socket once the answer
+      // is flushed (destroySoon), with the body's bytes unread.
+      const socket = this.req.socket;
+      if (!this.req.complete && (this as unknown as { _last: boolean })._last && socket) {
+        lingering.add(socket);
+        socket.destroySoon = () => linger(socket);
+      }
+      return written;
     }
   }
 
@@ -102,6 +120,8 @@ export function createApiHttpServer(handle: (req: http.IncomingMessage, res: htt
       connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(timeouts.headersMs / 2))),
     },
     (req, res) => {
+      // bytes a lingering connection still carries are not requests (its last answer said close)
+      if (lingering.has(req.socket)) return void req.resume();
       track(req, res);
       if (req.httpVersionMajor === 1 && req.httpVersionMinor === 1 && req.headers.host === undefined) {
         return sendError(res, new ApiError(400, 'missing', 'an HTTP/1.1 request needs a Host header', 'host'));
@@ -126,7 +146,8 @@ export function createApiHttpServer(handle: (req: http.IncomingMessage, res: htt
     state.failed = true;
     state.afterOpen = () => {
       if (e && socket.writable) socket.write(rawErrorResponse(e));
-      endConnection(socket);
+      // the client may still be sending what node could not parse (a 2 MiB body behind a 431)
+      linger(socket);
     };
     settle(socket, state);
   };

@@ -18,6 +18,13 @@ test('a push and a reset round-trip with their offset', () => {
   expect(decodeScore(msg(encode(reset).toString()))).toEqual({ ...reset, offset: 7n });
 });
 
+test('a push and a reset carry their request and attempt (the fence of score-requests.ts)', () => {
+  const push = { type: 'push', name: 'W', score: 1, username: null, at: 5, request: 'k:abc', attempt: 2 } as const;
+  expect(decodeScore(msg(encode(push).toString(), '3'))).toEqual({ ...push, offset: 3n });
+  const reset = { type: 'reset', name: 'W', username: null, at: 5, request: 'r:xyz', attempt: 1 } as const;
+  expect(decodeScore(msg(encode(reset).toString(), '4'))).toEqual({ ...reset, offset: 4n });
+});
+
 test.each([
   ['no value', undefined],
   ['not JSON', '{'],
@@ -29,6 +36,10 @@ test.each([
   ['score missing', { type: 'push', name: 'W', at: 1 }],
   ['no time', { type: 'push', name: 'W', score: 1 }],
   ['username not a string', { type: 'reset', name: 'W', username: 3, at: 1 }],
+  ['a request without its attempt', { type: 'push', name: 'W', score: 1, at: 1, request: 'r:x' }],
+  ['an attempt without its request', { type: 'push', name: 'W', score: 1, at: 1, attempt: 1 }],
+  ['attempt 0', { type: 'reset', name: 'W', at: 1, request: 'k:x', attempt: 0 }],
+  ['an empty request', { type: 'push', name: 'W', score: 1, at: 1, request: '', attempt: 1 }],
 ])('scores: %s is poison', (_label, value) => {
   expect(() => decodeScore(msg(value))).toThrow(PoisonMessageError);
 });

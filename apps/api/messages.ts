@@ -6,8 +6,20 @@ import { PoisonMessageError } from '../../libs/errors';
  * JSON values; `at` is when the api received the request (ms since the epoch). A reset travels on
  * the same topic and key as the pushes of its product, so it is ordered exactly with them.
  */
-export type ScoreMessage =
-  { type: 'push'; name: string; score: number; username: string | null; at: number } | { type: 'reset'; name: string; username: string | null; at: number };
+export type ScoreMessage = (
+  { type: 'push'; name: string; score: number; username: string | null; at: number } | { type: 'reset'; name: string; username: string | null; at: number }
+) &
+  Fenced;
+
+/**
+ * The request a score message belongs to (apps/api/score-requests.ts): the consumer applies it only
+ * if the api has not answered it 503, and only its current attempt. Absent in messages written
+ * before it existed: those are applied as they are.
+ */
+export interface Fenced {
+  request?: string;
+  attempt?: number;
+}
 
 export type AdEventType = 'ad' | 'impression';
 
@@ -63,19 +75,31 @@ function time(v: Record<string, unknown>): number {
   return at;
 }
 
+/** A message's request and attempt: both or neither. */
+function fenced(v: Record<string, unknown>): Fenced {
+  if (v.request === undefined && v.attempt === undefined) return {};
+  const request = v.request;
+  const attempt = v.attempt;
+  if (typeof request !== 'string' || request.length === 0 || request.length > 300)
+    throw new PoisonMessageError('request: expected a string of 1-300 characters');
+  if (typeof attempt !== 'number' || !Number.isSafeInteger(attempt) || attempt < 1) throw new PoisonMessageError('attempt: expected a positive integer');
+  return { request, attempt };
+}
+
 export function decodeScore(message: KafkaMessage): ScoreItem {
   const v = parseJson(message);
   const offset = BigInt(message.offset);
   const name = text(v, 'name', NAME_MAX);
   const username = optionalText(v, 'username', USERNAME_MAX);
   const at = time(v);
-  if (v.type === 'reset') return { type: 'reset', name, username, at, offset };
+  const request = fenced(v);
+  if (v.type === 'reset') return { type: 'reset', name, username, at, offset, ...request };
   if (v.type !== 'push') throw new PoisonMessageError(`type: expected push or reset, got ${JSON.stringify(v.type)}`);
   const score = v.score;
   if (typeof score !== 'number' || !Number.isFinite(score) || score < SCORE_MIN || score > SCORE_MAX) {
     throw new PoisonMessageError(`score: expected a number from ${SCORE_MIN} to ${SCORE_MAX}`);
   }
-  return { type: 'push', name, score, username, at, offset };
+  return { type: 'push', name, score, username, at, offset, ...request };
 }
 
 export function decodeAdEvent(message: KafkaMessage): AdEventMessage {

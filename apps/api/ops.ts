@@ -21,6 +21,7 @@ import {
 import { clusterMetrics } from '../metrics/exporter';
 import { ClusterSource, ConsumedGroup } from '../metrics/source';
 import { AppliedTracker } from './applied';
+import { within } from './within';
 
 /** The routes whose requests are timed, by path (the event routes). */
 const TIMED_ROUTES: Record<string, string> = { '/api/push': 'POST', '/ad': 'GET', '/impression': 'GET' };
@@ -67,7 +68,7 @@ export async function registerOps(
     return reply.code(r.status).send(r.body);
   });
   app.addHook('onClose', async () => {
-    await admin.disconnect().catch(() => undefined);
+    await within(500, admin.disconnect()); // Kafka may be down
   });
 }
 

@@ -2,7 +2,7 @@ import { Kafka, Message, Producer, TopicMessages } from 'kafkajs';
 import { partitionFor } from '../../libs/kafka/murmur2';
 import { createProducer } from '../../libs/kafka/producer';
 import { UnavailableError } from '../../libs/errors';
-import { MicroBatcher } from './batcher';
+import { MicroBatcher, Queued } from './batcher';
 
 /** Where a message landed: the reply to a push waits for this offset to be applied. */
 export interface Placement {
@@ -34,7 +34,7 @@ export class EventProducer {
   constructor(
     private readonly kafka: Kafka,
     private readonly topics: string[],
-    options: { maxBatch?: number } = {},
+    options: { maxBatch?: number; maxQueued?: number } = {},
   ) {
     // it retries until it succeeds (libs/kafka/producer.ts); a request answers 503 when its own deadline passes first
     this.producer = createProducer(kafka);
@@ -45,6 +45,7 @@ export class EventProducer {
       maxConcurrent: 1,
       weigh: (item) => Buffer.byteLength(item.key) + item.value.length + 64,
       maxWeight: 512 * 1024,
+      maxQueued: options.maxQueued,
     });
   }
 
@@ -68,13 +69,25 @@ export class EventProducer {
     return partitionFor(key, n);
   }
 
-  /** Resolves once the broker acknowledged the message (acks=all), with where it landed. */
-  send(topic: string, key: string, value: Buffer): Promise<Placement> {
-    return this.batcher.submit({ topic, partition: this.partitionFor(topic, key), key, value });
+  /**
+   * Resolves once the broker acknowledged the message (acks=all), with where it landed. It is
+   * never sent after `deadline` (ms since the epoch) nor once withdrawn; a full queue rejects it
+   * at once (QueueFullError).
+   */
+  send(topic: string, key: string, value: Buffer, deadline = Infinity): Queued<Placement> {
+    return this.batcher.enqueue({ topic, partition: this.partitionFor(topic, key), key, value }, deadline);
   }
 
-  async stop(): Promise<void> {
-    await this.batcher.drained();
+  /**
+   * Nothing queued is sent any more; a send in flight gets `graceMs` to be acknowledged (during a
+   * Kafka outage it would retry for ever: its requests were answered 503 at their deadlines), then
+   * the producer disconnects.
+   */
+  async stop(graceMs: number): Promise<void> {
+    this.batcher.clear('the api is stopping');
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.batcher.drained(), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
+    clearTimeout(timer);
     await this.producer.disconnect().catch(() => undefined);
   }
 

@@ -1,9 +1,10 @@
 import { FastifyInstance } from 'fastify';
 import { Pool } from 'pg';
 import { Guard } from './authorize';
+import { parseIdempotencyKey } from './score-requests';
 import { ScoreWrites } from './score-writes';
 import { history, sessions, statsReply, windowStats } from './store';
-import { ApiError, validateHistory, validateName, validateReset, validateWindow } from './validate';
+import { ApiError, validateHistory, validateName, validateWindow } from './validate';
 
 export interface ScoreRoutesDeps {
   pool: Pool;
@@ -14,7 +15,7 @@ export interface ScoreRoutesDeps {
 
 /** The scores of DESIGN.md §7: pushes and resets (authorized), statistics, history and sessions. */
 export function registerScoreRoutes(app: FastifyInstance, { pool, scores, guard }: ScoreRoutesDeps): void {
-  app.post('/api/push', { onRequest: guard }, async (req) => scores.push(req.body));
+  app.post('/api/push', { onRequest: guard }, async (req) => scores.push(req.body, parseIdempotencyKey(req.headers['idempotency-key'])));
 
   app.get<{ Params: { name: string } }>('/api/products/:name/stats', async (req) => {
     const name = validateName(req.params.name);
@@ -42,8 +43,7 @@ export function registerScoreRoutes(app: FastifyInstance, { pool, scores, guard 
 
   app.post<{ Params: { name: string } }>('/api/products/:name/reset', { onRequest: guard }, async (req) => {
     const name = validateName(req.params.name);
-    const { username } = validateReset(req.body);
-    return scores.reset(name, username);
+    return scores.reset(name, req.body, parseIdempotencyKey(req.headers['idempotency-key']));
   });
 
   app.get<{ Params: { name: string } }>('/api/products/:name/sessions', async (req) => {

@@ -1,17 +1,20 @@
 import { Pool } from 'pg';
+import { errorMessage } from '../../libs/errors';
 import { Logger } from '../../libs/log';
 import { view } from '../../libs/stats';
 import { AppliedTracker, NotAppliedError, Outcome } from './applied';
-import { EventSender } from './event-sender';
-import { encode } from './messages';
+import { EventSender, NotSentError } from './event-sender';
+import { encode, ScoreMessage } from './messages';
 import { Placement } from './producer';
+import { AppliedAt, fingerprint, RequestRef, ScoreRequests, unkeyedRequest } from './score-requests';
 import { CurrentStats, endedSession, includesPush, sessionOfPush, StatsReader } from './store';
-import { ApiError, validatePush } from './validate';
+import { ApiError, validatePush, validateReset } from './validate';
 
 export interface ScoreWritesDeps {
   pool: Pool;
   tracker: AppliedTracker;
   sender: EventSender;
+  requests: ScoreRequests;
   /** <ns>.scores */
   topic: string;
   log: Logger;
@@ -19,9 +22,17 @@ export interface ScoreWritesDeps {
   pushTimeoutMs: number;
 }
 
+/** Where a write's message was applied: its placement, and the statistics its batch handed over (in-process). */
+interface Applied {
+  at: AppliedAt;
+  snapshot?: CurrentStats;
+}
+
 /**
  * Pushes and resets of a product's scores, each answered once the scores consumer applied it
- * (read-your-writes), and the current statistics they are answered with.
+ * (read-your-writes), and the current statistics they are answered with. Each is a request of
+ * `score_requests` (score-requests.ts): answered 503, it is abandoned and never applied afterwards;
+ * with an Idempotency-Key, a retry is applied once and answered with the first answer.
  */
 export class ScoreWrites {
   private readonly stats: StatsReader;
@@ -31,31 +42,36 @@ export class ScoreWrites {
   }
 
   /** A push, from its parsed body to the reply once it is applied. */
-  async push(body: unknown) {
+  async push(body: unknown, idempotencyKey?: string): Promise<unknown> {
     const push = validatePush(body);
-    const at = Date.now();
-    const deadline = at + this.deps.pushTimeoutMs;
-    const p = await this.deps.sender.send(this.deps.topic, push.name, encode({ type: 'push', ...push, at }), deadline);
-    const snapshot = await this.applied(p, 'push', deadline, push.name);
-    const row = snapshot && includesPush(snapshot, p.offset) ? snapshot : await this.current(push.name);
-    if (includesPush(row, p.offset)) return { name: row.name, ...view(row) };
-    // A reset applied after this push ended its session: answer with that session.
-    const ended = await sessionOfPush(this.deps.pool, push.name, p.partition, p.offset);
-    if (!ended) throw new ApiError(503, 'not_applied', 'the push was applied but its session could not be read; retry the read');
-    return { name: push.name, ...ended };
+    const answer = (a: Applied) => this.pushAnswer(push.name, a);
+    return this.write(idempotencyKey, 'POST /api/push', push, 'push', answer, (at, ref) => ({
+      type: 'push',
+      ...push,
+      at,
+      request: ref.key,
+      attempt: ref.attempt,
+    }));
   }
 
   /** A reset of `name`'s statistics: the session it ended and the new one, once it is applied. */
-  async reset(name: string, username: string | null) {
+  async reset(name: string, body: unknown, idempotencyKey?: string): Promise<unknown> {
+    const { username } = validateReset(body);
+    const answer = async (a: Applied) => {
+      const ended = await endedSession(this.deps.pool, name, a.at.partition, a.at.offset, a.at.sentAt);
+      if (!ended) throw new ApiError(404, 'not_found', `no product named ${JSON.stringify(name)} has scores`, 'name');
+      const now = await this.current(name);
+      return { name, session: now.session, ended };
+    };
     await this.current(name);
-    const at = Date.now();
-    const deadline = at + this.deps.pushTimeoutMs;
-    const p = await this.deps.sender.send(this.deps.topic, name, encode({ type: 'reset', name, username, at }), deadline);
-    await this.applied(p, 'reset', deadline);
-    const ended = await endedSession(this.deps.pool, name, p.partition, p.offset, at);
-    if (!ended) throw new ApiError(404, 'not_found', `no product named ${JSON.stringify(name)} has scores`, 'name');
-    const now = await this.current(name);
-    return { name, session: now.session, ended };
+    return this.write(idempotencyKey, 'POST /api/products/:name/reset', { name, username }, 'reset', answer, (at, ref) => ({
+      type: 'reset',
+      name,
+      username,
+      at,
+      request: ref.key,
+      attempt: ref.attempt,
+    }));
   }
 
   /** The current statistics of `name`; 404 when it has no scores. */
@@ -66,23 +82,108 @@ export class ScoreWrites {
   }
 
   /**
+   * One write: claim its request (with a key: 409, 422, or the first answer), send its message,
+   * wait until it is applied, answer. Every way to a 503 abandons the request first, unless the
+   * message was never sent; a request the consumer marked applied first is answered as applied.
+   */
+  private async write(
+    key: string | undefined,
+    route: string,
+    fields: unknown,
+    what: 'push' | 'reset',
+    answerOf: (a: Applied) => Promise<unknown>,
+    message: (at: number, ref: RequestRef) => ScoreMessage,
+  ): Promise<unknown> {
+    const at = Date.now();
+    const deadline = at + this.deps.pushTimeoutMs;
+    let ref: RequestRef;
+    if (key === undefined) ref = unkeyedRequest();
+    else {
+      const claim = await this.deps.requests.claim(key, fingerprint(route, fields), deadline, at);
+      if (claim.kind === 'answered') return claim.answer;
+      if (claim.kind === 'applied') return this.keep(claim.ref, await answerOf({ at: claim.at }), what);
+      ref = claim.ref;
+    }
+    const applied = await this.sendAndWait(ref, what, encode(message(at, ref)), at, deadline, fields);
+    return this.keep(ref, await answerOf(applied), what);
+  }
+
+  private async sendAndWait(ref: RequestRef, what: 'push' | 'reset', value: Buffer, at: number, deadline: number, fields: unknown): Promise<Applied> {
+    const name = (fields as { name: string }).name;
+    let p: Placement;
+    try {
+      p = await this.deps.sender.send(this.deps.topic, name, value, deadline);
+    } catch (err) {
+      // never sent, and no retry can find it in flight: nothing to abandon
+      if (err instanceof NotSentError && !err.mayBeInKafka && !ref.keyed) throw err;
+      const applied = await this.abandon(ref, what, err as Error);
+      return { at: applied };
+    }
+    try {
+      const snapshot = await this.applied(p, what, deadline, name);
+      return { at: { partition: p.partition, offset: p.offset, sentAt: at }, snapshot };
+    } catch (err) {
+      if (!(err instanceof NotAppliedError) && !(err instanceof ApiError && err.code === 'dead_lettered')) throw err;
+      const applied = await this.abandon(ref, what, err);
+      return { at: applied };
+    }
+  }
+
+  /**
+   * The request will be answered `failure` (a 503, a dead letter's 500): mark it abandoned so that
+   * it is never applied afterwards. Returns where it was applied when the consumer was first.
+   */
+  private async abandon(ref: RequestRef, what: 'push' | 'reset', failure: Error): Promise<AppliedAt> {
+    let applied: AppliedAt | undefined;
+    try {
+      applied = await this.deps.requests.abandon(ref);
+    } catch (err) {
+      this.deps.log.warn(`could not abandon the ${what} ${ref.key}: ${errorMessage(err)}`);
+      throw new ApiError(
+        503,
+        'unavailable',
+        `the ${what} was not applied in time and PostgreSQL could not record that it never will be: it may still be applied; ` +
+          `retry with the same Idempotency-Key to have it applied once`,
+      );
+    }
+    if (applied) return applied;
+    if (failure instanceof NotAppliedError) {
+      throw new ApiError(
+        503,
+        'not_applied',
+        `the ${what} was not applied within ${this.deps.pushTimeoutMs / 1000} s and will not be: retry` +
+          (ref.keyed ? ' (with the same Idempotency-Key it is applied once)' : ''),
+      );
+    }
+    if (failure instanceof NotSentError) throw new NotSentError(false, `${failure.message}; it will not be applied: retry`);
+    throw failure;
+  }
+
+  /** With an Idempotency-Key, the answer is kept: the first one kept is the answer (a retry's too). */
+  private async keep(ref: RequestRef, answer: unknown, what: 'push' | 'reset'): Promise<unknown> {
+    if (!ref.keyed) return answer;
+    const kept = await this.deps.requests.recordAnswer(ref, answer);
+    if (!kept) throw new ApiError(503, 'not_applied', `the ${what} was superseded by a retry with the same Idempotency-Key; that retry applies it`);
+    return kept.answer;
+  }
+
+  /** A push's answer: the statistics of its session once it is applied. */
+  private async pushAnswer(name: string, a: Applied) {
+    const row = a.snapshot && includesPush(a.snapshot, a.at.offset) ? a.snapshot : await this.current(name);
+    if (includesPush(row, a.at.offset)) return { name: row.name, ...view(row) };
+    // A reset applied after this push ended its session: answer with that session.
+    const ended = await sessionOfPush(this.deps.pool, name, a.at.partition, a.at.offset);
+    if (!ended) throw new ApiError(503, 'not_applied', 'the push was applied but its session could not be read; retry the read');
+    return { name, ...ended };
+  }
+
+  /**
    * Read-your-writes: wait until the scores consumer group applied the message at `p`; the
    * current statistics of `name` when the applying batch handed them over. A message it could not
    * apply (dead-lettered) is a 500: it was accepted but will never be in the statistics.
    */
-  private async applied(p: Placement, what: 'push' | 'reset', deadline: number, name?: string): Promise<CurrentStats | undefined> {
-    let outcome: Outcome;
-    try {
-      outcome = await this.deps.tracker.waitApplied(p.partition, p.offset, Math.max(1, deadline - Date.now()), name);
-    } catch (err) {
-      if (!(err instanceof NotAppliedError)) throw err;
-      throw new ApiError(
-        503,
-        'not_applied',
-        `the ${what} was accepted (${p.topic}[${p.partition}]@${p.offset}) but not applied within ${this.deps.pushTimeoutMs / 1000} s; ` +
-          `it will be applied when the scores consumer catches up`,
-      );
-    }
+  private async applied(p: Placement, what: 'push' | 'reset', deadline: number, name: string): Promise<CurrentStats | undefined> {
+    const outcome: Outcome = await this.deps.tracker.waitApplied(p.partition, p.offset, Math.max(1, deadline - Date.now()), name);
     const reason =
       outcome.kind === 'dead-lettered' ? outcome.reason : outcome.kind === 'passed' ? await this.deps.tracker.deadLetterOf(p.partition, p.offset) : undefined;
     if (reason !== undefined) {

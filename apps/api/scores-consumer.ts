@@ -6,6 +6,7 @@ import { Logger } from '../../libs/log';
 import { EMPTY, Moments, toDecimal, welford } from '../../libs/stats';
 import { appliedChannel, appliedPayload, PROCESS_ORIGIN } from './applied';
 import { decodeScore, ScoreItem } from './messages';
+import { admitRequests, isAdmitted, MessageRequest } from './score-requests';
 import { CurrentStats, currentStats, CurrentStatsRow } from './store';
 import { SCORES_CONSUMER } from '../components';
 
@@ -248,6 +249,24 @@ export async function applyScores(
   return result;
 }
 
+/**
+ * The items the consumer may apply: those whose request the api has not abandoned (answered 503),
+ * in their current attempt, marked applied here in the batch's transaction (score-requests.ts).
+ * Messages written before requests existed carry none and pass.
+ */
+async function admitted(client: PoolClient, batches: { items: ScoreItem[]; batch: BatchInfo }[], windowMs: number): Promise<ScoreItem[][]> {
+  const requests: MessageRequest[] = [];
+  for (const { items, batch } of batches) {
+    for (const i of items) {
+      if (i.request !== undefined && i.attempt !== undefined)
+        requests.push({ key: i.request, attempt: i.attempt, at: i.at, partition: batch.partition, offset: i.offset });
+    }
+  }
+  if (!requests.length) return batches.map((b) => b.items);
+  const ok = await admitRequests(client, requests, windowMs);
+  return batches.map(({ items }) => items.filter((i) => i.request === undefined || i.attempt === undefined || isAdmitted(ok, i.request, i.attempt)));
+}
+
 /** Record the batch's dead letters beside the data, in its transaction (read by AppliedTracker). */
 const RECORD_DEAD_LETTERS = `INSERT INTO score_dead_letters (group_id, kafka_partition, kafka_offset, reason)
     SELECT $1, $2, d.off, d.reason FROM unnest($3::bigint[], $4::text[]) AS d(off, reason)
@@ -269,6 +288,8 @@ export interface AppliedBatch {
 export function scoresApp(options: {
   audit: boolean;
   group: string;
+  /** a request older than this is not applied (DASY_API_IDEMPOTENCY_WINDOW_MS) */
+  windowMs: number;
   onApplied?: (partition: number, nextOffset: bigint, batch: AppliedBatch) => void;
 }): BatchApp<ScoreItem> {
   const channel = appliedChannel(options.group);
@@ -283,9 +304,12 @@ export function scoresApp(options: {
   return {
     decode: (message) => decodeScore(message),
     async apply(client, items, batch) {
-      remember(batch, await applyScores(client, items, batch, { audit: options.audit, channel }));
+      const [kept] = await admitted(client, [{ items, batch }], options.windowMs);
+      remember(batch, await applyScores(client, kept, batch, { audit: options.audit, channel }));
     },
-    async applyMany(client, batches) {
+    async applyMany(client, all) {
+      const kept = await admitted(client, all, options.windowMs);
+      const batches = all.map(({ batch }, i) => ({ items: kept[i], batch }));
       if (batches.some((b) => b.items.some((i) => i.type === 'reset'))) {
         for (const { items, batch } of batches) if (items.length) remember(batch, await applyScores(client, items, batch, { audit: options.audit, channel }));
         return;
@@ -311,6 +335,7 @@ export function createScoresConsumer(options: {
   logger: Logger;
   namespace: string;
   audit: boolean;
+  windowMs: number;
   onApplied?: (partition: number, nextOffset: bigint, batch: AppliedBatch) => void;
 }): BatchConsumer {
   const group = groupId(options.namespace, SCORES_CONSUMER);
@@ -320,7 +345,7 @@ export function createScoresConsumer(options: {
     logger: options.logger,
     groupId: group,
     topic: topicName(options.namespace, 'scores'),
-    app: scoresApp({ audit: options.audit, group, onApplied: options.onApplied }),
+    app: scoresApp({ audit: options.audit, group, windowMs: options.windowMs, onApplied: options.onApplied }),
     partitionsConsumedConcurrently: 6,
     maxWaitTimeInMs: 100,
     maxBytesPerPartition: 1024 * 1024,

@@ -1,5 +1,6 @@
 import { FastifyInstance } from 'fastify';
 import { Pool } from 'pg';
+import { errorMessage } from '../../libs/errors';
 import { Logger } from '../../libs/log';
 import { registerAdRoutes } from './ad-routes';
 import { AppliedTracker } from './applied';
@@ -10,6 +11,7 @@ import { fastPushHandler } from './fast-push';
 import { HttpTimeouts } from './http-server';
 import { EventProducer } from './producer';
 import { registerScoreRoutes } from './score-routes';
+import { ScoreRequests } from './score-requests';
 import { ScoreWrites } from './score-writes';
 import { createApiShell } from './shell';
 
@@ -28,6 +30,8 @@ export interface ApiDeps {
   consumers?: boolean;
   /** how long slow clients may take (libs/config: DASY_API_*_TIMEOUT_MS) */
   timeouts: HttpTimeouts;
+  /** how long an Idempotency-Key is remembered (DASY_API_IDEMPOTENCY_WINDOW_MS) */
+  idempotencyWindowMs?: number;
 }
 
 /**
@@ -41,15 +45,34 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
   const { app, closing, answerFirst } = createApiShell(log, deps.timeouts, pushTimeoutMs + upstreamTimeoutMs);
   const authorize = authorizer(deps.apiToken);
   const sender = new EventSender(deps.producer, log, pushTimeoutMs);
-  const scores = new ScoreWrites({ pool: deps.pool, tracker: deps.tracker, sender, topic: deps.topics.scores, log, pushTimeoutMs });
+  const requests = new ScoreRequests(deps.pool, deps.idempotencyWindowMs ?? 86_400_000);
+  const scores = new ScoreWrites({ pool: deps.pool, tracker: deps.tracker, sender, requests, topic: deps.topics.scores, log, pushTimeoutMs });
+  purgeRequests(app, requests, log);
 
   // POST /api/push, the hot route, is answered before fastify when the request is a plain one
   // (fast-push.ts); everything else, and every unusual push, goes through fastify.
-  answerFirst(fastPushHandler({ log, closing, authorize, push: (body) => scores.push(body) }));
+  answerFirst(fastPushHandler({ log, closing, authorize, push: (body, key) => scores.push(body, key) }));
+  // at stop, events Kafka has not acknowledged are given up within 1 s (a Kafka outage)
+  app.addHook('preClose', (done) => {
+    sender.hurry(1000);
+    done();
+  });
 
   app.get('/healthz', () => Promise.resolve({ status: 'ok', consumers: deps.consumers ?? false, listening: deps.tracker.listening() }));
   registerScoreRoutes(app, { pool: deps.pool, scores, guard: guardOf(authorize) });
   registerAdRoutes(app, { pool: deps.pool, sender, topic: deps.topics.adEvents, pushTimeoutMs, adUpstreamUrl: deps.adUpstreamUrl, upstreamTimeoutMs });
   registerCatalog(app, deps.pool);
   return app;
+}
+
+/** Expired requests (score-requests.ts) are deleted every minute, by every api process (a no-op when another did). */
+function purgeRequests(app: FastifyInstance, requests: ScoreRequests, log: Logger) {
+  const timer = setInterval(() => {
+    requests.purge().catch((err) => log.debug(`purging expired requests failed: ${errorMessage(err)}`));
+  }, 60_000);
+  timer.unref();
+  app.addHook('onClose', (_instance, done) => {
+    clearInterval(timer);
+    done();
+  });
 }

@@ -1,6 +1,7 @@
 import { FastifyInstance } from 'fastify';
 import { errorMessage } from '../../libs/errors';
 import type { ApiContext } from '../api/command';
+import { within } from '../api/within';
 import { registerDashboard } from './plugin';
 import { DashboardSource } from './source';
 
@@ -14,7 +15,10 @@ export async function dashboardExtension(app: FastifyInstance, ctx: ApiContext):
     source.startRejectsTail().catch((err) => ctx.logger.warn('dashboard: cannot tail the rejects topic', { err: errorMessage(err) }));
   });
   app.addHook('onClose', async () => {
-    await source.stop();
-    await admin.disconnect().catch(() => undefined);
+    // bounded: with Kafka down the tail's disconnect and its group's deletion would retry for ever
+    await within(
+      1000,
+      source.stop().then(() => admin.disconnect()),
+    );
   });
 }

@@ -153,6 +153,7 @@ export const RESET_TABLES = [
   'score_pushes',
   'ad_counters',
   'score_dead_letters', // migrations/1732300004000-ScoreDeadLetters.ts
+  'score_requests', // migrations/1732300022000-ScoreRequests.ts
 ];
 
 export async function migrateUp(config: DasyConfig): Promise<string> {

@@ -24,6 +24,8 @@ describe('loadConfig', () => {
       apiRequestTimeoutMs: 30000,
       apiKeepAliveTimeoutMs: 5000,
       pgIdleInTransactionMs: 60000,
+      apiSendQueue: 10000,
+      apiIdempotencyWindowMs: 86400000,
     });
   });
 
@@ -41,6 +43,8 @@ describe('loadConfig', () => {
         DASY_API_REQUEST_TIMEOUT_MS: '4000',
         DASY_API_KEEPALIVE_TIMEOUT_MS: '65000',
         DASY_PG_IDLE_IN_TRANSACTION_MS: '0',
+        DASY_API_SEND_QUEUE: '500',
+        DASY_API_IDEMPOTENCY_WINDOW_MS: '3600000',
       }),
     ).toMatchObject({
       databaseUrl: 'postgresql://u:p@db:6543/other',
@@ -54,6 +58,8 @@ describe('loadConfig', () => {
       apiRequestTimeoutMs: 4000,
       apiKeepAliveTimeoutMs: 65000,
       pgIdleInTransactionMs: 0,
+      apiSendQueue: 500,
+      apiIdempotencyWindowMs: 3600000,
     });
   });
 
@@ -84,6 +90,8 @@ describe('loadConfig', () => {
     [{ DASY_API_HEADERS_TIMEOUT_MS: '0' }, 'DASY_API_HEADERS_TIMEOUT_MS: "0" must be a whole number from 1 to 3600000'],
     [{ DASY_API_REQUEST_TIMEOUT_MS: '1.5' }, 'DASY_API_REQUEST_TIMEOUT_MS: "1.5" must be a whole number from 1 to 3600000'],
     [{ DASY_API_KEEPALIVE_TIMEOUT_MS: '5s' }, 'DASY_API_KEEPALIVE_TIMEOUT_MS: "5s" must be a whole number from 1 to 3600000'],
+    [{ DASY_API_SEND_QUEUE: '0' }, 'DASY_API_SEND_QUEUE: "0" must be a whole number from 1 to 1000000'],
+    [{ DASY_API_IDEMPOTENCY_WINDOW_MS: '1000' }, 'DASY_API_IDEMPOTENCY_WINDOW_MS: "1000" must be a whole number from 60000 to 2592000000'],
   ])('%j is refused with one line naming the variable', (env, message) => {
     let thrown: unknown;
     try {

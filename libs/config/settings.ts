@@ -68,6 +68,18 @@ export const SETTINGS = {
     "ms a dasy connection may sit idle inside a transaction before PostgreSQL ends its session (0: the server's own setting)",
     (v) => parseInteger('DASY_PG_IDLE_IN_TRANSACTION_MS', optional(v) ?? String(IDLE_IN_TRANSACTION_DEFAULT_MS), 0, 86_400_000),
   ),
+  apiSendQueue: setting(
+    'DASY_API_SEND_QUEUE',
+    '10000',
+    'api: events (pushes, resets, ad events) waiting to be sent to Kafka at most; beyond, 503 at once',
+    (v) => parseInteger('DASY_API_SEND_QUEUE', optional(v) ?? '10000', 1, 1_000_000),
+  ),
+  apiIdempotencyWindowMs: setting(
+    'DASY_API_IDEMPOTENCY_WINDOW_MS',
+    '86400000',
+    'api: ms an Idempotency-Key is remembered (a retry within it is applied once and answered as the first)',
+    (v) => parseInteger('DASY_API_IDEMPOTENCY_WINDOW_MS', optional(v) ?? '86400000', 60_000, 30 * 86_400_000),
+  ),
   logLevel: setting<LogLevel>('DASY_LOG_LEVEL', 'warn', 'error, warn, info or debug (normal operation logs nothing at warn)', parseLogLevel),
   consumerTuning: setting<Record<string, ConsumerTuning>>(
     'DASY_CONSUMER_TUNING',

@@ -233,3 +233,58 @@ export function connect(url: string): Promise<Connection> {
     socket.once('error', reject);
   });
 }
+
+/**
+ * A client that writes its whole request (head, then `body` in pieces of `piece` bytes, `gapMs`
+ * apart, as over a real link) before it reads a byte, as Python's urllib does: what it reads once
+ * its writes are done, and the first write error (EPIPE, ECONNRESET) if the server cut it off.
+ */
+export function writeAllThenRead(
+  url: string,
+  head: string | Buffer,
+  body: Buffer,
+  options: { piece?: number; gapMs?: number; timeoutMs?: number } = {},
+): Promise<{ writeError: string | undefined; responses: RawResponse[]; closed: boolean }> {
+  const { port, hostname } = new URL(url);
+  const piece = options.piece ?? 64 * 1024;
+  return new Promise((resolve) => {
+    const socket = net.connect(Number(port), hostname);
+    socket.pause(); // nothing is read until every byte is written
+    let data = Buffer.alloc(0);
+    let writeError: string | undefined;
+    let closed = false;
+    const finish = () => {
+      clearTimeout(timer);
+      socket.destroy();
+      let responses: RawResponse[];
+      try {
+        responses = parseResponses(data).responses;
+      } catch {
+        responses = [];
+      }
+      resolve({ writeError, responses, closed });
+    };
+    const timer = setTimeout(finish, options.timeoutMs ?? 20000);
+    const write = (b: string | Buffer) => new Promise<void>((ok, fail) => socket.write(b, (err) => (err ? fail(err) : ok())));
+    socket.on('error', (err: NodeJS.ErrnoException) => (writeError ??= err.code ?? err.message));
+    socket.on('connect', () => {
+      (async () => {
+        try {
+          await write(head);
+          for (let at = 0; at < body.length; at += piece) {
+            await write(body.subarray(at, at + piece));
+            if (options.gapMs) await new Promise((r) => setTimeout(r, options.gapMs));
+          }
+        } catch (err) {
+          writeError ??= (err as NodeJS.ErrnoException).code ?? String(err);
+        }
+        socket.on('data', (d: Buffer) => (data = Buffer.concat([data, d])));
+        socket.on('close', () => {
+          closed = true;
+          finish();
+        });
+        socket.resume();
+      })().catch(() => undefined);
+    });
+  });
+}
