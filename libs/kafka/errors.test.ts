@@ -19,16 +19,21 @@ describe("the port's boundary: kafkajs's errors become dasy's KafkaError, by cla
     expect(failure(new KafkaJSRequestTimeoutError('Request Produce timed out'))).toBe('kafka-unavailable');
     expect(failure(new KafkaJSGroupCoordinatorNotFound('Failed to find group coordinator'))).toBe('kafka-unavailable');
     const cause = new KafkaJSConnectionError('Connection error');
-    expect(failure(new KafkaJSNumberOfRetriesExceeded(cause, { retryCount: 5, retryTime: 1000 }))).toBe('kafka-unavailable');
+    expect(failure(new KafkaJSNumberOfRetriesExceeded(cause, { retryCount: 5, retryTime: 1000 } as never))).toBe('kafka-unavailable');
     // a non-retriable wrapper of a retriable cause
-    expect(failure(new KafkaJSNonRetriableError(cause, { cause }))).toBe('kafka-unavailable');
+    expect(failure(new KafkaJSNonRetriableError(cause, { cause } as never))).toBe('kafka-unavailable');
     // the rest by their own flag
-    expect([failure(new KafkaJSError('x', { retriable: true })), failure(new KafkaJSError('x', { retriable: false }))]).toEqual(['kafka-unavailable', 'fatal']);
+    expect([failure(new KafkaJSError('x', { retriable: true } as never)), failure(new KafkaJSError('x', { retriable: false } as never))]).toEqual([
+      'kafka-unavailable',
+      'fatal',
+    ]);
   });
 
   test("the protocol's own retriable codes (leader moving) versus a refused request, with its type", () => {
-    const moving = fromClientError(new KafkaJSProtocolError({ message: 'not the leader', type: 'NOT_LEADER_FOR_PARTITION', code: 6, retriable: true }));
-    const refused = fromClientError(new KafkaJSProtocolError({ message: 'too large', type: 'MESSAGE_TOO_LARGE', code: 10, retriable: false }));
+    const moving = fromClientError(
+      new KafkaJSProtocolError({ message: 'not the leader', type: 'NOT_LEADER_FOR_PARTITION', code: 6, retriable: true } as never),
+    );
+    const refused = fromClientError(new KafkaJSProtocolError({ message: 'too large', type: 'MESSAGE_TOO_LARGE', code: 10, retriable: false } as never));
     expect([moving, refused].map((e) => [e instanceof KafkaError, (e as KafkaError).type, classify(e)])).toEqual([
       [true, 'NOT_LEADER_FOR_PARTITION', 'kafka-unavailable'],
       [true, 'MESSAGE_TOO_LARGE', 'fatal'],
@@ -47,7 +52,7 @@ describe("the port's boundary: kafkajs's errors become dasy's KafkaError, by cla
       value: 3,
       ask: () => Promise.reject(new KafkaJSConnectionError('refused')),
       now: () => {
-        throw new KafkaJSProtocolError({ message: 'no', type: 'TOPIC_ALREADY_EXISTS', code: 36, retriable: false });
+        throw new KafkaJSProtocolError({ message: 'no', type: 'TOPIC_ALREADY_EXISTS', code: 36, retriable: false } as never);
       },
     };
     const port = withClientErrors(client);
