@@ -20,7 +20,7 @@ export class BatchLetters {
   private readonly sent = new Map<bigint, Poison>();
 
   has(message: KafkaMessage): boolean {
-    return this.sent.has(message.offset);
+    return this.sent.size > 0 && this.sent.has(message.offset); // asked of every message of every batch
   }
 
   add(poison: Poison[]): void {
