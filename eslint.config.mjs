@@ -19,7 +19,25 @@ export default tseslint.config(
       // An async function without await is how an implementation of a Promise-returning interface
       // turns its throws into rejections: not a defect.
       '@typescript-eslint/require-await': 'off',
+      // The Kafka port (ARCHITECTURE.md, "Changing the Kafka client"): only libs/kafka speaks to the
+      // client; everything else uses its types (libs/kafka/port.ts) and dasy's KafkaError.
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['kafkajs', 'kafkajs/*'],
+              message: "Only libs/kafka imports kafkajs: use the Kafka port (libs/kafka/port.ts) and dasy's KafkaError.",
+            },
+          ],
+        },
+      ],
     },
+  },
+  {
+    // the port's implementation over kafkajs, and its tests against the client itself
+    files: ['libs/kafka/**'],
+    rules: { '@typescript-eslint/no-restricted-imports': 'off' },
   },
   {
     // Tests read JSON replies and fixtures as they come: `any` there is the point, not a leak.

@@ -1,5 +1,5 @@
 import { FastifyInstance } from 'fastify';
-import { Kafka } from 'kafkajs';
+import { Kafka } from '../../libs/kafka/port';
 import { Pool } from 'pg';
 import { AddressInfo } from 'net';
 import { DasyConfig } from '../../libs/config';

@@ -1,4 +1,4 @@
-import { Kafka } from 'kafkajs';
+import { Kafka } from '../../libs/kafka/port';
 import { Pool, PoolClient } from 'pg';
 import { BatchApp, BatchConsumer, createBatchConsumer } from '../../libs/consumer';
 import { groupId, topicName } from '../../libs/kafka/topics';

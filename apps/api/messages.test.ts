@@ -1,19 +1,18 @@
-import { KafkaMessage } from 'kafkajs';
+import { KafkaMessage } from '../../libs/kafka/port';
 import { PoisonMessageError } from '../../libs/errors';
 import { decodeAdEvent, decodeScore, encode } from './messages';
 
-const msg = (value: unknown, offset = '7'): KafkaMessage => ({
+const msg = (value: unknown, offset = 7n): KafkaMessage => ({
   key: null,
   value: value === undefined ? null : Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)),
   offset,
   timestamp: '0',
-  attributes: 0,
   headers: {},
 });
 
 test('a push and a reset round-trip with their offset', () => {
   const push = { type: 'push', name: 'W', score: 2.5, username: null, at: 1700000000000 } as const;
-  expect(decodeScore(msg(encode(push).toString(), '42'))).toEqual({ ...push, offset: 42n });
+  expect(decodeScore(msg(encode(push).toString(), 42n))).toEqual({ ...push, offset: 42n });
   const reset = { type: 'reset', name: 'W', username: 'ops', at: 1700000000001 } as const;
   expect(decodeScore(msg(encode(reset).toString()))).toEqual({ ...reset, offset: 7n });
 });

@@ -1,4 +1,4 @@
-import { KafkaMessage } from 'kafkajs';
+import { KafkaMessage } from '../../libs/kafka/port';
 import { PoisonMessageError } from '../../libs/errors';
 
 /**

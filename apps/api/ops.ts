@@ -1,6 +1,6 @@
 import { IncomingMessage, ServerResponse } from 'http';
 import { FastifyInstance } from 'fastify';
-import { Kafka } from 'kafkajs';
+import { Kafka } from '../../libs/kafka/port';
 import { Pool } from 'pg';
 import { Histogram, Registry } from 'prom-client';
 import { DasyConfig } from '../../libs/config';

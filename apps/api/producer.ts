@@ -1,4 +1,4 @@
-import { Kafka, Message, Producer, TopicMessages } from 'kafkajs';
+import { Kafka, Message, Producer, TopicMessages } from '../../libs/kafka/port';
 import { partitionFor } from '../../libs/kafka/murmur2';
 import { createProducer } from '../../libs/kafka/producer';
 import { UnavailableError } from '../../libs/errors';

@@ -1,5 +1,5 @@
 import * as fc from 'fast-check';
-import { KafkaMessage } from 'kafkajs';
+import { KafkaMessage } from '../../libs/kafka/port';
 import { fuzzParams } from '../../test/fuzz';
 import { fromDecimal, summarize, toDecimal, view } from '../../libs/stats';
 import { parseJsonBody } from './body';
@@ -33,7 +33,7 @@ function outcome<T>(fn: () => T): { ok: T } | { status: number; code: string; fi
   }
 }
 
-const message = (value: Buffer): KafkaMessage => ({ key: null, value, offset: '3', timestamp: '0', attributes: 0, headers: {} });
+const message = (value: Buffer): KafkaMessage => ({ key: null, value, offset: 3n, timestamp: '0', headers: {} });
 
 /** Strings as clients send them: any code units (lone surrogates, NUL), spaces, long ones. */
 const text = fc.oneof(

@@ -5,7 +5,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { promisify } from 'util';
 import { parse } from 'csv-parse/sync';
-import { Admin, Kafka } from 'kafkajs';
+import { Admin, Kafka } from '../../libs/kafka/port';
 import { Pool } from 'pg';
 import { DasyConfig, withDatabase } from '../../libs/config';
 import { createPool, dropDatabase } from '../../libs/db';

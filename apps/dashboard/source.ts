@@ -1,4 +1,4 @@
-import { Admin, Consumer, Kafka } from 'kafkajs';
+import { Admin, Consumer, Kafka } from '../../libs/kafka/port';
 import { Pool } from 'pg';
 import { topicName } from '../../libs/kafka/topics';
 import { errorMessage } from '../../libs/errors';
@@ -112,13 +112,13 @@ export class DashboardSource {
     if (!(await admin.listTopics()).includes(topic)) return;
     const consumer = kafka.consumer({ groupId: this.tailGroup, maxWaitTimeInMs: 500, heartbeatInterval: 1000 });
     this.tail = consumer;
-    consumer.on(consumer.events.GROUP_JOIN, () => {
+    consumer.on('group:join', () => {
       // A new topic's leader may not be elected yet: ask again (with backoff) rather than fail.
       retry(() => admin.fetchTopicOffsets(topic), { isRetriable: isKafkaUnavailable, stopped: () => this.tail !== consumer }).then(
         (offsets) => {
           for (const o of offsets) {
             const from = BigInt(o.high) - 20n > BigInt(o.low) ? BigInt(o.high) - 20n : BigInt(o.low);
-            consumer.seek({ topic, partition: o.partition, offset: from.toString() });
+            consumer.seek(topic, o.partition, from);
           }
         },
         (err) => this.deps.logger.debug('dashboard: cannot read the end of the rejects topic; tailing from where the group is', { err: errorMessage(err) }),

@@ -1,5 +1,5 @@
 import * as fs from 'fs';
-import { Admin } from 'kafkajs';
+import { Admin } from '../../libs/kafka/port';
 import { checkProductsHeader } from '../../libs/csv/reader';
 import { DasyConfig } from '../../libs/config';
 import { createPool, Pool } from '../../libs/db';

@@ -1,4 +1,4 @@
-import { Admin } from 'kafkajs';
+import { Admin } from '../../libs/kafka/port';
 import { Pool } from 'pg';
 import { createLogger } from '../../libs/log';
 import { ClusterSource } from './source';

@@ -1,4 +1,4 @@
-import { Admin } from 'kafkajs';
+import { Admin } from '../../libs/kafka/port';
 import { Pool } from 'pg';
 import { classify } from '../../libs/errors/classify';
 import { errorMessage } from '../../libs/errors';

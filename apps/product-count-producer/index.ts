@@ -1,4 +1,4 @@
-import { Producer } from 'kafkajs';
+import { Producer } from '../../libs/kafka/port';
 import { Pool } from 'pg';
 import { DasyConfig } from '../../libs/config';
 import { listen, Listener } from '../../libs/db/listener';

@@ -1,4 +1,4 @@
-import { KafkaMessage } from 'kafkajs';
+import { KafkaMessage } from '../../libs/kafka/port';
 import { PoisonMessageError } from '../../libs/errors';
 import { choosesOnlyChanged, decodeProduct } from '.';
 import { encodeProductValue } from '../products-producer/value';
@@ -6,9 +6,8 @@ import { encodeProductValue } from '../products-producer/value';
 const message = (key: string | null, value: string | Buffer | null): KafkaMessage => ({
   key: key === null ? null : Buffer.from(key),
   value: value === null ? null : Buffer.isBuffer(value) ? value : Buffer.from(value),
-  offset: '0',
+  offset: 0n,
   timestamp: '0',
-  attributes: 0,
   headers: {},
 });
 

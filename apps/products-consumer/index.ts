@@ -1,5 +1,5 @@
 import { isUtf8 } from 'buffer';
-import { KafkaMessage } from 'kafkajs';
+import { KafkaMessage } from '../../libs/kafka/port';
 import { PoolClient } from 'pg';
 import { BatchApp, BatchInfo } from '../../libs/consumer';
 import { BinaryCopy, copyInto } from '../../libs/db/copy';

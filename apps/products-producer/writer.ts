@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { Message } from 'kafkajs';
+import { Message } from '../../libs/kafka/port';
 import { DasyConfig } from '../../libs/config';
 import { Reject } from '../../libs/csv/products';
 import { createKafka } from '../../libs/kafka/client';

@@ -1,4 +1,4 @@
-import { Admin } from 'kafkajs';
+import { Admin } from '../../libs/kafka/port';
 import { DasyConfig } from '../../libs/config';
 import { deadLetterSummary } from '../../libs/consumer/dead-letters';
 import { createPool, Pool } from '../../libs/db';

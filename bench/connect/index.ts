@@ -8,7 +8,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Admin } from 'kafkajs';
+import { Admin } from '../../libs/kafka/port';
 import { quoteIdent } from '../../libs/db';
 import { createKafka } from '../../libs/kafka/client';
 import { endOffsets } from '../../libs/kafka/topics';

@@ -1,4 +1,4 @@
-import { Admin, Kafka } from 'kafkajs';
+import { Admin, Kafka } from '../../libs/kafka/port';
 import { readProductsFile } from '../../libs/csv/reader';
 import { createProducer } from '../../libs/kafka/producer';
 import { MAX_MESSAGE_BYTES } from '../../libs/kafka/topics';

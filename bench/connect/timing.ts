@@ -1,4 +1,5 @@
-import { Admin, AssignerProtocol } from 'kafkajs';
+import { memberPartitions } from '../../libs/kafka/groups';
+import { Admin } from '../../libs/kafka/port';
 import { totalLag } from '../../libs/kafka/topics';
 import { sleep } from '../../libs/runtime';
 import { Context } from '../context';
@@ -80,7 +81,7 @@ async function untilAssigned(admin: Admin, target: Target, connect: RunningConne
     const { groups } = await admin.describeGroups([target.group]);
     const group = groups[0];
     if (group?.state === 'Stable') {
-      const partitions = group.members.flatMap((m) => AssignerProtocol.MemberAssignment.decode(m.memberAssignment)?.assignment[target.topic] ?? []);
+      const partitions = group.members.flatMap((m) => memberPartitions(m.memberAssignment, target.topic));
       if (partitions.length === PARTITIONS && new Set(partitions).size === PARTITIONS) return;
     }
     if (Date.now() > deadline) throw new Error(`Kafka Connect's sink group ${target.group} has no full assignment after ${timeoutMs / 1000} s`);

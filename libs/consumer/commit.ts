@@ -122,7 +122,7 @@ async function record<T>(ctx: ConsumerContext<T>, client: PoolClient, letters: B
   const poison = letters.all();
   if (!poison.length) return [];
   await ctx.deadLetters.record(client, poison);
-  const dead = poison.map(({ message, reason }) => ({ offset: BigInt(message.offset), reason }));
+  const dead = poison.map(({ message, reason }) => ({ offset: message.offset, reason }));
   if (ctx.options.app.deadLettered) await ctx.options.app.deadLettered(client, dead, info);
   return dead;
 }

@@ -1,5 +1,5 @@
-import { Kafka } from 'kafkajs';
 import { PartitionKey } from '../db/offsets';
+import { Kafka } from '../kafka/port';
 import { Logger } from '../log';
 import { OutageNotice } from '../runtime/outage';
 import { DeadLetters } from './dead-letters';

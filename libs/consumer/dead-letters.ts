@@ -1,5 +1,5 @@
-import { Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { PoolClient } from 'pg';
+import { Kafka, KafkaMessage, Producer } from '../kafka/port';
 import { Logger } from '../log';
 import { ConsumerEvents } from './events';
 import { Poison } from './types';
@@ -17,10 +17,10 @@ export const DEAD_LETTER_HEADERS = {
  * messages are in `<topic>.dlq` already, so a retry neither sends them again nor applies them.
  */
 export class BatchLetters {
-  private readonly sent = new Map<string, Poison>();
+  private readonly sent = new Map<bigint, Poison>();
 
   has(message: KafkaMessage): boolean {
-    return this.sent.has(message.offset);
+    return this.sent.size > 0 && this.sent.has(message.offset); // asked of every message of every batch
   }
 
   add(poison: Poison[]): void {
@@ -29,7 +29,7 @@ export class BatchLetters {
 
   /** Every one sent, in offset order. */
   all(): Poison[] {
-    return [...this.sent.values()].sort((a, b) => (BigInt(a.message.offset) < BigInt(b.message.offset) ? -1 : 1));
+    return [...this.sent.values()].sort((a, b) => (a.message.offset < b.message.offset ? -1 : 1));
   }
 }
 
@@ -63,7 +63,7 @@ export class DeadLetters {
           [DEAD_LETTER_HEADERS.reason]: reason,
           [DEAD_LETTER_HEADERS.topic]: topic,
           [DEAD_LETTER_HEADERS.partition]: String(partition),
-          [DEAD_LETTER_HEADERS.offset]: message.offset,
+          [DEAD_LETTER_HEADERS.offset]: message.offset.toString(),
         },
       })),
     });

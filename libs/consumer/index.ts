@@ -1,8 +1,8 @@
-import { Admin, Consumer } from 'kafkajs';
 import { storedOffsets } from '../db/offsets';
 import { classify } from '../errors/classify';
 import { DasyError, errorMessage } from '../errors';
 import { kafkaOutage } from '../kafka/client';
+import { Admin, Consumer } from '../kafka/port';
 import { deadLetterTopic } from '../kafka/topics';
 import { outageNotice } from '../runtime/outage';
 import { Backoff, sleep } from '../runtime/backoff';
@@ -61,8 +61,8 @@ export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchC
   const eachBatch = batchHandler(ctx, { coalescer: options.coalescePartitions ? new Coalescer(ctx) : undefined, seek, progress, runs });
   const mirror = mirrorOffsets(ctx, consumer); // for monitoring only (mirror.ts)
 
-  consumer.on(consumer.events.GROUP_JOIN, (event) => {
-    assigned = [...(event.payload.memberAssignment[topic] ?? [])].sort((a, b) => a - b);
+  consumer.on('group:join', (assignment) => {
+    assigned = [...(assignment[topic] ?? [])].sort((a, b) => a - b);
     joinedOnce = assigned;
     for (const p of [...progress.keys()]) if (!assigned.includes(p)) progress.delete(p);
     runs.clear();
@@ -71,16 +71,16 @@ export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchC
     // race, the offset compare-and-set catches it and seeks then.
     seekToStored(assigned).catch((err) => log.debug('seek after join failed; the fence will correct it', { err: errorMessage(err) }));
   });
-  // kafkajs moved over a fetch that held nothing for eachBatch (runs.ts)
-  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-    if (payload.topic === topic && payload.batchSize === 0) runs.emptyFetch(payload.partition, payload.firstOffset, payload.lastOffset);
+  // the client moved over a fetch that held nothing for eachBatch (runs.ts)
+  consumer.on('fetch:empty', (fetch) => {
+    if (fetch.topic === topic) runs.emptyFetch(fetch);
   });
-  consumer.on(consumer.events.CRASH, ({ payload }) => {
+  consumer.on('crash', (error) => {
     if (state !== 'running') return; // what stop() ends on purpose
     // A broker that is down or restarting: one notice per outage (the client's), not one per crash.
-    if (classify(payload.error) === 'kafka-unavailable') kafkaOutage(kafka)?.failed(errorMessage(payload.error));
-    else log.warn('consumer stopped on an error; restarting it with backoff', { error: errorMessage(payload.error) });
-    events.emit('crash', payload.error, true);
+    if (classify(error) === 'kafka-unavailable') kafkaOutage(kafka)?.failed(errorMessage(error));
+    else log.warn('consumer stopped on an error; restarting it with backoff', { error: errorMessage(error) });
+    events.emit('crash', error, true);
     restarter.crashed();
   });
 
@@ -108,7 +108,7 @@ export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchC
 
   function seekTo(partition: number, offset: bigint) {
     runs.at(partition, offset);
-    consumer.seek({ topic, partition, offset: offset.toString() });
+    consumer.seek(topic, partition, offset);
   }
 
   return {
@@ -165,6 +165,7 @@ function kafkaConsumer<T>(options: BatchConsumerOptions<T>): Consumer {
     maxBytesPerPartition: options.maxBytesPerPartition ?? 2 * 1024 * 1024,
     maxBytes: 16 * 1024 * 1024,
     // Restarts after a crash are ours alone (restart.ts).
-    retry: { initialRetryTime: 300, maxRetryTime: 5000, retries: 10, restartOnFailure: () => Promise.resolve(false) },
+    retry: { initialRetryTime: 300, maxRetryTime: 5000, retries: 10 },
+    restartOnFailure: false,
   });
 }

@@ -1,7 +1,7 @@
-import { Consumer } from 'kafkajs';
 import { storedOffsets } from '../db/offsets';
 import { errorMessage } from '../errors';
 import { Logger } from '../log';
+import { Consumer } from '../kafka/port';
 import { Backoff } from '../runtime/backoff';
 import { ConsumerContext } from './context';
 import { ConsumerEvents } from './events';
@@ -10,13 +10,13 @@ export interface MirroredOffset {
   topic: string;
   partition: number;
   /** the next offset to consume, as Kafka's committed offsets mean it */
-  offset: string;
+  offset: bigint;
 }
 
 export interface OffsetMirrorDeps {
   topic: string;
   events: ConsumerEvents;
-  /** commit to the Kafka consumer group (kafkajs consumer.commitOffsets) */
+  /** commit to the Kafka consumer group (the consumer's commitOffsets) */
   commit(offsets: MirroredOffset[]): Promise<void>;
   /** where PostgreSQL says these partitions stand (or where they begin): mirrored after each join */
   positions(partitions: number[]): Promise<Map<number, bigint>>;
@@ -114,7 +114,7 @@ export class OffsetMirror {
     if (this.left || this.inFlight || this.retryTimer || !this.pending.size) return;
     const sending = this.pending;
     this.pending = new Map();
-    const offsets = [...sending].map(([partition, offset]) => ({ topic: this.deps.topic, partition, offset: offset.toString() }));
+    const offsets = [...sending].map(([partition, offset]) => ({ topic: this.deps.topic, partition, offset }));
     this.inFlight = this.deps.commit(offsets).then(
       () => {
         this.backoff.reset();
@@ -137,7 +137,7 @@ export class OffsetMirror {
   }
 }
 
-/** The mirror of one consumer of the base (index.ts): its kafkajs consumer commits, PostgreSQL gives the positions. */
+/** The mirror of one consumer of the base (index.ts): its Kafka consumer commits, PostgreSQL gives the positions. */
 export function mirrorOffsets<T>(ctx: ConsumerContext<T>, consumer: Consumer): OffsetMirror {
   const { pool, groupId, topic } = ctx.options;
   return new OffsetMirror({

@@ -1,8 +1,8 @@
-import { EachBatchPayload, KafkaMessage } from 'kafkajs';
 import { StoredOffsetMismatch } from '../db/offsets';
 import { classify, Failure } from '../errors/classify';
 import { errorMessage, PoisonMessageError, StoppedError } from '../errors';
 import { kafkaOutage } from '../kafka/client';
+import { EachBatchPayload, KafkaMessage } from '../kafka/port';
 import { Backoff } from '../runtime/backoff';
 import { Coalescer } from './coalesce';
 import { Runs } from './runs';
@@ -11,7 +11,7 @@ import { ConsumerContext } from './context';
 import { BatchLetters } from './dead-letters';
 import { BatchApp, BatchInfo, DeadLetter, Item, PartitionProgress, Poison } from './types';
 
-/** What a batch handed over after stop() throws: it ends that kafkajs runner. */
+/** What a batch handed over after stop() throws: it ends that client runner. */
 export const STOPPED = 'dasy: consumer stopped; batch abandoned';
 
 export interface RunnerDeps<T> {
@@ -24,23 +24,23 @@ export interface RunnerDeps<T> {
 }
 
 /**
- * kafkajs's eachBatch for one consumer: decode, then commit (commit.ts) until it succeeds, the
+ * The client's eachBatch for one consumer: decode, then commit (commit.ts) until it succeeds, the
  * batch is fenced, or the consumer stops or loses the partition (abandoned: nothing was committed).
  * Outages are retried with backoff while heartbeating, said once (libs/runtime/outage.ts).
  */
 export function batchHandler<T>(ctx: ConsumerContext<T>, deps: RunnerDeps<T>) {
   return async function eachBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
-    // A batch after stop() (a kafkajs runner that outlived its consumer): returning would have it
+    // A batch after stop() (a client runner that outlived its consumer): returning would have it
     // fetched again at once, in a loop; this error ends that runner instead.
     if (ctx.stopping()) throw new StoppedError(STOPPED);
-    if (batch.isEmpty()) return;
+    if (!batch.messages.length) return;
     const info: BatchInfo = {
       topic: ctx.options.topic,
       partition: batch.partition,
       firstOffset: deps.runs.start(batch),
-      nextOffset: BigInt(batch.lastOffset()) + 1n,
-      highWatermark: BigInt(batch.highWatermark),
+      nextOffset: batch.lastOffset + 1n,
+      highWatermark: batch.highWatermark,
     };
     ctx.events.emit('batch:fetched', info, batch.messages.length);
     const started = process.hrtime.bigint();
@@ -66,7 +66,7 @@ export function batchHandler<T>(ctx: ConsumerContext<T>, deps: RunnerDeps<T>) {
     }
     // Committed: what follows is not part of the commit, and a throw here must not retry it.
     ctx.postgres.ok();
-    payload.resolveOffset(batch.lastOffset());
+    payload.resolveOffset(batch.lastOffset);
     deps.runs.at(info.partition, info.nextOffset);
     deps.progress.set(info.partition, progressOf(info));
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;

@@ -1,4 +1,4 @@
-import { Admin } from 'kafkajs';
+import { Admin } from '../kafka/port';
 
 /** The start in progress: stop() waits for it, so no consumer starts after it disconnected. */
 export class StartGate {

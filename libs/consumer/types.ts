@@ -1,5 +1,5 @@
-import { Kafka, KafkaMessage } from 'kafkajs';
 import { Pool, PoolClient } from 'pg';
+import { Kafka, KafkaMessage } from '../kafka/port';
 import { Logger } from '../log';
 import { ConsumerEvents } from './events';
 

@@ -1,16 +1,5 @@
 import { DatabaseError } from 'pg';
-import {
-  KafkaJSBrokerNotFound,
-  KafkaJSConnectionError,
-  KafkaJSError,
-  KafkaJSGroupCoordinatorNotFound,
-  KafkaJSLockTimeout,
-  KafkaJSMetadataNotLoaded,
-  KafkaJSNumberOfRetriesExceeded,
-  KafkaJSProtocolError,
-  KafkaJSRequestTimeoutError,
-} from 'kafkajs';
-import { DasyError, FencedError, PoisonMessageError, StoppedError, UnavailableError } from './index';
+import { DasyError, FencedError, KafkaError, PoisonMessageError, StoppedError, UnavailableError } from './index';
 
 /**
  * What went wrong, decided once from an error's class and code (never its message):
@@ -39,22 +28,10 @@ const SCHEMA_SQLSTATE = new Set(['42P01', '3F000']);
 // a message), 57014 (cancelled: load) or XX (internal): those retry.
 const REFUSAL_SQLSTATE_CLASSES = new Set(['22', '23', '54']);
 
-/** kafkajs errors that mean the cluster is not reachable or not ready (yet), whatever their own flag says. */
-const KAFKA_UNAVAILABLE = [
-  KafkaJSConnectionError,
-  KafkaJSRequestTimeoutError,
-  KafkaJSNumberOfRetriesExceeded,
-  KafkaJSGroupCoordinatorNotFound,
-  KafkaJSBrokerNotFound,
-  KafkaJSLockTimeout,
-  KafkaJSMetadataNotLoaded,
-];
-
 export function classify(err: unknown): Failure {
   if (err instanceof DasyError) return ownFailure(err);
   if (err instanceof DatabaseError) return sqlStateFailure(err.code);
-  if (err instanceof KafkaJSError) return kafkaFailure(err);
-  // a socket error of Node itself: kafkajs wraps its own, so this is PostgreSQL's (pg passes them on)
+  // a socket error of Node itself: the Kafka client wraps its own, so this is PostgreSQL's (pg passes them on)
   if (isSystemError(err)) return 'postgresql-unavailable';
   return 'fatal';
 }
@@ -75,6 +52,8 @@ export function isPostgresUnavailable(err: unknown): boolean {
 
 function ownFailure(err: DasyError): Failure {
   if (err instanceof FencedError) return 'fenced';
+  // made at the Kafka port's boundary (libs/kafka/errors.ts): unreachable or not ready, or refused
+  if (err instanceof KafkaError) return err.retriable ? 'kafka-unavailable' : 'fatal';
   if (err instanceof StoppedError) return 'stopped';
   if (err instanceof PoisonMessageError) return 'data';
   if (err instanceof UnavailableError) {
@@ -91,15 +70,6 @@ export function sqlStateFailure(code: string | undefined): Failure {
   if (REFUSAL_SQLSTATE_CLASSES.has(code.slice(0, 2))) return 'data';
   if (SCHEMA_SQLSTATE.has(code)) return 'schema';
   return 'fatal';
-}
-
-function kafkaFailure(err: KafkaJSError): Failure {
-  if (KAFKA_UNAVAILABLE.some((cls) => err instanceof cls)) return 'kafka-unavailable';
-  // leadership moving, coordinator loading, not enough replicas...: the protocol's own retriable codes
-  if (err instanceof KafkaJSProtocolError) return err.retriable ? 'kafka-unavailable' : 'fatal';
-  // KafkaJSNoBrokerAvailableError (not in kafkajs's types) and the rest: by their own flag
-  if (err.cause instanceof KafkaJSError) return kafkaFailure(err.cause);
-  return err.retriable ? 'kafka-unavailable' : 'fatal';
 }
 
 /** PostgreSQL's SQLSTATE of an error (undefined when it is not the server's answer). */

@@ -43,6 +43,20 @@ export class UnavailableError extends DasyError {
   }
 }
 
+/**
+ * An error of the Kafka client, made at the port's boundary (libs/kafka/errors.ts) from the
+ * client's own: `retriable` says whether the cluster is unreachable or not ready (yet) and trying
+ * again later can succeed; `type` is the protocol's error name when the broker answered with one
+ * (e.g. NOT_LEADER_OR_FOLLOWER, TOPIC_ALREADY_EXISTS). The client's error is its `cause`.
+ */
+export class KafkaError extends DasyError {
+  readonly type: string | undefined;
+  constructor(message: string, options: { cause: unknown; retriable: boolean; type?: string }) {
+    super(message, { cause: options.cause, retriable: options.retriable });
+    this.type = options.type;
+  }
+}
+
 /** The input file itself cannot be ingested (no header, missing columns). */
 export class InputError extends DasyError {}
 

@@ -1,21 +1,25 @@
 import * as net from 'net';
 import * as tls from 'tls';
 import {
-  Admin,
+  Admin as ClientAdmin,
   AdminConfig,
-  Consumer,
-  ConsumerConfig,
+  Consumer as ClientConsumer,
+  ConsumerConfig as ClientConsumerConfig,
   ISocketFactory,
-  Kafka,
+  Kafka as Client,
   KafkaConfig,
   logLevel as KafkaLogLevel,
   LogEntry,
-  Producer,
-  ProducerConfig,
+  Partitioners,
+  Producer as ClientProducer,
+  ProducerConfig as ClientProducerConfig,
 } from 'kafkajs';
 import { Logger } from '../log';
 import './kafkajs-check'; // the patched kafkajs, or a loud failure at load
 import { OutageNotice, outageNotice } from '../runtime/outage';
+import { clientConsumerConfig, consumerPort } from './consumer';
+import { withClientErrors } from './errors';
+import { Admin, Consumer, ConsumerConfig, Kafka, Producer, ProducerConfig } from './port';
 
 // kafkajs v2 prints a notice about its partitioner change on every producer; we choose explicitly.
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
@@ -24,27 +28,42 @@ process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
  * kafkajs's Kafka, whose every producer, consumer and admin reports completed requests to the
  * client's outage notice: any request that succeeds ends an announced outage.
  */
-class ObservedKafka extends Kafka {
+class ObservedKafka extends Client {
   constructor(
     config: KafkaConfig,
     private readonly outage: OutageNotice,
   ) {
     super(config);
   }
-  override producer(config?: ProducerConfig): Producer {
+  override producer(config?: ClientProducerConfig): ClientProducer {
     const producer = super.producer(config);
     producer.on(producer.events.REQUEST, () => this.outage.ok());
     return producer;
   }
-  override consumer(config: ConsumerConfig): Consumer {
+  override consumer(config: ClientConsumerConfig): ClientConsumer {
     const consumer = super.consumer(config);
     consumer.on(consumer.events.REQUEST, () => this.outage.ok());
     return consumer;
   }
-  override admin(config?: AdminConfig): Admin {
+  override admin(config?: AdminConfig): ClientAdmin {
     const admin = super.admin(config);
     admin.on(admin.events.REQUEST, () => this.outage.ok());
     return admin;
+  }
+}
+
+/** The port's client (port.ts) over kafkajs's: what it makes answers with dasy's types and errors. */
+class KafkaPort implements Kafka {
+  constructor(private readonly client: Client) {}
+  producer(config?: ProducerConfig): Producer {
+    // murmur2 of the key, as the Java client (kafkajs's default since v2, chosen explicitly)
+    return withClientErrors<Producer>(this.client.producer({ ...config, createPartitioner: Partitioners.DefaultPartitioner }));
+  }
+  consumer(config: ConsumerConfig): Consumer {
+    return consumerPort(this.client.consumer(clientConsumerConfig(config)));
+  }
+  admin(): Admin {
+    return withClientErrors<Admin>(this.client.admin());
   }
 }
 
@@ -73,7 +92,7 @@ export function createKafka(options: {
   // that is down) makes one outage, not many; grace: kafkajs retries transient answers (coordinator
   // loading, leader moving) at once, and only failures that last are an outage worth a line
   const outage = outageNotice(options.logger, `Kafka at ${options.brokers.join(',')}`, 10000, 2000);
-  const kafka = new ObservedKafka(
+  const client = new ObservedKafka(
     {
       clientId: options.clientId,
       brokers: options.brokers,
@@ -86,6 +105,7 @@ export function createKafka(options: {
     },
     outage,
   );
+  const kafka = new KafkaPort(client);
   outages.set(kafka, outage);
   return kafka;
 }

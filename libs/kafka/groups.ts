@@ -1,4 +1,11 @@
-import { Admin, KafkaJSDeleteGroupsError } from 'kafkajs';
+import { AssignerProtocol, KafkaJSDeleteGroupsError } from 'kafkajs';
+import { KafkaError } from '../errors';
+import { Admin } from './port';
+
+/** The partitions of `topic` a consumer group member was assigned (from describeGroups's memberAssignment). */
+export function memberPartitions(memberAssignment: Buffer, topic: string): number[] {
+  return AssignerProtocol.MemberAssignment.decode(memberAssignment)?.assignment[topic] ?? [];
+}
 
 /**
  * Delete these consumer groups where they exist (`make reset`: the groups that hold the offsets
@@ -13,8 +20,10 @@ export async function deleteGroups(admin: Admin, groupIds: string[]): Promise<{ 
     await admin.deleteGroups(doomed);
     return { deleted: doomed, busy: [] };
   } catch (err) {
-    if (!(err instanceof KafkaJSDeleteGroupsError)) throw err;
-    const failed = new Map(err.groups.map((g) => [g.groupId, g.error?.type]));
+    // the client's own error says which group failed, and why
+    const cause = err instanceof KafkaError ? err.cause : err;
+    if (!(cause instanceof KafkaJSDeleteGroupsError)) throw err;
+    const failed = new Map(cause.groups.map((g) => [g.groupId, g.error?.type]));
     const other = [...failed].find(([, type]) => type !== 'NON_EMPTY_GROUP' && type !== 'GROUP_ID_NOT_FOUND');
     if (other) throw err;
     const busy = doomed.filter((g) => failed.get(g) === 'NON_EMPTY_GROUP');

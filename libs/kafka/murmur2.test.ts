@@ -1,3 +1,4 @@
+import { Partitioners } from 'kafkajs';
 import { murmur2, partitionFor } from './murmur2';
 // kafkajs's own implementation (Long-based, ported from the Java client) is the oracle.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -18,4 +19,13 @@ test('known Java values', () => {
 test('a key as its UTF-8 bytes lands where the string does', () => {
   for (const k of ['21', 'Zoë Ñúñez', '日本語🙂', 'sku-42']) expect(partitionFor(Buffer.from(k), 7)).toBe(partitionFor(k, 7));
   expect(partitionFor(Buffer.from('21'), 6)).toBe((-973932308 & 0x7fffffff) % 6);
+});
+
+test("partitionFor agrees with kafkajs's default partitioner (the producers' own, libs/kafka/client.ts)", () => {
+  const reference = Partitioners.DefaultPartitioner();
+  const metadata = Array.from({ length: 6 }, (_, partitionId) => ({ partitionId, leader: 0, replicas: [], isr: [], partitionErrorCode: 0 }));
+  for (const key of ['Widget', 'bench product 1', 'ü', '']) {
+    const expected = reference({ topic: 't', partitionMetadata: metadata, message: { key, value: null } });
+    expect(partitionFor(key, 6)).toBe(expected);
+  }
 });

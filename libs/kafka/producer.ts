@@ -1,4 +1,4 @@
-import { Kafka, Partitioners, Producer } from 'kafkajs';
+import { Kafka, Producer } from './port';
 
 /**
  * The producer of every part that writes to a dasy topic: idempotent, one request in flight (the
@@ -12,7 +12,6 @@ export function createProducer(kafka: Kafka): Producer {
     idempotent: true,
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
-    createPartitioner: Partitioners.DefaultPartitioner,
     retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 5000 },
   });
 }

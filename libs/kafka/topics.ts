@@ -1,4 +1,5 @@
-import { Admin, ConfigResourceTypes, ConfigSource, ITopicConfig } from 'kafkajs';
+import { KafkaError } from '../errors';
+import { Admin, ConfigResourceTypes, ConfigSource, NewTopic } from './port';
 
 /**
  * The topic model: every topic dasy uses, declared once with its key and partition count.
@@ -62,7 +63,7 @@ export async function ensureTopics(admin: Admin, namespace: string): Promise<str
   const cluster = await admin.describeCluster();
   const replicationFactor = Math.min(3, cluster.brokers.length);
   const minInsync = replicationFactor >= 3 ? 2 : 1;
-  const wanted: ITopicConfig[] = [];
+  const wanted: NewTopic[] = [];
   for (const id of Object.keys(TOPICS) as TopicId[]) {
     const spec = TOPICS[id];
     const name = topicName(namespace, id);
@@ -127,6 +128,7 @@ export async function setTopicConfigs(admin: Admin, topic: string, entries: Map<
 
 /** Every error of a (possibly aggregate) topic creation error says the topic exists. */
 function alreadyExists(err: unknown): boolean {
+  if (err instanceof KafkaError) return err.type === 'TOPIC_ALREADY_EXISTS' || alreadyExists(err.cause);
   const e = err as { message?: string; errors?: unknown[]; type?: string };
   if (Array.isArray(e.errors) && e.errors.length) return e.errors.every(alreadyExists);
   return e.type === 'TOPIC_ALREADY_EXISTS' || /already exists/i.test(String(e.message));

@@ -1,4 +1,4 @@
-import { Admin } from 'kafkajs';
+import { Admin } from '../kafka/port';
 import { Pool } from 'pg';
 import { errorMessage } from '../errors';
 import { Membership } from './consumer';

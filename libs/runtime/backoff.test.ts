@@ -1,11 +1,13 @@
-import { KafkaJSConnectionError } from 'kafkajs';
 import { isKafkaUnavailable } from '../errors/classify';
-import { UnavailableError } from '../errors';
+import { KafkaError, UnavailableError } from '../errors';
 import { createLogger } from '../log';
 import { prng } from '../random';
 import { Alarm } from './alarm';
 import { Backoff, retry } from './backoff';
 import { outageNotice } from './outage';
+
+/** what the Kafka port makes of a refused connection (libs/kafka/errors.ts) */
+const refused = () => new KafkaError('refused', { cause: undefined, retriable: true });
 
 describe('Backoff (full jitter)', () => {
   test('each wait is drawn between 0 and a ceiling that doubles from its first wait up to its cap', () => {
@@ -50,7 +52,7 @@ describe('retry', () => {
     let calls = 0;
     const result = await retry(
       async () => {
-        if (++calls < 4) throw new KafkaJSConnectionError('refused');
+        if (++calls < 4) throw refused();
         return 'done';
       },
       {
@@ -85,7 +87,7 @@ describe('retry', () => {
   });
 
   test('a deadline gives up with an UnavailableError naming what was waited for', async () => {
-    const err = await retry(() => Promise.reject(new KafkaJSConnectionError('refused')), {
+    const err = await retry(() => Promise.reject(refused()), {
       isRetriable: () => true,
       timeoutMs: 30,
       what: 'Kafka did not answer',

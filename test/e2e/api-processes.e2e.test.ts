@@ -1,4 +1,3 @@
-import { Partitioners } from 'kafkajs';
 import { createKafka } from '../../libs/kafka/client';
 import { topicName } from '../../libs/kafka/topics';
 import { createLogger } from '../../libs/log';
@@ -57,7 +56,6 @@ test('with no consumer running, a push answers 503 after the timeout, and is nev
   const producer = kafka.producer({
     idempotent: true,
     maxInFlightRequests: 1,
-    createPartitioner: Partitioners.DefaultPartitioner,
     retry: { retries: Number.MAX_SAFE_INTEGER },
   });
   await producer.connect();

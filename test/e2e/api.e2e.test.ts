@@ -1,6 +1,5 @@
 import * as http from 'http';
 import { AddressInfo } from 'net';
-import { Partitioners } from 'kafkajs';
 import { createKafka } from '../../libs/kafka/client';
 import { topicName } from '../../libs/kafka/topics';
 import { createLogger } from '../../libs/log';
@@ -181,7 +180,6 @@ describe('windows and history from minute buckets', () => {
     const producer = kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
-      createPartitioner: Partitioners.DefaultPartitioner,
       retry: { retries: Number.MAX_SAFE_INTEGER },
     });
     await producer.connect();
@@ -276,7 +274,6 @@ describe('windows and history from minute buckets', () => {
     const producer = kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
-      createPartitioner: Partitioners.DefaultPartitioner,
       retry: { retries: Number.MAX_SAFE_INTEGER },
     });
     await producer.connect();

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parse } from 'csv-parse/sync';
-import { Admin, ConfigResourceTypes, Kafka } from 'kafkajs';
+import { Admin, ConfigResourceTypes, Kafka } from '../../libs/kafka/port';
 import { partitionFor } from '../../libs/kafka/murmur2';
 import { deadLetterTopic, topicName, TOPICS } from '../../libs/kafka/topics';
 import { CatalogueModel, expectedTables, tables } from './catalogue-model';

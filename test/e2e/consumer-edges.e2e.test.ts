@@ -1,4 +1,4 @@
-import { Admin, Kafka, KafkaMessage } from 'kafkajs';
+import { Admin, Kafka, KafkaMessage } from '../../libs/kafka/port';
 import { Pool, PoolClient } from 'pg';
 import { BatchApp, BatchConsumer, BatchInfo, createBatchConsumer, DeadLetter } from '../../libs/consumer';
 import { createPool } from '../../libs/db';
@@ -53,7 +53,7 @@ function recorder(hooks: Partial<BatchApp<{ offset: string; value: string }>> = 
     decode(message: KafkaMessage) {
       const value = message.value?.toString('utf8') ?? '';
       if (value === 'poison') throw new PoisonMessageError('a poison value');
-      return { offset: message.offset, value };
+      return { offset: String(message.offset), value };
     },
     async apply(client: PoolClient, items, batch: BatchInfo) {
       await client.query(`INSERT INTO edges_applied SELECT $1, * FROM unnest($2::bigint[], $3::text[])`, [

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import { parse } from 'csv-parse/sync';
-import { Admin, IHeaders, Kafka } from 'kafkajs';
+import { Admin, Kafka, MessageHeaders } from '../../libs/kafka/port';
 import { Pool } from 'pg';
 import { waitCaughtUp } from '../../apps/ingest';
 import { createKafka } from '../../libs/kafka/client';
@@ -199,7 +199,7 @@ export async function readMessages(kafka: Kafka, topic: string, count: number, t
           eachMessage: async ({ partition, message }) => {
             seen.push({
               partition,
-              offset: message.offset,
+              offset: String(message.offset),
               key: message.key?.toString('utf8') ?? null,
               value: message.value?.toString('utf8') ?? null,
               headers: headersOf(message.headers),
@@ -218,7 +218,7 @@ export async function readMessages(kafka: Kafka, topic: string, count: number, t
   return seen;
 }
 
-function headersOf(headers: IHeaders | undefined): Record<string, string> {
+function headersOf(headers: MessageHeaders | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(headers ?? {})) out[k] = Array.isArray(v) ? v.map(String).join(',') : String(v ?? '');
   return out;

@@ -1,6 +1,6 @@
 import * as net from 'net';
 import * as path from 'path';
-import { Admin } from 'kafkajs';
+import { Admin } from '../../libs/kafka/port';
 import { caughtUp, diffTables, exact, expectedFromFiles, kafkaOf, linesMatching, pipelineParts, sleep } from './faults-kit';
 import { createTestEnv, runCli, TestEnv, waitFor } from './harness';
 

@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { Admin } from 'kafkajs';
+import { Admin } from '../../libs/kafka/port';
 import { deadLetterTopic, topicName } from '../../libs/kafka/topics';
 import { caughtUp, diffTables, exact, expectedFromFiles, kafkaOf, messagesIn, Part, pipelineParts, sleep } from './faults-kit';
 import { createTestEnv, runCli, TestEnv } from './harness';

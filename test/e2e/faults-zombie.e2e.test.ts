@@ -1,4 +1,4 @@
-import { Admin, Kafka, KafkaMessage } from 'kafkajs';
+import { Admin, Kafka, KafkaMessage } from '../../libs/kafka/port';
 import { PoolClient } from 'pg';
 import { BatchApp, BatchConsumer, BatchInfo, createBatchConsumer } from '../../libs/consumer';
 import { createPool } from '../../libs/db';
@@ -43,7 +43,7 @@ const topic = () => `${t.namespace}.zombie`;
 
 function recorder(consumer: string): BatchApp<{ partition: number; offset: string }> {
   return {
-    decode: (message: KafkaMessage, partition: number) => ({ partition, offset: message.offset }),
+    decode: (message: KafkaMessage, partition: number) => ({ partition, offset: String(message.offset) }),
     async apply(client: PoolClient, items) {
       await client.query(`INSERT INTO zombie_applied (partition, "offset", consumer) SELECT * FROM unnest($1::integer[], $2::bigint[], $3::text[])`, [
         items.map((i) => i.partition),

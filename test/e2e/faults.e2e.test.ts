@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { Admin, Kafka } from 'kafkajs';
+import { Admin, Kafka } from '../../libs/kafka/port';
 import { partitionFor } from '../../libs/kafka/murmur2';
 import { deadLetterTopic, endOffsets, TOPICS, topicName } from '../../libs/kafka/topics';
 import {

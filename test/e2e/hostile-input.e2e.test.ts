@@ -1,6 +1,6 @@
 import * as http from 'http';
 import { AddressInfo } from 'net';
-import { Kafka, KafkaMessage } from 'kafkajs';
+import { Kafka, KafkaMessage } from '../../libs/kafka/port';
 import { createKafka } from '../../libs/kafka/client';
 import { topicName } from '../../libs/kafka/topics';
 import { createLogger } from '../../libs/log';

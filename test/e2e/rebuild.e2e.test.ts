@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { Admin, Kafka } from 'kafkajs';
+import { Admin, Kafka } from '../../libs/kafka/port';
 import { endOffsets, setTopicConfigs, topicLevelConfigs, topicName } from '../../libs/kafka/topics';
 import { CatalogueModel, expectedTables, tables } from './catalogue-model';
 import { csv, kafkaOf, pipelineParts } from './faults-kit';
@@ -88,10 +88,10 @@ async function readAll(topic: string): Promise<{ records: number; tombstones: nu
         .run({
           eachBatch: ({ batch }) => {
             for (const m of batch.messages) {
-              if (BigInt(m.offset) >= end.get(batch.partition)!) continue;
+              if (m.offset >= end.get(batch.partition)!) continue;
               records++;
               if (m.value === null) tombstones++;
-              last.set(batch.partition, BigInt(m.offset));
+              last.set(batch.partition, m.offset);
             }
             if (done()) resolve();
             return Promise.resolve();
@@ -246,9 +246,9 @@ async function fetchesEndingWithoutRecord(topic: string): Promise<number> {
   const end = (await endOffsets(admin, topic)).get(0)!;
   let count = 0;
   const consumer = kafka.consumer({ groupId: `${t.namespace}.ends-${Date.now()}`, maxWaitTimeInMs: 100 });
-  // a fetch with no record at all does not reach eachBatch: kafkajs reports it and moves on
-  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-    if (payload.partition === 0 && payload.batchSize === 0) count++;
+  // a fetch with no record at all does not reach eachBatch: the client reports it and moves on
+  consumer.on('fetch:empty', (fetch) => {
+    if (fetch.partition === 0) count++;
   });
   await consumer.connect();
   try {
@@ -258,8 +258,8 @@ async function fetchesEndingWithoutRecord(topic: string): Promise<number> {
         .run({
           eachBatch: ({ batch }) => {
             if (batch.partition !== 0) return Promise.resolve();
-            if (batch.lastOffset() !== batch.messages[batch.messages.length - 1].offset) count++;
-            if (BigInt(batch.lastOffset()) >= end - 1n) resolve();
+            if (batch.lastOffset !== batch.messages[batch.messages.length - 1].offset) count++;
+            if (batch.lastOffset >= end - 1n) resolve();
             return Promise.resolve();
           },
         })

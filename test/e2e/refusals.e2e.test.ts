@@ -1,5 +1,5 @@
 import { randomBytes } from 'crypto';
-import { Admin, Kafka } from 'kafkajs';
+import { Admin, Kafka } from '../../libs/kafka/port';
 import { encodeProductValue } from '../../apps/products-producer/value';
 import { deadLetterTopic, endOffsets, topicName } from '../../libs/kafka/topics';
 import { appliedAll, caughtUp, kafkaOf, linesMatching, pipelineParts, readMessages, ReadMessage } from './faults-kit';
