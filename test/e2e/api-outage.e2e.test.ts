@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { promisify } from 'util';
-import { Admin } from 'kafkajs';
+import { Admin } from '../../libs/kafka/port';
 import { createKafka } from '../../libs/kafka/client';
 import { createLogger } from '../../libs/log';
 import { ScoreRequests } from '../../apps/api/score-requests';
