@@ -103,7 +103,9 @@ const ABANDON = `INSERT INTO score_requests AS r (key, state, attempt, expires_a
 const RECORD_ANSWER = `UPDATE score_requests SET answer = COALESCE(answer, $3)
     WHERE key = $1 AND attempt = $2 AND state = 'applied' RETURNING answer`;
 
-const PURGE = `DELETE FROM score_requests WHERE key IN (SELECT key FROM score_requests WHERE expires_at < now() LIMIT 10000)`;
+/** Expired rows are deleted this many per statement: each a short transaction, however many expired. */
+export const PURGE_BATCH = 10_000;
+const PURGE = `DELETE FROM score_requests WHERE key IN (SELECT key FROM score_requests WHERE expires_at < now() LIMIT ${PURGE_BATCH})`;
 
 /** The api's side of `score_requests`: claims, abandons and answers of requests. */
 export class ScoreRequests {
@@ -150,9 +152,18 @@ export class ScoreRequests {
     return rows.length ? { answer: JSON.parse(rows[0].answer) as unknown } : undefined;
   }
 
-  /** Delete expired rows (a bounded number per call); how many. */
+  /**
+   * Delete every expired row, PURGE_BATCH at a time; how many. All of them, not one batch a call:
+   * every push has a row, so pushes faster than a batch a minute would otherwise grow the table
+   * without end.
+   */
   async purge(): Promise<number> {
-    return (await this.pool.query(PURGE)).rowCount ?? 0;
+    let deleted = 0;
+    for (;;) {
+      const n = (await this.pool.query(PURGE)).rowCount ?? 0;
+      deleted += n;
+      if (n < PURGE_BATCH) return deleted;
+    }
   }
 
   private async read(key: string): Promise<RequestRow | undefined> {
