@@ -114,12 +114,11 @@ export const scoresConsumer: ComponentSpec = {
     }),
 };
 
-/** The scores consumer is latency-bound (a push waits for it): small waits, both commit strategies. */
+/** The scores consumer is latency-bound (a push waits for it): small waits, the coalesce commit strategy. */
 export const SCORES_TUNING = {
   tuning: { concurrency: 6, maxBytesPerPartition: 1024 * 1024 },
   maxWaitTimeInMs: 100,
-  foldBegin: true,
-  coalescePartitions: true,
+  commit: 'coalesce' as const,
 };
 
 export const eventsConsumer: ComponentSpec = {

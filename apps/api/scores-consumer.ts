@@ -349,7 +349,6 @@ export function createScoresConsumer(options: {
     partitionsConsumedConcurrently: 6,
     maxWaitTimeInMs: 100,
     maxBytesPerPartition: 1024 * 1024,
-    foldBegin: true,
-    coalescePartitions: true,
+    commit: 'coalesce',
   });
 }

@@ -1,7 +1,8 @@
 import { advanceOffsetsStatement, rowsAdvanced } from '../db/offsets';
 import { withTransaction } from '../db/transaction';
 import { errorMessage } from '../errors';
-import { ConsumerContext } from './context';
+import { ABANDONED, CommitStrategy, PendingBatch } from './commit-strategy';
+import { CommitContext } from './context';
 import { BatchInfo } from './types';
 
 type Waiting<T> = { items: T[]; info: BatchInfo; resolve: (done: boolean) => void };
@@ -10,22 +11,37 @@ type Waiting<T> = { items: T[]; info: BatchInfo; resolve: (done: boolean) => voi
 class NotAllAdvanced extends Error {}
 
 /**
- * The coalescePartitions strategy: batches of several partitions that arrive together (one fetch,
- * handed over in the same turn of the event loop) are committed in one transaction, their offsets
- * moved by one compare-and-set statement. Any failure (a range not matching, a data error, an
- * outage) rolls it all back and answers false: each batch then takes the usual path on its own,
- * so the guarantees are those of the usual path.
+ * The coalesce strategy, for latency-bound consumers: batches of several partitions that arrive
+ * together (one fetch, handed over in the same turn of the event loop) are committed in one
+ * transaction, their offsets moved by one compare-and-set statement sent with BEGIN. Only a
+ * batch's first attempt is offered, and only without undecodable messages. Any failure (a range
+ * not matching, a data error, an outage) rolls it all back: each batch then takes `alone` (the
+ * fold-begin strategy, strategies.ts), so the guarantees are those of the single-batch path.
  */
-export class Coalescer<T> {
+export function coalesceStrategy<T>(ctx: CommitContext<T>, alone: CommitStrategy<T>): CommitStrategy<T> {
+  const together = new Coalescer(ctx);
+  return {
+    async commit(batch, attempt) {
+      if (attempt === 0 && !batch.poison.length) {
+        if (await together.offer(batch)) return [];
+        if (!batch.live()) return ABANDONED; // it went while it waited: nothing was committed
+      }
+      return alone.commit(batch, attempt);
+    },
+  };
+}
+
+/** The batches offered in one turn of the event loop, committed together when there are several. */
+class Coalescer<T> {
   private waiting: Waiting<T>[] = [];
   private scheduled = false;
 
-  constructor(private readonly ctx: ConsumerContext<T>) {}
+  constructor(private readonly ctx: CommitContext<T>) {}
 
-  /** Resolves true once the batch is committed with others; false: apply it on the usual path. */
-  offer(items: T[], info: BatchInfo): Promise<boolean> {
+  /** Resolves true once the batch is committed with others; false: commit it alone. */
+  offer(batch: PendingBatch<T>): Promise<boolean> {
     return new Promise((resolve) => {
-      this.waiting.push({ items, info, resolve });
+      this.waiting.push({ items: batch.items.map((i) => i.value), info: batch.info, resolve });
       if (this.scheduled) return;
       this.scheduled = true;
       setImmediate(() => this.flush());

@@ -1,11 +1,17 @@
 import { PoolClient } from 'pg';
-import { advanceOffset, advanceOffsetStatement, rowsAdvanced, StoredOffsetMismatch, storedOffsets } from '../db/offsets';
-import { withTransaction } from '../db/transaction';
+import { advanceOffset, StoredOffsetMismatch, storedOffsets } from '../db/offsets';
 import { classify } from '../errors/classify';
 import { errorMessage } from '../errors';
-import { ConsumerContext } from './context';
+import { CommitContext } from './context';
+import { PendingBatch } from './commit-strategy';
 import { BatchLetters } from './dead-letters';
 import { BatchInfo, DeadLetter, Item, Poison } from './types';
+
+/**
+ * How a single-batch strategy (plain.ts, fold-begin.ts) opens a batch's transaction: it runs fn
+ * in one transaction whose first statement moves the batch's offset (advanceBatchOffset).
+ */
+export type BatchTransaction = <R>(info: BatchInfo, fn: (client: PoolClient) => Promise<R>) => Promise<R>;
 
 /** The item-by-item pass found messages PostgreSQL refuses that are not dead-lettered yet: roll back, send them first. */
 class Refused extends Error {
@@ -15,8 +21,9 @@ class Refused extends Error {
 }
 
 /**
- * Commit one batch: its effects, the record of its dead letters and its offset in one
- * transaction. The offset moves first, by compare-and-set from the batch's first offset
+ * Commit one batch alone (the plain and fold-begin strategies; the coalesce strategy's fallback):
+ * its effects, the record of its dead letters and its offset in one transaction, opened by
+ * `inTransaction`, which moves the offset first, by compare-and-set from the batch's first offset
  * (libs/db/offsets.ts): the fence. No Kafka call happens inside a transaction: dead letters are
  * sent, and acknowledged, before the transaction that skips them (`letters`, kept across the
  * batch's attempts, says which are), so a message is skipped only once it is in `<topic>.dlq`.
@@ -28,19 +35,14 @@ class Refused extends Error {
  * transaction; a refusal only the whole batch meets (none of its messages alone) commits the
  * item-by-item pass. Returns every dead letter of the batch.
  */
-export async function commitBatch<T>(
-  ctx: ConsumerContext<T>,
-  items: Item<T>[],
-  poison: Poison[],
-  info: BatchInfo,
-  letters: BatchLetters,
-): Promise<DeadLetter[]> {
-  await sendLetters(ctx, letters, poison, info); // undecodable: known before any transaction
+export async function commitBatch<T>(ctx: CommitContext<T>, batch: PendingBatch<T>, inTransaction: BatchTransaction): Promise<DeadLetter[]> {
+  const { items, info, letters } = batch;
+  await sendLetters(ctx, letters, batch.poison, info); // undecodable: known before any transaction
   let itemByItem = false;
   for (;;) {
     const rest = items.filter((i) => !letters.has(i.message));
     try {
-      return await inBatchTransaction(ctx, info, async (client) => {
+      return await inTransaction(info, async (client) => {
         if (itemByItem) await applyEach(ctx, client, rest, info);
         else await applyAll(ctx, client, rest, info);
         return record(ctx, client, letters, info);
@@ -61,7 +63,7 @@ export async function commitBatch<T>(
  * or a zombie's) sends nothing. That check is advisory, outside any transaction; the fence is the
  * compare-and-set of the commit, and a batch fenced in between has sent its dead letters twice.
  */
-async function sendLetters<T>(ctx: ConsumerContext<T>, letters: BatchLetters, poison: Poison[], info: BatchInfo): Promise<void> {
+async function sendLetters<T>(ctx: CommitContext<T>, letters: BatchLetters, poison: Poison[], info: BatchInfo): Promise<void> {
   if (poison.every((p) => letters.has(p.message))) return;
   const stored = (await storedOffsets(ctx.options.pool, ctx.options.groupId, ctx.options.topic)).get(info.partition);
   const start = stored ?? (await ctx.logStart(info.partition)); // a partition's first batch starts at its log start
@@ -69,23 +71,15 @@ async function sendLetters<T>(ctx: ConsumerContext<T>, letters: BatchLetters, po
   await ctx.deadLetters.send(letters, poison, info.partition);
 }
 
-/** The batch's transaction, its offset advanced first (folded into BEGIN's round trip with foldBegin). */
-function inBatchTransaction<T, R>(ctx: ConsumerContext<T>, info: BatchInfo, fn: (client: PoolClient) => Promise<R>): Promise<R> {
-  const key = ctx.key(info.partition);
-  const range = { partition: info.partition, from: info.firstOffset, to: info.nextOffset };
-  const folded = ctx.options.foldBegin ? advanceOffsetStatement(key, range) : undefined;
-  return withTransaction(
-    ctx.options.pool,
-    async (client, begun) => {
-      // not folded, or the folded compare-and-set matched nothing: advanceOffset decides (first batch, or fenced)
-      if (!folded || rowsAdvanced(begun) !== 1) await advanceOffset(client, key, range.from, range.to, () => ctx.logStart(info.partition));
-      return fn(client);
-    },
-    { withBegin: folded },
-  );
+/**
+ * The fence, first in the batch's transaction: its partition's offset moves by compare-and-set
+ * from the batch's first offset (libs/db/offsets.ts); the row lock serializes racing consumers.
+ */
+export function advanceBatchOffset<T>(ctx: CommitContext<T>, client: PoolClient, info: BatchInfo): Promise<void> {
+  return advanceOffset(client, ctx.key(info.partition), info.firstOffset, info.nextOffset, () => ctx.logStart(info.partition));
 }
 
-async function applyAll<T>(ctx: ConsumerContext<T>, client: PoolClient, items: Item<T>[], info: BatchInfo): Promise<void> {
+async function applyAll<T>(ctx: CommitContext<T>, client: PoolClient, items: Item<T>[], info: BatchInfo): Promise<void> {
   if (items.length)
     await ctx.options.app.apply(
       client,
@@ -100,7 +94,7 @@ async function applyAll<T>(ctx: ConsumerContext<T>, client: PoolClient, items: I
  * key is applied after the earlier ones, as in the batch); throws Refused with those PostgreSQL
  * refuses for good. Each call's cost is its message's (BatchApp.apply), so the pass is linear.
  */
-async function applyEach<T>(ctx: ConsumerContext<T>, client: PoolClient, items: Item<T>[], info: BatchInfo): Promise<void> {
+async function applyEach<T>(ctx: CommitContext<T>, client: PoolClient, items: Item<T>[], info: BatchInfo): Promise<void> {
   const refused: Poison[] = [];
   for (const item of items) {
     await client.query('SAVEPOINT dasy_item');
@@ -118,7 +112,7 @@ async function applyEach<T>(ctx: ConsumerContext<T>, client: PoolClient, items: 
 }
 
 /** The batch's dead letters (all sent already), counted and told to the app in the batch's transaction. */
-async function record<T>(ctx: ConsumerContext<T>, client: PoolClient, letters: BatchLetters, info: BatchInfo): Promise<DeadLetter[]> {
+async function record<T>(ctx: CommitContext<T>, client: PoolClient, letters: BatchLetters, info: BatchInfo): Promise<DeadLetter[]> {
   const poison = letters.all();
   if (!poison.length) return [];
   await ctx.deadLetters.record(client, poison);

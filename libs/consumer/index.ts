@@ -6,7 +6,6 @@ import { Admin, Consumer } from '../kafka/port';
 import { deadLetterTopic } from '../kafka/topics';
 import { outageNotice } from '../runtime/outage';
 import { Backoff, sleep } from '../runtime/backoff';
-import { Coalescer } from './coalesce';
 import { ConsumerContext } from './context';
 import { DeadLetters } from './dead-letters';
 import { ConsumerEvents } from './events';
@@ -15,9 +14,10 @@ import { Restarter } from './restart';
 import { Runs } from './runs';
 import { LogStarts, StartGate } from './start-gate';
 import { batchHandler } from './runner';
+import { createCommitStrategy } from './strategies';
 import { BatchConsumer, BatchConsumerOptions, PartitionProgress } from './types';
 
-export type { BatchApp, BatchConsumer, BatchConsumerOptions, BatchInfo, DeadLetter, PartitionProgress } from './types';
+export type { BatchApp, BatchConsumer, BatchConsumerOptions, BatchInfo, CommitStrategyName, DeadLetter, PartitionProgress } from './types';
 export { ConsumerEvents } from './events';
 export type { ConsumerEventMap } from './events';
 export { DEAD_LETTER_HEADERS } from './dead-letters';
@@ -26,9 +26,10 @@ export { STOPPED } from './runner';
 /**
  * The one consumer base of dasy (ARCHITECTURE.md). An app supplies how to decode a message and
  * how to apply a batch inside a transaction; the base does the rest: batches per partition,
- * offsets compare-and-set in the batch's transaction (commit.ts, libs/db/offsets.ts), dead
- * letters (dead-letters.ts), retries while Kafka or PostgreSQL are down (runner.ts), restarts
- * after a crash (restart.ts), a graceful stop, and events for observers (events.ts).
+ * offsets compare-and-set in the batch's transaction (the commit strategy the options name:
+ * commit-strategy.ts, libs/db/offsets.ts), dead letters (dead-letters.ts), retries while Kafka or
+ * PostgreSQL are down (runner.ts), restarts after a crash (restart.ts), a graceful stop, and
+ * events for observers (events.ts).
  */
 export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchConsumer {
   const { kafka, pool, groupId, topic } = options;
@@ -58,7 +59,7 @@ export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchC
   const restarter = new Restarter({ start: connectAndRun, active: () => state === 'running', log });
   const seek = async (partition: number, stored: bigint | null) => (stored === null ? seekToStored([partition]) : seekTo(partition, stored));
   const runs = new Runs();
-  const eachBatch = batchHandler(ctx, { coalescer: options.coalescePartitions ? new Coalescer(ctx) : undefined, seek, progress, runs });
+  const eachBatch = batchHandler(ctx, { strategy: createCommitStrategy(options.commit ?? 'plain', ctx), seek, progress, runs });
   const mirror = mirrorOffsets(ctx, consumer); // for monitoring only (mirror.ts)
 
   consumer.on('group:join', (assignment) => {

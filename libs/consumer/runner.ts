@@ -4,9 +4,8 @@ import { errorMessage, PoisonMessageError, StoppedError } from '../errors';
 import { kafkaOutage } from '../kafka/client';
 import { EachBatchPayload, KafkaMessage } from '../kafka/port';
 import { Backoff } from '../runtime/backoff';
-import { Coalescer } from './coalesce';
+import { ABANDONED, CommitStrategy, PendingBatch } from './commit-strategy';
 import { Runs } from './runs';
-import { commitBatch } from './commit';
 import { ConsumerContext } from './context';
 import { BatchLetters } from './dead-letters';
 import { BatchApp, BatchInfo, DeadLetter, Item, PartitionProgress, Poison } from './types';
@@ -15,7 +14,8 @@ import { BatchApp, BatchInfo, DeadLetter, Item, PartitionProgress, Poison } from
 export const STOPPED = 'dasy: consumer stopped; batch abandoned';
 
 export interface RunnerDeps<T> {
-  coalescer?: Coalescer<T>;
+  /** how a batch is committed (strategies.ts) */
+  strategy: CommitStrategy<T>;
   /** go where PostgreSQL says the partition stands (null: read it) */
   seek(partition: number, stored: bigint | null): Promise<void>;
   progress: Map<number, PartitionProgress>;
@@ -24,9 +24,10 @@ export interface RunnerDeps<T> {
 }
 
 /**
- * The client's eachBatch for one consumer: decode, then commit (commit.ts) until it succeeds, the
- * batch is fenced, or the consumer stops or loses the partition (abandoned: nothing was committed).
- * Outages are retried with backoff while heartbeating, said once (libs/runtime/outage.ts).
+ * The client's eachBatch for one consumer: decode, then commit (one attempt of the consumer's
+ * strategy per turn: commit-strategy.ts) until it succeeds, the batch is fenced, or the consumer
+ * stops or loses the partition (abandoned: nothing was committed). Outages are retried with
+ * backoff while heartbeating, said once (libs/runtime/outage.ts).
  */
 export function batchHandler<T>(ctx: ConsumerContext<T>, deps: RunnerDeps<T>) {
   return async function eachBatch(payload: EachBatchPayload): Promise<void> {
@@ -46,17 +47,17 @@ export function batchHandler<T>(ctx: ConsumerContext<T>, deps: RunnerDeps<T>) {
     const started = process.hrtime.bigint();
     const { items, poison } = decodeAll(ctx.options.app, batch.messages, info.partition);
     const live = () => payload.isRunning() && !payload.isStale() && !ctx.stopping();
-    let together = !!deps.coalescer && !poison.length && live() && (await deps.coalescer.offer(values(items), info));
-    const letters = new BatchLetters(); // sent to the dead-letter topic: across attempts, each once
+    const pending: PendingBatch<T> = { items, poison, info, letters: new BatchLetters(), live };
     const backoff = new Backoff();
     let deadLetters: DeadLetter[];
     for (let attempt = 0; ; attempt++) {
-      if (!together && !live()) return; // abandon: nothing was committed
+      if (!live()) return; // abandon: nothing was committed
       try {
-        deadLetters = together ? [] : await commitBatch(ctx, items, poison, info, letters);
+        const committed = await deps.strategy.commit(pending, attempt);
+        if (committed === ABANDONED) return;
+        deadLetters = committed;
         break;
       } catch (err) {
-        together = false;
         const failure = classify(err);
         if (failure === 'fenced') return fenced(err as StoredOffsetMismatch, info);
         if (failure === 'stopped') return;

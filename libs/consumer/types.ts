@@ -17,7 +17,7 @@ export interface BatchApp<T> {
    */
   apply(client: PoolClient, items: T[], batch: BatchInfo): Promise<void>;
   /**
-   * Optional, for coalescePartitions: apply the batches of several partitions (each in offset
+   * Optional, for the coalesce strategy: apply the batches of several partitions (each in offset
    * order) inside one transaction, e.g. in one statement. Without it they are applied in turn.
    */
   applyMany?(client: PoolClient, batches: { items: T[]; batch: BatchInfo }[]): Promise<void>;
@@ -74,17 +74,17 @@ export interface BatchConsumerOptions<T> {
   maxWaitTimeInMs?: number;
   /** group session timeout (the broker's minimum is 6 s): how long a silent member keeps its partitions */
   sessionTimeout?: number;
-  /**
-   * Strategy for latency-bound consumers (the scores consumer): begin each batch's transaction
-   * and move its offset in one round trip instead of two. Same fence (commit.ts).
-   */
-  foldBegin?: boolean;
-  /**
-   * Strategy for latency-bound consumers: the batches of several partitions that arrive together
-   * are committed in one transaction; any failure sends each back to the usual path (coalesce.ts).
-   */
-  coalescePartitions?: boolean;
+  /** how each batch is committed (commit-strategy.ts); plain unless said */
+  commit?: CommitStrategyName;
 }
+
+/**
+ * The commit strategies (strategies.ts): `plain`, each batch alone; `fold-begin`, each batch
+ * alone, BEGIN and its offset's compare-and-set in one round trip (fold-begin.ts); `coalesce`,
+ * the batches of several partitions that arrive together in one transaction, else fold-begin
+ * (coalesce.ts). The latter two are for latency-bound consumers (the scores consumer).
+ */
+export type CommitStrategyName = 'plain' | 'fold-begin' | 'coalesce';
 
 export interface BatchConsumer {
   start(): Promise<void>;

@@ -1,6 +1,6 @@
 import { ConsumerTuning } from '../config/parse';
 import { DasyConfig } from '../config/settings';
-import { BatchApp, BatchConsumer, createBatchConsumer } from '../consumer';
+import { BatchApp, BatchConsumer, CommitStrategyName, createBatchConsumer } from '../consumer';
 import { createPool, Pool } from '../db';
 import { createKafka } from '../kafka/client';
 import { groupId, topicName, TopicId } from '../kafka/topics';
@@ -41,9 +41,8 @@ export function consumerComponent<T>(options: {
   group: string;
   app: BatchApp<T>;
   tuning?: ConsumerTuning;
-  /** strategies for latency-bound consumers (libs/consumer/types.ts) */
-  foldBegin?: boolean;
-  coalescePartitions?: boolean;
+  /** how each batch is committed (libs/consumer/types.ts): plain unless said */
+  commit?: CommitStrategyName;
   maxWaitTimeInMs?: number;
 }): ConsumerComponent {
   const { config } = options;
@@ -72,8 +71,7 @@ export function consumerComponent<T>(options: {
       partitionsConsumedConcurrently: t.concurrency,
       maxBytesPerPartition: t.maxBytesPerPartition,
       maxWaitTimeInMs: options.maxWaitTimeInMs,
-      foldBegin: options.foldBegin,
-      coalescePartitions: options.coalescePartitions,
+      commit: options.commit,
     }),
   );
   return {
