@@ -3,7 +3,7 @@ import { classify, Failure } from '../errors/classify';
 import { errorMessage, PoisonMessageError, StoppedError } from '../errors';
 import { kafkaOutage } from '../kafka/client';
 import { EachBatchPayload, KafkaMessage } from '../kafka/port';
-import { Backoff } from '../runtime/backoff';
+import { Backoff } from '../resilience/backoff';
 import { Coalescer } from './coalesce';
 import { Runs } from './runs';
 import { commitBatch } from './commit';
@@ -26,7 +26,7 @@ export interface RunnerDeps<T> {
 /**
  * The client's eachBatch for one consumer: decode, then commit (commit.ts) until it succeeds, the
  * batch is fenced, or the consumer stops or loses the partition (abandoned: nothing was committed).
- * Outages are retried with backoff while heartbeating, said once (libs/runtime/outage.ts).
+ * Outages are retried with backoff while heartbeating, said once (libs/resilience/outage.ts).
  */
 export function batchHandler<T>(ctx: ConsumerContext<T>, deps: RunnerDeps<T>) {
   return async function eachBatch(payload: EachBatchPayload): Promise<void> {
