@@ -18,7 +18,7 @@ export interface ScoresHooks {
   onApplied?: (partition: number, nextOffset: bigint, batch: AppliedBatch) => void;
 }
 
-/**
+/*
  * Every consumer, declared once: its name, topic, group and settings, and its app. The part's own
  * process (`dasy <name>`, the specs below) and the api's (scores and events, in-process) both
  * build it from here with consumerComponent (libs/runtime/consumer-component.ts).
