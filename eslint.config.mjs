@@ -1,6 +1,7 @@
 // ESLint (flat config): typescript-eslint's type-aware rules; formatting is Prettier's (`make lint` runs both).
 import js from '@eslint/js';
 import prettier from 'eslint-config-prettier';
+import { createNodeResolver, importX } from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -33,6 +34,40 @@ export default tseslint.config(
         },
       ],
     },
+  },
+  {
+    // No import cycles (ARCHITECTURE.md, "The layers"): a module's imports, followed to their end,
+    // never come back to it, dynamic import() included; no exceptions.
+    files: ['apps/**/*.ts', 'libs/**/*.ts', 'bench/**/*.ts', 'test/**/*.ts'],
+    plugins: { 'import-x': importX },
+    settings: {
+      'import-x/extensions': ['.ts'],
+      'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.d.ts', '.js', '.json'] })],
+    },
+    rules: {
+      'import-x/no-cycle': ['error', { ignoreExternal: true }],
+      // The layers of libs (ARCHITECTURE.md): libs/runtime on top, libs/resilience below everything
+      // that talks to a server; libs never reach up into apps.
+      'import-x/no-restricted-paths': [
+        'error',
+        {
+          zones: [
+            { target: './libs/!(runtime)/**', from: './libs/runtime', message: 'libs/runtime is the top lib: nothing below it imports it.' },
+            {
+              target: './libs/resilience',
+              from: './libs/!(errors|log|resilience)/**',
+              message: 'libs/resilience is a leaf: it imports libs/errors and libs/log only.',
+            },
+            { target: './libs', from: './apps', message: 'libs never import apps.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // a test of a lib may check it against the parts declared in apps/components.ts
+    files: ['libs/**/*.test.ts'],
+    rules: { 'import-x/no-restricted-paths': 'off' },
   },
   {
     // the port's implementation over kafkajs, and its tests against the client itself

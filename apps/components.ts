@@ -1,6 +1,8 @@
 import type { ConsumedGroup, ExporterOptions } from './metrics';
 import { groupId, topicName } from '../libs/kafka/topics';
 import type { ComponentSpec } from '../libs/runtime';
+import type { ConsumerPart } from '../libs/runtime/consumer-part';
+import type { AppliedBatch } from './api/applied-channel';
 
 /**
  * Every long-running part of dasy, declared once: its command, what it consumes, how it is made.
@@ -9,54 +11,87 @@ import type { ComponentSpec } from '../libs/runtime';
  * is created, not when this list is read: a process loads only the part it runs.
  */
 
-/** The consumer group app names of the api's consumers (`<ns>.<name>`). */
-export const SCORES_CONSUMER = 'scores-consumer';
-export const EVENTS_CONSUMER = 'events-consumer';
-
 const consumerComponent = async () => (await import('../libs/runtime/consumer-component')).consumerComponent;
 
-export const productsConsumer: ComponentSpec = {
+/** What the api hooks into its own scores consumer: the applied batches, for the requests waiting on them. */
+export interface ScoresHooks {
+  onApplied?: (partition: number, nextOffset: bigint, batch: AppliedBatch) => void;
+}
+
+/*
+ * Every consumer, declared once: its name, topic, group and settings, and its app. The part's own
+ * process (`dasy <name>`, the specs below) and the api's (scores and events, in-process) both
+ * build it from here with consumerComponent (libs/runtime/consumer-component.ts).
+ */
+const products: ConsumerPart = {
   name: 'products-consumer',
   description: 'apply <ns>.products to PostgreSQL (upsert by sku, outbox marks), until stopped',
-  consumes: { topic: 'products', group: 'products-consumer' },
+  topic: 'products',
+  group: 'products-consumer',
   // One batch at a time per process: with two processes, two upserts at once. Four (two each) made
   // PostgreSQL's backends wait for each other on two cores: six interleaved 500,000-row ingests
   // each way took a median 2.02x the strict floor with four, 1.76x with two (a tenth less CPU in
   // the backends), and the consumers alone drained 87,000 msg/s with four, 100,000 with two.
-  create: async ({ config, logger }) =>
-    (await consumerComponent())({
-      config,
-      logger,
-      name: 'products-consumer',
-      topic: 'products',
-      group: 'products-consumer',
-      app: (await import('./products-consumer')).productsUpsert(config.namespace),
-      tuning: { concurrency: 1 },
-    }),
+  settings: { tuning: { concurrency: 1 } },
+  app: async (config) => (await import('./products-consumer')).productsUpsert(config.namespace),
 };
 
-export const productCountConsumer: ComponentSpec = {
+const productCount: ConsumerPart = {
   name: 'product-count-consumer',
   description: 'keep product_count exact from <ns>.product-count, until stopped',
-  consumes: { topic: 'productCount', group: 'product-count-consumer' },
-  // Its working set is a few fetches of names (tens of MB), but with V8's default heap its garbage
-  // grew to 320-420 MB over a 2,000,000-row backlog; capped, it peaks near 220-240 MB for 1-2% of
-  // the pipeline's CPU (bench scale).
-  heapMb: 192,
+  topic: 'productCount',
+  group: 'product-count-consumer',
   // Its messages are tiny (a name, no value): 512 KiB per partition is some 10,000 recounts per
   // batch, plenty to amortise a transaction, and a recount costs one index probe per name
   // whatever the batch size (larger batches only held more in memory).
-  create: async ({ config, logger }) =>
-    (await consumerComponent())({
-      config,
-      logger,
-      name: 'product-count-consumer',
-      topic: 'productCount',
-      group: 'product-count-consumer',
-      app: (await import('./product-count-consumer')).productCountRecount(),
-      tuning: { maxBytesPerPartition: 512 * 1024 },
+  settings: { tuning: { maxBytesPerPartition: 512 * 1024 } },
+  app: async () => (await import('./product-count-consumer')).productCountRecount(),
+};
+
+const scores: ConsumerPart<ScoresHooks> = {
+  name: 'scores-consumer',
+  description: 'apply <ns>.scores (pushes and resets) to the score statistics tables, until stopped',
+  topic: 'scores',
+  group: 'scores-consumer',
+  // latency-bound (a push waits for it): small waits, both commit strategies
+  settings: { tuning: { concurrency: 6, maxBytesPerPartition: 1024 * 1024 }, maxWaitTimeInMs: 100, commit: 'coalesce' },
+  app: async (config, hooks) =>
+    (await import('./api/scores-consumer')).scoresApp({
+      audit: config.audit,
+      group: groupId(config.namespace, scores.group),
+      windowMs: config.apiIdempotencyWindowMs,
+      onApplied: hooks?.onApplied,
     }),
 };
+
+const events: ConsumerPart = {
+  name: 'events-consumer',
+  description: 'apply <ns>.ad-events to the ad request counters, until stopped',
+  topic: 'adEvents',
+  group: 'events-consumer',
+  settings: { tuning: { concurrency: 3 } },
+  app: async () => (await import('./api/events-consumer')).eventsApp(),
+};
+
+export const CONSUMER_PARTS = { products, productCount, scores, events } as const;
+
+/** A consumer part as the CLI and the supervisor run it: in a process of its own. */
+function consumerSpec<H>(part: ConsumerPart<H>, extra: { heapMb?: number } = {}): ComponentSpec {
+  return {
+    name: part.name,
+    description: part.description,
+    consumes: { topic: part.topic, group: part.group },
+    ...extra,
+    create: async ({ config, logger }) => (await consumerComponent())(part, { config, logger }),
+  };
+}
+
+export const productsConsumer = consumerSpec(CONSUMER_PARTS.products);
+
+// Its working set is a few fetches of names (tens of MB), but with V8's default heap its garbage
+// grew to 320-420 MB over a 2,000,000-row backlog; capped, it peaks near 220-240 MB for 1-2% of
+// the pipeline's CPU (bench scale).
+export const productCountConsumer = consumerSpec(CONSUMER_PARTS.productCount, { heapMb: 192 });
 
 export interface RelayOptions {
   maxDelayMs?: number;
@@ -94,48 +129,9 @@ export const productCountRelay: ComponentSpec<RelayOptions> = {
   },
 };
 
-export const scoresConsumer: ComponentSpec = {
-  name: 'scores-consumer',
-  description: 'apply <ns>.scores (pushes and resets) to the score statistics tables, until stopped',
-  consumes: { topic: 'scores', group: SCORES_CONSUMER },
-  create: async ({ config, logger }) =>
-    (await consumerComponent())({
-      config,
-      logger,
-      name: 'scores-consumer',
-      topic: 'scores',
-      group: SCORES_CONSUMER,
-      app: (await import('./api/scores-consumer')).scoresApp({
-        audit: config.audit,
-        group: groupId(config.namespace, SCORES_CONSUMER),
-        windowMs: config.apiIdempotencyWindowMs,
-      }),
-      ...SCORES_TUNING,
-    }),
-};
+export const scoresConsumer = consumerSpec(CONSUMER_PARTS.scores);
 
-/** The scores consumer is latency-bound (a push waits for it): small waits, the coalesce commit strategy. */
-export const SCORES_TUNING = {
-  tuning: { concurrency: 6, maxBytesPerPartition: 1024 * 1024 },
-  maxWaitTimeInMs: 100,
-  commit: 'coalesce' as const,
-};
-
-export const eventsConsumer: ComponentSpec = {
-  name: 'events-consumer',
-  description: 'apply <ns>.ad-events to the ad request counters, until stopped',
-  consumes: { topic: 'adEvents', group: EVENTS_CONSUMER },
-  create: async ({ config, logger }) =>
-    (await consumerComponent())({
-      config,
-      logger,
-      name: 'events-consumer',
-      topic: 'adEvents',
-      group: EVENTS_CONSUMER,
-      app: (await import('./api/events-consumer')).eventsApp(),
-      tuning: { concurrency: 3 },
-    }),
-};
+export const eventsConsumer = consumerSpec(CONSUMER_PARTS.events);
 
 export const metricsExporter: ComponentSpec<ExporterOptions> = {
   name: 'metrics',
@@ -155,7 +151,7 @@ export function consumedGroups(namespace: string): ConsumedGroup[] {
 }
 
 /** Consumer group app names of the products pipeline. */
-export const GROUPS = { products: productsConsumer.consumes!.group, productCount: productCountConsumer.consumes!.group } as const;
+export const GROUPS = { products: CONSUMER_PARTS.products.group, productCount: CONSUMER_PARTS.productCount.group } as const;
 
 /**
  * Fault injection for the fault-tolerance tests and `make chaos` (DASY_FAULT_KILL_AFTER_SEND=on,

@@ -10,7 +10,7 @@ import { storedOffsets } from '../libs/db/offsets';
 import { IDLE_IN_TRANSACTION_DEFAULT_MS } from '../libs/config';
 import { createPool, quoteIdent } from '../libs/db';
 import { runMigrations } from '../libs/db/migrate';
-import { sleep } from '../libs/runtime';
+import { sleep } from '../libs/resilience';
 import { busyShare, byLabel, findKafkaPid, machineTicks, ProcSampler } from './proc';
 
 export const CLI = path.join(__dirname, '..', 'apps', 'cli', 'main.js');

@@ -7,7 +7,7 @@ import { ConsumerEvents } from '../libs/consumer/events';
 import { BatchApp, BatchInfo, Item, Poison } from '../libs/consumer/types';
 import { Kafka, KafkaMessage, Message } from '../libs/kafka/port';
 import { createLogger } from '../libs/log';
-import { outageNotice } from '../libs/runtime/outage';
+import { outageNotice } from '../libs/resilience/outage';
 
 /**
  * Fakes for the consumer base's unit tests (libs/consumer/*.test.ts): PostgreSQL as the base's

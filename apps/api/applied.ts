@@ -1,29 +1,11 @@
-import { createHash, randomBytes } from 'crypto';
 import { Pool } from 'pg';
 import { listen, Listener } from '../../libs/db/listener';
 import { storedOffsets } from '../../libs/db/offsets';
 import { DasyError, errorMessage } from '../../libs/errors';
 import { Logger } from '../../libs/log';
 import { MicroBatcher } from './batcher';
-import type { AppliedBatch } from './scores-consumer';
+import { AppliedBatch, appliedChannel, PROCESS_ORIGIN } from './applied-channel';
 import { CurrentStats } from './store';
-
-/**
- * The PostgreSQL channel on which a consumer group announces its applied offsets. The scores
- * consumer calls pg_notify inside each batch's transaction, so the notification is delivered on
- * commit, once the batch is visible to every other connection.
- */
-export function appliedChannel(group: string): string {
-  return 'dasy_applied_' + createHash('sha1').update(group).digest('hex');
-}
-
-/** `partition:nextOffset:origin`; origin names the process that applied the batch. */
-export function appliedPayload(partition: number, nextOffset: bigint, origin: string): string {
-  return `${partition}:${nextOffset}:${origin}`;
-}
-
-/** A token naming this process in notifications (its own consumer tells it directly). */
-export const PROCESS_ORIGIN = randomBytes(6).toString('hex');
 
 export class NotAppliedError extends DasyError {
   constructor(

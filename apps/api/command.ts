@@ -9,12 +9,12 @@ import { BatchConsumer } from '../../libs/consumer';
 import { groupId, topicName } from '../../libs/kafka/topics';
 import { Logger } from '../../libs/log';
 import { Stoppable, untilSignal } from '../../libs/runtime';
-import { consumedGroups } from '../components';
+import { consumerComponent, ConsumerComponent } from '../../libs/runtime/consumer-component';
+import type { ConsumerPart } from '../../libs/runtime/consumer-part';
+import { consumedGroups, CONSUMER_PARTS } from '../components';
 import { prepare } from '../stack';
 import { AppliedTracker } from './applied';
-import { createEventsConsumer, EVENTS_CONSUMER } from './events-consumer';
 import { EventProducer } from './producer';
-import { createScoresConsumer, SCORES_CONSUMER } from './scores-consumer';
 import { buildServer } from './server';
 import { within } from './within';
 
@@ -57,12 +57,16 @@ export async function runApi(config: DasyConfig, logger: Logger, options: ApiOpt
   const tracker = new AppliedTracker({
     databaseUrl: config.databaseUrl,
     pool: readPool,
-    group: groupId(config.namespace, SCORES_CONSUMER),
+    group: groupId(config.namespace, CONSUMER_PARTS.scores.group),
     topic: scoresTopic,
     logger,
     ignoreOwn: options.consumers,
   });
   const consumers: BatchConsumer[] = [];
+  const observed: { consumer: BatchConsumer; group: string; topic: string }[] = [];
+  // each member of a part with its group and topic, for the metrics
+  const observe = (component: ConsumerComponent, part: Pick<ConsumerPart, 'group' | 'topic'>) =>
+    component.consumers.map((consumer) => ({ consumer, group: groupId(config.namespace, part.group), topic: topicName(config.namespace, part.topic) }));
   const producer = new EventProducer(kafka, [scoresTopic, topicName(config.namespace, 'adEvents')], { maxQueued: config.apiSendQueue });
   let server: ReturnType<typeof buildServer> | undefined;
   let url: string;
@@ -86,33 +90,13 @@ export async function runApi(config: DasyConfig, logger: Logger, options: ApiOpt
   try {
     await tracker.start();
     if (options.consumers) {
-      const scoresPool = createPool({
-        databaseUrl: config.databaseUrl,
-        namespace: config.namespace,
-        max: 7,
-        applicationName: 'dasy-scores-consumer',
-        idleInTransactionMs: config.pgIdleInTransactionMs,
-      });
-      const eventsPool = createPool({
-        databaseUrl: config.databaseUrl,
-        namespace: config.namespace,
-        max: 4,
-        applicationName: 'dasy-events-consumer',
-        idleInTransactionMs: config.pgIdleInTransactionMs,
-      });
-      consumerPools.push(scoresPool, eventsPool);
-      consumers.push(
-        createScoresConsumer({
-          kafka,
-          pool: scoresPool,
-          logger,
-          namespace: config.namespace,
-          audit: config.audit,
-          windowMs: config.apiIdempotencyWindowMs,
-          onApplied: (p, o, batch) => tracker.advance(p, o, batch),
-        }),
-        createEventsConsumer({ kafka, pool: eventsPool, logger, namespace: config.namespace }),
-      );
+      // the same parts as `dasy scores-consumer` and `dasy events-consumer` (apps/components.ts), on this process's Kafka client
+      const context = { config, logger, kafka };
+      const scores = await consumerComponent(CONSUMER_PARTS.scores, context, { onApplied: (p, o, batch) => tracker.advance(p, o, batch) });
+      const events = await consumerComponent(CONSUMER_PARTS.events, context);
+      consumerPools.push(scores.pool, events.pool);
+      consumers.push(...scores.consumers, ...events.consumers);
+      observed.push(...observe(scores, CONSUMER_PARTS.scores), ...observe(events, CONSUMER_PARTS.events));
       for (const c of consumers) await c.start();
       // Serve once the group gave us partitions, so the first pushes do not wait for a join.
       let timer: NodeJS.Timeout | undefined;
@@ -138,12 +122,6 @@ export async function runApi(config: DasyConfig, logger: Logger, options: ApiOpt
         keepAliveMs: config.apiKeepAliveTimeoutMs,
       },
     });
-    const observed = options.consumers
-      ? [
-          { consumer: consumers[0], group: groupId(config.namespace, SCORES_CONSUMER), topic: scoresTopic },
-          { consumer: consumers[1], group: groupId(config.namespace, EVENTS_CONSUMER), topic: topicName(config.namespace, 'adEvents') },
-        ]
-      : [];
     const { registerOps } = await import('./ops'); // GET /metrics and /readyz (prom-client loads in the api's process only)
     await registerOps(server, { config, kafka, pool: readPool, logger, tracker, consumers: observed, groups: consumedGroups(config.namespace) });
     await options.extend?.(server, { config, kafka, pool: readPool, logger });

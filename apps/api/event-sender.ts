@@ -1,6 +1,6 @@
 import { errorMessage } from '../../libs/errors';
 import { Logger } from '../../libs/log';
-import { OutageNotice, outageNotice } from '../../libs/runtime/outage';
+import { OutageNotice, outageNotice } from '../../libs/resilience/outage';
 import { QueueFullError, WithdrawnError } from './batcher';
 import { EventProducer, Placement } from './producer';
 import { ApiError } from './validate';

@@ -1,12 +1,6 @@
-import { Kafka } from '../../libs/kafka/port';
-import { Pool, PoolClient } from 'pg';
-import { BatchApp, BatchConsumer, createBatchConsumer } from '../../libs/consumer';
-import { groupId, topicName } from '../../libs/kafka/topics';
-import { Logger } from '../../libs/log';
+import { PoolClient } from 'pg';
+import { BatchApp } from '../../libs/consumer';
 import { AdEventMessage, decodeAdEvent } from './messages';
-import { EVENTS_CONSUMER } from '../components';
-
-export { EVENTS_CONSUMER };
 
 /**
  * Counters are kept per (dimension, value, Kafka partition): usernames are the key of the topic so
@@ -45,16 +39,4 @@ export function eventsApp(): BatchApp<AdEventMessage> {
     decode: (message) => decodeAdEvent(message),
     apply: (client, items, batch) => applyAdEvents(client, items, batch.partition),
   };
-}
-
-export function createEventsConsumer(options: { kafka: Kafka; pool: Pool; logger: Logger; namespace: string }): BatchConsumer {
-  return createBatchConsumer({
-    kafka: options.kafka,
-    pool: options.pool,
-    logger: options.logger,
-    groupId: groupId(options.namespace, EVENTS_CONSUMER),
-    topic: topicName(options.namespace, 'adEvents'),
-    app: eventsApp(),
-    partitionsConsumedConcurrently: 3,
-  });
 }

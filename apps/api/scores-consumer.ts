@@ -1,16 +1,10 @@
-import { Kafka } from '../../libs/kafka/port';
-import { Pool, PoolClient } from 'pg';
-import { BatchApp, BatchConsumer, BatchInfo, createBatchConsumer, DeadLetter } from '../../libs/consumer';
-import { groupId, topicName } from '../../libs/kafka/topics';
-import { Logger } from '../../libs/log';
+import { PoolClient } from 'pg';
+import { BatchApp, BatchInfo, DeadLetter } from '../../libs/consumer';
 import { EMPTY, Moments, toDecimal, welford } from '../../libs/stats';
-import { appliedChannel, appliedPayload, PROCESS_ORIGIN } from './applied';
+import { AppliedBatch, appliedChannel, appliedPayload, PROCESS_ORIGIN } from './applied-channel';
 import { decodeScore, ScoreItem } from './messages';
 import { admitRequests, isAdmitted, MessageRequest } from './score-requests';
 import { CurrentStats, currentStats, CurrentStatsRow } from './store';
-import { SCORES_CONSUMER } from '../components';
-
-export { SCORES_CONSUMER };
 
 /** Statistics of a run of pushes, with the time span they cover. */
 interface Agg {
@@ -272,13 +266,6 @@ const RECORD_DEAD_LETTERS = `INSERT INTO score_dead_letters (group_id, kafka_par
     SELECT $1, $2, d.off, d.reason FROM unnest($3::bigint[], $4::text[]) AS d(off, reason)
     ON CONFLICT (group_id, kafka_partition, kafka_offset) DO UPDATE SET reason = excluded.reason, dead_lettered_at = now()`;
 
-/** What one committed batch did: the current statistics of its names, and what it dead-lettered. */
-export interface AppliedBatch {
-  stats: Map<string, CurrentStats>;
-  /** offset → reason */
-  deadLettered: Map<bigint, string>;
-}
-
 /**
  * The scores consumer: applies pushes and resets; after each commit, `onApplied` gets the
  * partition's new applied offset, the current statistics of the names of the batch and the
@@ -327,28 +314,4 @@ export function scoresApp(options: {
       options.onApplied?.(batch.partition, batch.nextOffset, { stats, deadLettered: new Map(letters.map((l) => [l.offset, l.reason])) });
     },
   };
-}
-
-export function createScoresConsumer(options: {
-  kafka: Kafka;
-  pool: Pool;
-  logger: Logger;
-  namespace: string;
-  audit: boolean;
-  windowMs: number;
-  onApplied?: (partition: number, nextOffset: bigint, batch: AppliedBatch) => void;
-}): BatchConsumer {
-  const group = groupId(options.namespace, SCORES_CONSUMER);
-  return createBatchConsumer({
-    kafka: options.kafka,
-    pool: options.pool,
-    logger: options.logger,
-    groupId: group,
-    topic: topicName(options.namespace, 'scores'),
-    app: scoresApp({ audit: options.audit, group, windowMs: options.windowMs, onApplied: options.onApplied }),
-    partitionsConsumedConcurrently: 6,
-    maxWaitTimeInMs: 100,
-    maxBytesPerPartition: 1024 * 1024,
-    commit: 'coalesce',
-  });
 }

@@ -13,7 +13,7 @@ import { storedOffsets } from '../../libs/db/offsets';
 import { createKafka } from '../../libs/kafka/client';
 import { deadLetterTopic, endOffsets, ensureTopics, groupId, topicName, TOPICS } from '../../libs/kafka/topics';
 import { Logger } from '../../libs/log';
-import { sleep } from '../../libs/runtime';
+import { sleep } from '../../libs/resilience';
 import { generateProducts } from '../data/generate';
 import { GROUPS } from '../components';
 import { waitingNames } from '../product-count-producer';

@@ -4,7 +4,7 @@ import { topicName } from '../../libs/kafka/topics';
 import { errorMessage } from '../../libs/errors';
 import { isKafkaUnavailable } from '../../libs/errors/classify';
 import { Logger } from '../../libs/log';
-import { retry } from '../../libs/runtime';
+import { retry } from '../../libs/resilience';
 import { collectStatus, StatusReport } from '../status';
 
 export interface DashboardSnapshot {

@@ -3,7 +3,7 @@ import { checkSkusHeader } from '../../libs/csv/reader';
 import { createPool, withTransaction } from '../../libs/db';
 import { isPostgresUnavailable } from '../../libs/errors/classify';
 import { Logger } from '../../libs/log';
-import { outageNotice, retry } from '../../libs/runtime';
+import { outageNotice, retry } from '../../libs/resilience';
 import { runPipeline } from '../ingest';
 import { produceTombstones } from '../products-producer/tombstones';
 import { loadFileSkus } from '../sync/file-skus';

@@ -8,7 +8,7 @@ import { partitionFor } from '../../libs/kafka/murmur2';
 import { createProducer, partitionCount } from '../../libs/kafka/producer';
 import { topicName } from '../../libs/kafka/topics';
 import { Logger } from '../../libs/log';
-import { Alarm, Backoff, outageNotice, sleep } from '../../libs/runtime';
+import { Alarm, Backoff, outageNotice, sleep } from '../../libs/resilience';
 import { OUTBOX_CHANNEL } from '../products-consumer';
 import { drainOutbox, newestMark } from './drain';
 

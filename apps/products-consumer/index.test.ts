@@ -1,7 +1,7 @@
 import { KafkaMessage } from '../../libs/kafka/port';
 import { PoisonMessageError } from '../../libs/errors';
 import { choosesOnlyChanged, decodeProduct } from '.';
-import { encodeProductValue } from '../products-producer/value';
+import { encodeProductValue } from '../../libs/kafka/product-value';
 
 const message = (key: string | null, value: string | Buffer | null): KafkaMessage => ({
   key: key === null ? null : Buffer.from(key),

@@ -5,7 +5,7 @@ import { BatchApp, BatchInfo } from '../../libs/consumer';
 import { BinaryCopy, copyInto } from '../../libs/db/copy';
 import { PoisonMessageError } from '../../libs/errors';
 import { ProductMessage } from '../products-producer';
-import { decodeProductValue, PRODUCT_VALUE_V1 } from '../products-producer/value';
+import { decodeProductValue, PRODUCT_VALUE_V1 } from '../../libs/kafka/product-value';
 import { isTrimmed, isTrimmedUtf8 } from './trimmed';
 
 export const OUTBOX_CHANNEL = 'dasy_product_count_outbox';
@@ -170,7 +170,7 @@ function skuOfKey(message: KafkaMessage): Buffer {
 
 const NO_KEY = Buffer.alloc(0);
 
-/** A message: a tombstone (null value), a compact value (apps/products-producer/value.ts), or a JSON object. */
+/** A message: a tombstone (null value), a compact value (libs/kafka/product-value.ts), or a JSON object. */
 export function decodeProduct(message: KafkaMessage): ProductChange {
   // a null value (not an empty one) is a tombstone: the sku is deleted
   if (message.value === null) return { sku: skuOfKey(message), deleted: true };

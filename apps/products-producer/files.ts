@@ -3,7 +3,7 @@ import { createPool } from '../../libs/db';
 import { errorMessage } from '../../libs/errors';
 import { isPostgresUnavailable } from '../../libs/errors/classify';
 import { Logger } from '../../libs/log';
-import { retry } from '../../libs/runtime/backoff';
+import { retry } from '../../libs/resilience/backoff';
 
 const ADD_FILE_COUNTS = `INSERT INTO dasy_csv_files AS f (namespace, file, records, rejected, last_at) VALUES ($1, $2, $3, $4, now())
     ON CONFLICT (namespace, file) DO UPDATE SET records = f.records + excluded.records, rejected = f.rejected + excluded.rejected, last_at = excluded.last_at`;

@@ -3,11 +3,11 @@ import { Product } from '../../libs/csv/products';
 import { readProductsFile } from '../../libs/csv/reader';
 import { Logger } from '../../libs/log';
 import { ProduceSummary, streamFile } from './stream';
-import { encodeProductValue } from './value';
+import { encodeProductValue } from '../../libs/kafka/product-value';
 
 /**
  * A `<ns>.products` record as a JSON object, the form a person or another tool may write (the
- * consumer reads it; dasy's producer writes the compact value of value.ts).
+ * consumer reads it; dasy's producer writes the compact value of libs/kafka/product-value.ts).
  */
 export interface ProductMessage {
   sku: string;
@@ -23,7 +23,7 @@ export { defaultRejectsFile } from './stream';
 
 /**
  * Stream a products file into `<ns>.products`, keyed by sku, each record as its compact value
- * (value.ts). Parsing the next chunk overlaps the send in flight (stream.ts).
+ * (libs/kafka/product-value.ts). Parsing the next chunk overlaps the send in flight (stream.ts).
  */
 export async function produceProducts(options: {
   config: DasyConfig;

@@ -22,7 +22,7 @@ export const MAX_REJECT_RAW_ON_TOPIC = 64 * 1024;
  * acknowledged: awaiting it is the backpressure that keeps memory flat.
  */
 export interface ProductsWriter {
-  /** a record (its compact value: value.ts) or a tombstone (null) for the key */
+  /** a record (its compact value: libs/kafka/product-value.ts) or a tombstone (null) for the key */
   put(key: string, value: Buffer | null): void;
   reject(r: Reject): void;
   flushIfFull(): Promise<void>;

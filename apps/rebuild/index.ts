@@ -5,7 +5,7 @@ import { isKafkaUnavailable, isPostgresUnavailable } from '../../libs/errors/cla
 import { createKafka } from '../../libs/kafka/client';
 import { groupId, topicName } from '../../libs/kafka/topics';
 import { Logger } from '../../libs/log';
-import { outageNotice, retry } from '../../libs/runtime';
+import { outageNotice, retry } from '../../libs/resilience';
 import { GROUPS } from '../components';
 import { runPipeline } from '../ingest';
 

@@ -9,7 +9,7 @@ import { createKafka } from '../../libs/kafka/client';
 import { deleteGroups } from '../../libs/kafka/groups';
 import { deleteTopics, ensureTopics, groupId } from '../../libs/kafka/topics';
 import { Logger } from '../../libs/log';
-import { outageNotice, retry } from '../../libs/runtime';
+import { outageNotice, retry } from '../../libs/resilience';
 import { CONSUMERS } from '../components';
 
 // TypeORM takes a quarter of a second of CPU to load: only the processes that migrate load it.

@@ -4,7 +4,7 @@ import { createPool } from '../../libs/db';
 import { isPostgresUnavailable } from '../../libs/errors/classify';
 import { Logger } from '../../libs/log';
 import { createProgress } from '../../libs/progress';
-import { outageNotice, retry } from '../../libs/runtime';
+import { outageNotice, retry } from '../../libs/resilience';
 import { openProductsWriter, ProductsWriter } from '../products-producer/writer';
 import { loadFileSkus } from './file-skus';
 

@@ -1,7 +1,7 @@
 import { memberPartitions } from '../../libs/kafka/groups';
 import { Admin } from '../../libs/kafka/port';
 import { totalLag } from '../../libs/kafka/topics';
-import { sleep } from '../../libs/runtime';
+import { sleep } from '../../libs/resilience';
 import { Context } from '../context';
 import { backendTracker } from '../pipeline';
 import { byLabel, findKafkaPid, ProcSampler } from '../proc';

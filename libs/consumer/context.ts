@@ -1,7 +1,7 @@
 import { PartitionKey } from '../db/offsets';
 import { Kafka } from '../kafka/port';
 import { Logger } from '../log';
-import { OutageNotice } from '../runtime/outage';
+import { OutageNotice } from '../resilience/outage';
 import { DeadLetters } from './dead-letters';
 import { ConsumerEvents } from './events';
 import { BatchConsumerOptions } from './types';

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'events';
-import { BatchInfo } from './types';
+import { BatchInfo } from './batch';
 
 /**
  * What a consumer tells its observers (metrics, tests): a typed emitter. Listeners run

@@ -2,7 +2,7 @@ import { storedOffsets } from '../db/offsets';
 import { errorMessage } from '../errors';
 import { Logger } from '../log';
 import { Consumer } from '../kafka/port';
-import { Backoff } from '../runtime/backoff';
+import { Backoff } from '../resilience/backoff';
 import { ConsumerContext } from './context';
 import { ConsumerEvents } from './events';
 

@@ -1,6 +1,6 @@
 import { errorMessage } from '../errors';
 import { Logger } from '../log';
-import { Backoff, sleep } from '../runtime/backoff';
+import { Backoff, sleep } from '../resilience/backoff';
 
 /**
  * Starts the kafkajs consumer again after a crash it will not recover from itself (it is told

@@ -3,7 +3,7 @@ import { classify, Failure } from '../errors/classify';
 import { errorMessage, PoisonMessageError, StoppedError } from '../errors';
 import { kafkaOutage } from '../kafka/client';
 import { EachBatchPayload, KafkaMessage } from '../kafka/port';
-import { Backoff } from '../runtime/backoff';
+import { Backoff } from '../resilience/backoff';
 import { ABANDONED, CommitStrategy, PendingBatch } from './commit-strategy';
 import { Runs } from './runs';
 import { ConsumerContext } from './context';
@@ -27,7 +27,7 @@ export interface RunnerDeps<T> {
  * The client's eachBatch for one consumer: decode, then commit (one attempt of the consumer's
  * strategy per turn: commit-strategy.ts) until it succeeds, the batch is fenced, or the consumer
  * stops or loses the partition (abandoned: nothing was committed). Outages are retried with
- * backoff while heartbeating, said once (libs/runtime/outage.ts).
+ * backoff while heartbeating, said once (libs/resilience/outage.ts).
  */
 export function batchHandler<T>(ctx: ConsumerContext<T>, deps: RunnerDeps<T>) {
   return async function eachBatch(payload: EachBatchPayload): Promise<void> {

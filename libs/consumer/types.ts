@@ -1,7 +1,10 @@
 import { Pool, PoolClient } from 'pg';
 import { Kafka, KafkaMessage } from '../kafka/port';
 import { Logger } from '../log';
+import { BatchInfo, DeadLetter } from './batch';
 import { ConsumerEvents } from './events';
+
+export type { BatchInfo, DeadLetter } from './batch';
 
 /**
  * What an app supplies: how to decode a message and how to apply a batch of decoded messages
@@ -32,22 +35,6 @@ export interface BatchApp<T> {
    * Not part of the commit: a throw is logged, the batch stays committed and is not retried.
    */
   afterCommit?(items: T[], batch: BatchInfo, deadLettered: DeadLetter[]): void;
-}
-
-/** A message of the batch that went to the dead-letter topic instead of being applied. */
-export interface DeadLetter {
-  offset: bigint;
-  reason: string;
-}
-
-export interface BatchInfo {
-  topic: string;
-  partition: number;
-  /** where the batch's range of offsets begins (at or before its first message: compaction leaves gaps) */
-  firstOffset: bigint;
-  /** offset after the batch's last message: the stored offset once committed */
-  nextOffset: bigint;
-  highWatermark: bigint;
 }
 
 export interface PartitionProgress {

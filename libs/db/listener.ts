@@ -1,8 +1,8 @@
 import { Client } from 'pg';
 import { errorMessage } from '../errors';
 import { Logger } from '../log';
-import { Backoff } from '../runtime/backoff';
-import { outageNotice, OutageNotice } from '../runtime/outage';
+import { Backoff } from '../resilience/backoff';
+import { outageNotice, OutageNotice } from '../resilience/outage';
 import { quoteIdent } from './index';
 
 /**

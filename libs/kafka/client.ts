@@ -16,7 +16,7 @@ import {
 } from 'kafkajs';
 import { Logger } from '../log';
 import './kafkajs-check'; // the patched kafkajs, or a loud failure at load
-import { OutageNotice, outageNotice } from '../runtime/outage';
+import { OutageNotice, outageNotice } from '../resilience/outage';
 import { clientConsumerConfig, consumerPort } from './consumer';
 import { withClientErrors } from './errors';
 import { Admin, Consumer, ConsumerConfig, Kafka, Producer, ProducerConfig } from './port';

@@ -3,7 +3,8 @@ import { Admin, ConfigResourceTypes, ConfigSource, NewTopic } from './port';
 
 /**
  * The topic model: every topic dasy uses, declared once with its key and partition count.
- * Topic names are `<namespace>.<name>`; consumer groups are `<namespace>.<app>`.
+ * Topic names are `<namespace>.<name>`; consumer groups are `<namespace>.<app>`. A topic's wire
+ * format lives beside it, read by its producer and its consumer alike (product-value.ts).
  */
 export interface TopicSpec {
   /** suffix after the namespace */

@@ -1,11 +1,13 @@
 import { ConsumerTuning } from '../config/parse';
 import { DasyConfig } from '../config/settings';
-import { BatchApp, BatchConsumer, CommitStrategyName, createBatchConsumer } from '../consumer';
+import { BatchConsumer, createBatchConsumer } from '../consumer';
 import { createPool, Pool } from '../db';
 import { createKafka } from '../kafka/client';
-import { groupId, topicName, TopicId } from '../kafka/topics';
+import { Kafka } from '../kafka/port';
+import { groupId, topicName } from '../kafka/topics';
 import { Logger } from '../log';
 import { Component } from './component';
+import { ConsumerPart } from './consumer-part';
 
 /**
  * Session settings of the pipeline's connections, in the connection string's `options` (kept if
@@ -29,49 +31,48 @@ export interface ConsumerComponent extends Component {
 }
 
 /**
- * A consumer part: its pool, its Kafka client and its group members (one per `members`), applying
- * `app` to `<ns>.<topic>` in group `<ns>.<group>`. Tuning: the part's defaults, then
+ * A consumer part (consumer-part.ts), built the one way whichever process runs it: its pool (the
+ * pipeline's session settings, one connection per batch in flight), a Kafka client (its own, or
+ * the process's when it has one: the api), its group members (one per `members`), applying the
+ * part's app to `<ns>.<topic>` in group `<ns>.<group>`. Tuning: the part's settings, then
  * DASY_CONSUMER_TUNING (all parts, then this part's own keys).
  */
-export function consumerComponent<T>(options: {
-  config: DasyConfig;
-  logger: Logger;
-  name: string;
-  topic: TopicId;
-  group: string;
-  app: BatchApp<T>;
-  tuning?: ConsumerTuning;
-  /** how each batch is committed (libs/consumer/types.ts): plain unless said */
-  commit?: CommitStrategyName;
-  maxWaitTimeInMs?: number;
-}): ConsumerComponent {
-  const { config } = options;
-  const t = { ...DEFAULT_TUNING, ...options.tuning, ...config.consumerTuning['*'], ...config.consumerTuning[options.name] };
+export async function consumerComponent<H>(
+  part: ConsumerPart<H>,
+  context: { config: DasyConfig; logger: Logger; kafka?: Kafka },
+  hooks?: H,
+): Promise<ConsumerComponent> {
+  const { config } = context;
+  const { settings } = part;
+  const app = await part.app(config, hooks);
+  const t = { ...DEFAULT_TUNING, ...settings.tuning, ...config.consumerTuning['*'], ...config.consumerTuning[part.name] };
   const pool = createPool({
     databaseUrl: sessionSettings(config.databaseUrl),
     namespace: config.namespace,
     max: t.members * t.concurrency,
     idleInTransactionMs: config.pgIdleInTransactionMs,
-    applicationName: `dasy-${options.name}`,
+    applicationName: `dasy-${part.name}`,
   });
-  const kafka = createKafka({
-    brokers: config.kafkaBrokers,
-    clientId: `dasy-${options.name}`,
-    logger: options.logger.namespace(options.name),
-    persistent: true,
-  });
+  const kafka =
+    context.kafka ??
+    createKafka({
+      brokers: config.kafkaBrokers,
+      clientId: `dasy-${part.name}`,
+      logger: context.logger.namespace(part.name),
+      persistent: true,
+    });
   const consumers = Array.from({ length: t.members }, () =>
     createBatchConsumer({
       kafka,
       pool,
-      logger: options.logger,
-      groupId: groupId(config.namespace, options.group),
-      topic: topicName(config.namespace, options.topic),
-      app: options.app,
+      logger: context.logger,
+      groupId: groupId(config.namespace, part.group),
+      topic: topicName(config.namespace, part.topic),
+      app,
       partitionsConsumedConcurrently: t.concurrency,
       maxBytesPerPartition: t.maxBytesPerPartition,
-      maxWaitTimeInMs: options.maxWaitTimeInMs,
-      commit: options.commit,
+      maxWaitTimeInMs: settings.maxWaitTimeInMs,
+      commit: settings.commit,
     }),
   );
   return {

@@ -1,4 +1,4 @@
-import { Backoff } from './backoff';
+import { Backoff } from '../resilience';
 
 export interface RestartPolicyOptions {
   /** a part that ran this long before it died was not failing at its start: restarted at once */

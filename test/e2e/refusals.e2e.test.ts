@@ -1,6 +1,6 @@
 import { randomBytes } from 'crypto';
 import { Admin, Kafka } from '../../libs/kafka/port';
-import { encodeProductValue } from '../../apps/products-producer/value';
+import { encodeProductValue } from '../../libs/kafka/product-value';
 import { deadLetterTopic, endOffsets, topicName } from '../../libs/kafka/topics';
 import { appliedAll, caughtUp, kafkaOf, linesMatching, pipelineParts, readMessages, ReadMessage } from './faults-kit';
 import { createTestEnv, rows, TestEnv, waitFor } from './harness';

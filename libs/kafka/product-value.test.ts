@@ -1,4 +1,4 @@
-import { decodeProductValue, encodeProductValue } from './value';
+import { decodeProductValue, encodeProductValue } from './product-value';
 
 test('a product value round-trips, whatever its characters (but NUL)', () => {
   for (const [name, description] of [

@@ -1,5 +1,5 @@
 import { isUtf8 } from 'buffer';
-import { PoisonMessageError } from '../../libs/errors';
+import { PoisonMessageError } from '../errors';
 
 /**
  * The value of a `<ns>.products` message (its key is the sku): one format byte, the name in UTF-8, a
