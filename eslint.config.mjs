@@ -40,6 +40,24 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-restricted-imports': 'off' },
   },
   {
+    // The product and its tools apart (ARCHITECTURE.md, "Entry points"): the shipped dasy never
+    // loads the development entry point, the bench or chaos.
+    files: ['apps/**/*.ts', 'libs/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/dev', '**/dev/*', '**/bench', '**/bench/*', '**/chaos', '**/chaos/*'],
+              message: 'The product does not import the development tools (dev/, bench/, chaos/).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Tests read JSON replies and fixtures as they come: `any` there is the point, not a leak.
     files: ['**/*.test.ts', 'test/**/*.ts'],
     rules: {
