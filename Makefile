@@ -12,7 +12,9 @@ NODE_MAJOR ?=
 export NODE_MAJOR
 export PATH := $(if $(NODE_MAJOR),$(CURDIR)/node_modules/.node$(NODE_MAJOR):)$(CURDIR)/node_modules/.bin:$(PATH)
 DASY := node dist/apps/cli/main.js
-SOURCES := $(shell find apps libs migrations bench -name '*.ts' -not -name '*.test.ts' 2>/dev/null) tsconfig.json tsconfig.base.json
+# the development entry point (dev/main.ts): bench, chaos; not part of the shipped dasy (bin/dasy)
+DASY_DEV := node dist/dev/main.js
+SOURCES := $(shell find apps libs migrations bench chaos dev -name '*.ts' -not -name '*.test.ts' 2>/dev/null) tsconfig.json tsconfig.base.json
 
 ROWS ?= 500000
 SEED ?= 1
@@ -133,8 +135,8 @@ test-e2e: build
 	node_modules/.bin/jest --selectProjects e2e --runInBand
 
 bench: up
-	$(DASY) bench $(if $(QUICK),--quick)
+	$(DASY_DEV) bench $(if $(QUICK),--quick)
 
 # Restarts the local stack's broker and the machine's PostgreSQL (README: Fault tolerance).
 chaos: up
-	$(DASY) chaos $(if $(SCENARIO),--scenario $(SCENARIO))
+	$(DASY_DEV) chaos $(if $(SCENARIO),--scenario $(SCENARIO))

@@ -38,7 +38,7 @@ export default tseslint.config(
   {
     // No import cycles (ARCHITECTURE.md, "The layers"): a module's imports, followed to their end,
     // never come back to it, dynamic import() included; no exceptions.
-    files: ['apps/**/*.ts', 'libs/**/*.ts', 'bench/**/*.ts', 'test/**/*.ts'],
+    files: ['apps/**/*.ts', 'libs/**/*.ts', 'bench/**/*.ts', 'chaos/**/*.ts', 'dev/**/*.ts', 'test/**/*.ts'],
     plugins: { 'import-x': importX },
     settings: {
       'import-x/extensions': ['.ts'],
@@ -73,6 +73,24 @@ export default tseslint.config(
     // the port's implementation over kafkajs, and its tests against the client itself
     files: ['libs/kafka/**'],
     rules: { '@typescript-eslint/no-restricted-imports': 'off' },
+  },
+  {
+    // The product and its tools apart (ARCHITECTURE.md, "Entry points"): the shipped dasy never
+    // loads the development entry point, the bench or chaos.
+    files: ['apps/**/*.ts', 'libs/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/dev', '**/dev/*', '**/bench', '**/bench/*', '**/chaos', '**/chaos/*'],
+              message: 'The product does not import the development tools (dev/, bench/, chaos/).',
+            },
+          ],
+        },
+      ],
+    },
   },
   {
     // Tests read JSON replies and fixtures as they come: `any` there is the point, not a leak.

@@ -6,7 +6,7 @@ module.exports = {
     {
       displayName: 'unit',
       testEnvironment: 'node',
-      roots: ['<rootDir>/libs', '<rootDir>/apps', '<rootDir>/test'],
+      roots: ['<rootDir>/libs', '<rootDir>/apps', '<rootDir>/chaos', '<rootDir>/bench', '<rootDir>/dev', '<rootDir>/test'],
       testMatch: ['**/*.test.ts'],
       testPathIgnorePatterns: ['\\.e2e\\.test\\.ts$'],
       transform: { '^.+\\.ts$': tsJest },

@@ -96,6 +96,8 @@ export const productCountConsumer = consumerSpec(CONSUMER_PARTS.productCount, { 
 export interface RelayOptions {
   maxDelayMs?: number;
   quietMs?: number;
+  /** after the broker acknowledged a drain's names, before their marks are deleted: the development entry point's fault injection (dev/faults.ts) */
+  afterSend?: (sent: number) => Promise<void>;
 }
 
 export const productCountRelay: ComponentSpec<RelayOptions> = {
@@ -115,7 +117,7 @@ export const productCountRelay: ComponentSpec<RelayOptions> = {
       applicationName: 'dasy-product-count-producer',
       idleInTransactionMs: config.pgIdleInTransactionMs,
     });
-    const relay = createProductCountRelay({ config, pool, logger, ...options, afterSend: config.faultKillAfterSend ? killAfterSend : undefined });
+    const relay = createProductCountRelay({ config, pool, logger, ...options });
     // `ingest` says when the products are applied: nothing more to wait for
     const unlisten = onParentMessage((m) => m.type === 'drain' && relay.drainNow());
     return {
@@ -152,14 +154,3 @@ export function consumedGroups(namespace: string): ConsumedGroup[] {
 
 /** Consumer group app names of the products pipeline. */
 export const GROUPS = { products: CONSUMER_PARTS.products.group, productCount: CONSUMER_PARTS.productCount.group } as const;
-
-/**
- * Fault injection for the fault-tolerance tests and `make chaos` (DASY_FAULT_KILL_AFTER_SEND=on,
- * never otherwise): the relay SIGKILLs its own process after the broker acknowledged a drain's
- * names and before the drain deletes their marks.
- */
-async function killAfterSend(sent: number): Promise<void> {
-  process.stderr.write(`dasy: DASY_FAULT_KILL_AFTER_SEND: ${sent} name(s) sent; killing this process before the drain deletes its marks\n`);
-  process.kill(process.pid, 'SIGKILL');
-  await new Promise(() => undefined); // the signal arrives before anything else runs
-}

@@ -7,7 +7,7 @@ import { Logger } from '../libs/log';
 import { FloorRun } from './floor';
 import { BenchEnv, CLI, IngestRun } from './pipeline';
 import { Figure, figure, round } from './stats';
-import type { Workload } from './index';
+import type { Workload } from './workloads';
 
 /** What every workload of `dasy bench` shares: options, databases, the table being built. */
 export interface Options {

@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { loadConfig, intOption } from '../libs/config';
 import { Logger } from '../libs/log';
 import { runMain } from '../libs/runtime';
+import { Workload, WORKLOADS } from './workloads';
 
 /**
  * `dasy bench [--quick]` (`make bench [QUICK=1]`): every workload's figures next to a floor
@@ -9,8 +10,6 @@ import { runMain } from '../libs/runtime';
  * table and written to bench/results/<date>.json. The work is in ./run, loaded only when the
  * command runs (it pulls in the migrations and the load generator).
  */
-export const WORKLOADS = ['ingest', 'scale', 'stages', 'api'] as const;
-export type Workload = (typeof WORKLOADS)[number];
 
 export function registerBenchCommand(program: Command, logger: Logger): void {
   program

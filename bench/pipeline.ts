@@ -14,6 +14,8 @@ import { sleep } from '../libs/resilience';
 import { busyShare, byLabel, findKafkaPid, machineTicks, ProcSampler } from './proc';
 
 export const CLI = path.join(__dirname, '..', 'apps', 'cli', 'main.js');
+/** The development entry point (dev/main.ts): `ingest --phases-file`, the ingest with its phases timed. */
+export const DEV_CLI = path.join(__dirname, '..', 'dev', 'main.js');
 
 /** Children still running, killed if the bench stops early. */
 export const liveChildren = new Set<ChildProcess>();
@@ -78,13 +80,13 @@ export interface ChildRun {
   machineBusy?: number;
 }
 
-/** Run `dasy <args>` to its end, timed from spawn to exit, with its process tree sampled. */
-export async function runCli(args: string[], env: NodeJS.ProcessEnv, sample: { pool: Pool; database: string }): Promise<ChildRun> {
+/** Run `dasy <args>` (or the development entry point's, `cli`) to its end, timed from spawn to exit, with its process tree sampled. */
+export async function runCli(args: string[], env: NodeJS.ProcessEnv, sample: { pool: Pool; database: string }, cli = CLI): Promise<ChildRun> {
   const kafkaPid = findKafkaPid();
   const backends = backendTracker(sample.pool, sample.database);
   const started = process.hrtime.bigint();
   const ticks = machineTicks();
-  const child = fork(CLI, args, { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  const child = fork(cli, args, { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
   liveChildren.add(child);
   const sampler = new ProcSampler(child.pid!, () => [...backends.pids(), ...(kafkaPid ? [kafkaPid] : [])], 200, backends.label).start();
   let stdout = '';
@@ -130,7 +132,7 @@ export interface IngestRun {
   machineBusy?: number;
 }
 
-/** `dasy ingest` as a child process, end to end, then the tables checked. */
+/** `dasy ingest` as a child process, end to end (through the development entry point, which writes its phases), then the tables checked. */
 export async function runIngest(bench: BenchEnv, pool: Pool, database: string, namespace: string, file: string, consumers = 2): Promise<IngestRun> {
   const phasesFile = path.join(os.tmpdir(), `dasy-bench-phases-${process.pid}-${namespace}.json`);
   fs.rmSync(phasesFile, { force: true });
@@ -139,6 +141,7 @@ export async function runIngest(bench: BenchEnv, pool: Pool, database: string, n
     ['ingest', '--file', file, '--consumers', String(consumers), '--rejects', rejects, '--phases-file', phasesFile],
     childEnv(bench, namespace),
     { pool, database },
+    DEV_CLI,
   );
   const last = r.stdout.trim().split('\n').pop() ?? '';
   if (r.code !== 0) throw new Error(`dasy ingest failed (${r.code}): ${r.stderr.trim().split('\n').slice(-5).join(' | ')}`);

@@ -1,4 +1,5 @@
 import * as fc from 'fast-check';
+import { loadDevConfig } from '../libs/config';
 
 /**
  * Settings of every property-based and fuzz test. `make test` runs each with a fixed seed and a
@@ -6,10 +7,10 @@ import * as fc from 'fast-check';
  * DASY_FUZZ_RUNS (cases per property) and, for other cases, DASY_FUZZ_SEED. A failure prints its
  * seed and path (fast-check), which replays it.
  */
-export const FUZZ_SEED = envInt('DASY_FUZZ_SEED') ?? 15;
+export const FUZZ_SEED = loadDevConfig().fuzzSeed;
 
 export function fuzzRuns(defaultRuns: number): number {
-  return envInt('DASY_FUZZ_RUNS') ?? defaultRuns;
+  return loadDevConfig().fuzzRuns ?? defaultRuns;
 }
 
 export function fuzzParams<T>(defaultRuns: number, extra: fc.Parameters<T> = {}): fc.Parameters<T> {
@@ -19,11 +20,4 @@ export function fuzzParams<T>(defaultRuns: number, extra: fc.Parameters<T> = {})
 /** How long a property test may take: longer runs get proportionally more time. */
 export function fuzzTimeout(defaultRuns: number, defaultMs: number): number {
   return Math.max(defaultMs, Math.ceil((defaultMs * fuzzRuns(defaultRuns)) / defaultRuns));
-}
-
-function envInt(name: string): number | undefined {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return undefined;
-  if (!/^\d+$/.test(raw) || Number(raw) < 1) throw new Error(`${name}: ${JSON.stringify(raw)} must be a whole number from 1`);
-  return Number(raw);
 }

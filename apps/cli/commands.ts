@@ -3,16 +3,12 @@ import { Logger } from '../../libs/log';
 import { registerApiCommands } from '../api/cli';
 import { registerPipelineCommands } from './pipeline';
 import { registerChangelogCommands } from './changelog';
-import { registerChaosCommand } from '../chaos/command';
 import { registerMetricsCommand } from '../metrics/command';
-import { registerBenchCommand } from '../../bench';
 
-/** The apps' commands; each app registers its own. */
+/** The apps' commands; each app registers its own. The development tools (bench, chaos) are not among them: dev/main.ts. */
 export function registerCommands(program: Command, logger: Logger): void {
   registerPipelineCommands(program, logger);
   registerChangelogCommands(program, logger);
   registerApiCommands(program, logger);
   registerMetricsCommand(program, logger);
-  registerChaosCommand(program, logger);
-  registerBenchCommand(program, logger);
 }

@@ -4,6 +4,7 @@ import { Logger } from '../../libs/log';
 import { metricsArgs, metricsEndpoint, metricsHostOption, metricsPortOption, MetricsOptions, runComponent, runMain, Supervisor } from '../../libs/runtime';
 import { productCountConsumer, productCountRelay, productsConsumer } from '../components';
 import { RELAY_DEFAULTS } from '../product-count-producer/defaults';
+import type { PhaseTimings } from '../pipeline';
 import { prepare } from './prepare';
 
 // Each command loads what it runs when it runs (a forked part starts in less time and CPU).
@@ -69,27 +70,7 @@ export function registerPipelineCommands(program: Command, logger: Logger): void
       }),
     );
 
-  program
-    .command('product-count-producer')
-    .description(productCountRelay.description)
-    .option(
-      '--max-delay <ms>',
-      'longest a mark waits for more marks of its name before it is sent',
-      count('--max-delay', 1, 3_600_000),
-      RELAY_DEFAULTS.maxDelayMs,
-    )
-    .option('--quiet <ms>', 'send once no new mark arrived for this long', count('--quiet', 1, 3_600_000), RELAY_DEFAULTS.quietMs)
-    .addOption(metricsPortOption())
-    .addOption(metricsHostOption())
-    .action((opts: { maxDelay: number; quiet: number } & MetricsOptions) =>
-      runMain(async () =>
-        runComponent(
-          productCountRelay,
-          { maxDelayMs: opts.maxDelay, quietMs: opts.quiet },
-          { config: loadConfig(), logger, prepare, metrics: metricsEndpoint(opts) },
-        ),
-      ),
-    );
+  registerRelayCommand(program, logger);
 
   program
     .command('product-count-consumer')
@@ -100,30 +81,7 @@ export function registerPipelineCommands(program: Command, logger: Logger): void
       runMain(async () => runComponent(productCountConsumer, {}, { config: loadConfig(), logger, prepare, metrics: metricsEndpoint(opts) })),
     );
 
-  program
-    .command('ingest')
-    .description('the whole pipeline, start to finish; prints a JSON summary as the last line')
-    .option('--file <file>', 'the CSV file', 'data/products.csv')
-    .option('--rejects <file>', 'where rejected records go; default data/rejects/<name>.rejects.csv')
-    .option('--consumers <n>', 'products-consumer processes', count('CONSUMERS', 1, 64), 2)
-    .option('--sync', 'the file is the whole catalogue: then delete (through tombstones) every sku of products that it does not contain')
-    .addOption(new Option('--phases-file <file>', 'write the time of each phase there (JSON), for dasy bench').hideHelp())
-    .action((opts: { file: string; rejects?: string; consumers: number; sync?: boolean; phasesFile?: string }) =>
-      runMain(async () => {
-        const config = loadConfig();
-        const { ingest } = await import('../ingest');
-        const s = await ingest({
-          config,
-          logger,
-          file: opts.file,
-          rejectsFile: opts.rejects,
-          consumers: opts.consumers,
-          sync: opts.sync === true,
-          phasesFile: opts.phasesFile,
-        });
-        console.log(JSON.stringify(s));
-      }),
-    );
+  registerIngestCommand(program, logger);
 
   program
     .command('demo')
@@ -149,4 +107,72 @@ export function registerPipelineCommands(program: Command, logger: Logger): void
         console.log(opts.json ? JSON.stringify(r, null, 2) : formatStatus(r));
       }),
     );
+}
+
+/** What the development entry point adds to `ingest` (dev/commands.ts: `--phases-file`, for the bench). */
+export interface IngestExtra {
+  option: Option;
+  /** from the command's options, who is told the phases' times */
+  onPhases(opts: Record<string, unknown>): ((phases: PhaseTimings) => void) | undefined;
+}
+
+/** What the development entry point adds to `product-count-producer` (dev/commands.ts: `--kill-after-send`, a fault). */
+export interface RelayExtra {
+  option: Option;
+  /** from the command's options, the relay's hook after a drain's sends were acknowledged */
+  afterSend(opts: Record<string, unknown>): ((sent: number) => Promise<void>) | undefined;
+}
+
+/** `product-count-producer`: the shipped command, and the development entry point's with its extra option. */
+export function registerRelayCommand(program: Command, logger: Logger, extra?: RelayExtra): void {
+  const command = program
+    .command('product-count-producer')
+    .description(productCountRelay.description)
+    .option(
+      '--max-delay <ms>',
+      'longest a mark waits for more marks of its name before it is sent',
+      count('--max-delay', 1, 3_600_000),
+      RELAY_DEFAULTS.maxDelayMs,
+    )
+    .option('--quiet <ms>', 'send once no new mark arrived for this long', count('--quiet', 1, 3_600_000), RELAY_DEFAULTS.quietMs)
+    .addOption(metricsPortOption())
+    .addOption(metricsHostOption());
+  if (extra) command.addOption(extra.option);
+  command.action((opts: { maxDelay: number; quiet: number } & MetricsOptions) =>
+    runMain(async () =>
+      runComponent(
+        productCountRelay,
+        { maxDelayMs: opts.maxDelay, quietMs: opts.quiet, afterSend: extra?.afterSend(opts) },
+        { config: loadConfig(), logger, prepare, metrics: metricsEndpoint(opts) },
+      ),
+    ),
+  );
+}
+
+/** `ingest`: the shipped command, and the development entry point's with its extra option. */
+export function registerIngestCommand(program: Command, logger: Logger, extra?: IngestExtra): void {
+  const command = program
+    .command('ingest')
+    .description('the whole pipeline, start to finish; prints a JSON summary as the last line')
+    .option('--file <file>', 'the CSV file', 'data/products.csv')
+    .option('--rejects <file>', 'where rejected records go; default data/rejects/<name>.rejects.csv')
+    .option('--consumers <n>', 'products-consumer processes', count('CONSUMERS', 1, 64), 2)
+    .option('--sync', 'the file is the whole catalogue: then delete (through tombstones) every sku of products that it does not contain');
+  if (extra) command.addOption(extra.option);
+  command.action((opts: { file: string; rejects?: string; consumers: number; sync?: boolean }) =>
+    runMain(async () => {
+      const config = loadConfig();
+      const { ingest } = await import('../ingest');
+      const s = await ingest({
+        config,
+        logger,
+        file: opts.file,
+        rejectsFile: opts.rejects,
+        consumers: opts.consumers,
+        sync: opts.sync === true,
+        onPhases: extra?.onPhases(opts),
+      });
+      console.log(JSON.stringify(s));
+    }),
+  );
 }

@@ -4,7 +4,7 @@ import { createPool, withTransaction } from '../../libs/db';
 import { isPostgresUnavailable } from '../../libs/errors/classify';
 import { Logger } from '../../libs/log';
 import { outageNotice, retry } from '../../libs/resilience';
-import { runPipeline } from '../ingest';
+import { runPipeline } from '../pipeline';
 import { produceTombstones } from '../products-producer/tombstones';
 import { loadFileSkus } from '../sync/file-skus';
 

@@ -7,7 +7,7 @@ import { groupId, topicName } from '../../libs/kafka/topics';
 import { Logger } from '../../libs/log';
 import { outageNotice, retry } from '../../libs/resilience';
 import { GROUPS } from '../components';
-import { runPipeline } from '../ingest';
+import { runPipeline } from '../pipeline';
 
 export interface RebuildSummary {
   topic: string;

@@ -32,7 +32,7 @@ export interface Setting<T> {
   parse(raw: string | undefined): T;
 }
 
-const setting = <T>(variable: string, dflt: string, doc: string, parse: (raw: string | undefined) => T): Setting<T> => ({
+export const setting = <T>(variable: string, dflt: string, doc: string, parse: (raw: string | undefined) => T): Setting<T> => ({
   variable,
   default: dflt,
   doc,
@@ -94,32 +94,23 @@ export const SETTINGS = {
     'internal: set by dasy ingest for the parts it forks (it prepares topics and migrations once)',
     (v) => parseOnOff('DASY_PREPARED_BY_PARENT', v, false),
   ),
-  faultKillAfterSend: setting(
-    'DASY_FAULT_KILL_AFTER_SEND',
-    'off',
-    'tests only: the relay SIGKILLs itself after a send, before it deletes the marks sent',
-    (v) => parseOnOff('DASY_FAULT_KILL_AFTER_SEND', v, false),
-  ),
-  kafkaPortBase: setting('KAFKA_PORT_BASE', '9090', 'local stack: node n listens on base+2n (clients) and base+2n+1 (controllers)', (v) =>
-    parseInteger('KAFKA_PORT_BASE', optional(v) ?? '9090', 1024, 65000),
-  ),
-  kafkaStackDir: setting('KAFKA_STACK_DIR', '', 'local stack: the Kafka data folder (default .stack/kafka)', optional),
-  kafkaHeap: setting('KAFKA_HEAP', '-Xms256m -Xmx1g', "local stack: the broker's JVM heap options", optional),
-  chaosClusterPortBase: setting('DASY_CHAOS_CLUSTER_PORT_BASE', '19190', "make chaos: the three-broker cluster's port base", (v) =>
-    parseInteger('DASY_CHAOS_CLUSTER_PORT_BASE', optional(v) ?? '19190', 1024, 65000),
-  ),
 } as const;
 
 export type DasyConfig = { [K in keyof typeof SETTINGS]: ReturnType<(typeof SETTINGS)[K]['parse']> };
 
 /** Every setting from the environment, validated: a bad value throws ConfigError naming the variable. */
 export function loadConfig(env: Env = process.env): DasyConfig {
-  const config: Record<string, unknown> = {};
-  for (const [key, s] of Object.entries(SETTINGS) as [keyof typeof SETTINGS, Setting<unknown>][]) config[key] = s.parse(env[s.variable]);
-  return config as DasyConfig;
+  return loadSettings(SETTINGS, env);
 }
 
-/** The settings table, for `dasy settings`. */
-export function describeSettings(): { variable: string; default: string; meaning: string }[] {
-  return Object.values(SETTINGS).map((s) => ({ variable: s.variable, default: s.default, meaning: s.doc }));
+/** A table of settings (the product's, or dev-settings.ts's) read from the environment, each by its strict parser. */
+export function loadSettings<S extends Record<string, Setting<unknown>>>(table: S, env: Env = process.env): { [K in keyof S]: ReturnType<S[K]['parse']> } {
+  const config: Record<string, unknown> = {};
+  for (const [key, s] of Object.entries(table)) config[key] = s.parse(env[s.variable]);
+  return config as { [K in keyof S]: ReturnType<S[K]['parse']> };
+}
+
+/** A settings table, for `dasy settings` (and the development entry point's). */
+export function describeSettings(table: Record<string, Setting<unknown>> = SETTINGS): { variable: string; default: string; meaning: string }[] {
+  return Object.values(table).map((s) => ({ variable: s.variable, default: s.default, meaning: s.doc }));
 }

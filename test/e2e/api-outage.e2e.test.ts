@@ -1,3 +1,4 @@
+import { loadDevConfig } from '../../libs/config';
 import { execFile } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -26,10 +27,10 @@ import { createTestEnv, ROOT, rows, RunningCli, TestEnv, waitFor } from './harne
 
 const run = promisify(execFile);
 const JAR = path.join(ROOT, '.stack', 'kafka-libs', 'kafka_2.13-3.9.1.jar');
-const PORT_BASE = Number(process.env.DASY_TEST_API_BROKER_PORT_BASE ?? 19800);
+const PORT_BASE = loadDevConfig().testApiBrokerPortBase;
 const BROKER = `127.0.0.1:${PORT_BASE + 2}`;
 /** how long the broker stays down (the issue's 60 s) */
-const OUTAGE_MS = Number(process.env.DASY_TEST_API_OUTAGE_MS ?? 60000);
+const OUTAGE_MS = loadDevConfig().testApiOutageMs;
 const maybe = fs.existsSync(JAR) ? describe : describe.skip;
 
 maybe('score writes exactly once, seen from the client', () => {

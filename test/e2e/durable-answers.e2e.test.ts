@@ -1,3 +1,4 @@
+import { loadDevConfig } from '../../libs/config';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Pool } from 'pg';
@@ -20,7 +21,7 @@ import { createPrivatePostgres, PrivatePostgres, privatePostgresAvailable } from
  * crash, and only an answer that waited for the flush holds.
  */
 
-const PG_PORT = Number(process.env.DASY_TEST_PG_PORT ?? 19540);
+const PG_PORT = loadDevConfig().testPgPort;
 /**
  * What was committed without waiting for the flush stays unflushed for as long as the server may
  * keep it so: the WAL writer flushes every 10 s (the longest) and not after a volume of WAL, and

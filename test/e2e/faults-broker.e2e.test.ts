@@ -1,3 +1,4 @@
+import { loadDevConfig } from '../../libs/config';
 import { execFile } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -20,7 +21,7 @@ import { createTestEnv, ROOT, runCli, startCli, TestEnv, waitFor } from './harne
 
 const run = promisify(execFile);
 const JAR = path.join(ROOT, '.stack', 'kafka-libs', 'kafka_2.13-3.9.1.jar');
-const PORT_BASE = Number(process.env.DASY_TEST_BROKER_PORT_BASE ?? 19490);
+const PORT_BASE = loadDevConfig().testBrokerPortBase;
 const BROKER = `127.0.0.1:${PORT_BASE + 2}`;
 const maybe = fs.existsSync(JAR) ? describe : describe.skip;
 

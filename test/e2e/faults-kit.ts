@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import { parse } from 'csv-parse/sync';
 import { Admin, Kafka, MessageHeaders } from '../../libs/kafka/port';
 import { Pool } from 'pg';
-import { waitCaughtUp } from '../../apps/ingest';
+import { waitCaughtUp } from '../../apps/pipeline';
 import { createKafka } from '../../libs/kafka/client';
 import { endOffsets, topicName, TopicId } from '../../libs/kafka/topics';
 import { createLogger } from '../../libs/log';

@@ -2,21 +2,8 @@ import * as path from 'path';
 import { Admin, Kafka } from '../../libs/kafka/port';
 import { partitionFor } from '../../libs/kafka/murmur2';
 import { deadLetterTopic, endOffsets, TOPICS, topicName } from '../../libs/kafka/topics';
-import {
-  appliedAll,
-  caughtUp,
-  csv,
-  diffTables,
-  exact,
-  expectedFromFiles,
-  kafkaOf,
-  linesMatching,
-  messagesIn,
-  Part,
-  pipelineParts,
-  readMessages,
-} from './faults-kit';
-import { createTestEnv, rows, runCli, TestEnv, waitFor, writeTmp } from './harness';
+import { appliedAll, caughtUp, csv, diffTables, exact, expectedFromFiles, kafkaOf, linesMatching, messagesIn, pipelineParts, readMessages } from './faults-kit';
+import { createTestEnv, DEV_CLI, rows, runCli, startCli, TestEnv, waitFor, writeTmp } from './harness';
 
 /**
  * product_count stays exact through what the event flow does to it (DESIGN.md §1, §6): skus
@@ -195,11 +182,12 @@ test('the relay SIGKILLed between its send and the deletion of its marks: the ma
   expect(names.length).toBeGreaterThan(0);
 
   // The relay kills itself (SIGKILL) once the broker acknowledged its names, before it deletes their marks.
-  const doomed = new Part(t, ['product-count-producer']).start({ DASY_FAULT_KILL_AFTER_SEND: '1' });
-  const { signal } = await doomed.current.exited;
+  // (a hook of the development entry point only: the shipped dasy has no such switch)
+  const doomed = startCli(t, ['product-count-producer', '--kill-after-send'], {}, DEV_CLI);
+  const { signal } = await doomed.exited;
   expect(signal).toBe('SIGKILL');
-  expect(linesMatching(doomed.stderr(), /DASY_FAULT_KILL_AFTER_SEND: \d+ name\(s\) sent/)).toEqual([
-    `dasy: DASY_FAULT_KILL_AFTER_SEND: ${names.length} name(s) sent; killing this process before the drain deletes its marks`,
+  expect(linesMatching(doomed.stderr(), /--kill-after-send: \d+ name\(s\) sent/)).toEqual([
+    `dasy: --kill-after-send: ${names.length} name(s) sent; killing this process before the drain deletes its marks`,
   ]);
   // Sent, yet still marked: the process died before its deletion.
   expect(await messagesIn(admin, countTopic)).toBe(names.length);

@@ -14,6 +14,8 @@ import { createLogger } from '../../libs/log';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const CLI = path.join(ROOT, 'dist', 'apps', 'cli', 'main.js');
+/** The development entry point (dev/main.ts): the shipped commands with their test hooks (a fault), bench, chaos. */
+export const DEV_CLI = path.join(ROOT, 'dist', 'dev', 'main.js');
 
 /**
  * One isolated world per test file: a fresh DASY_NAMESPACE (its own topics, groups and schema) and
@@ -108,9 +110,9 @@ export interface RunningCli {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Start `dasy <args>` as a child process in the test's world. */
-export function startCli(t: TestEnv, args: string[], extraEnv: NodeJS.ProcessEnv = {}): RunningCli {
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...t.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Start `dasy <args>` (or the development entry point's: `cli`) as a child process in the test's world. */
+export function startCli(t: TestEnv, args: string[], extraEnv: NodeJS.ProcessEnv = {}, cli = CLI): RunningCli {
+  const child = spawn(process.execPath, [cli, ...args], { env: { ...t.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
   trackChildren.get(t.namespace)?.add(child);
   let out = '';
   let err = '';

@@ -1,3 +1,4 @@
+import { loadDevConfig } from '../../libs/config';
 import { execFile } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -11,7 +12,7 @@ import { promisify } from 'util';
  */
 
 const run = promisify(execFile);
-const BIN = process.env.DASY_TEST_PG_BIN ?? '/usr/lib/postgresql/15/bin';
+const BIN = loadDevConfig().testPgBin;
 
 export const privatePostgresAvailable = fs.existsSync(path.join(BIN, 'initdb'));
 

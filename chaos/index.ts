@@ -1,25 +1,26 @@
-import { ChildProcess, execFile, spawn } from 'child_process';
+import { execFile, spawn } from 'child_process';
 import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { promisify } from 'util';
 import { parse } from 'csv-parse/sync';
-import { Admin, Kafka } from '../../libs/kafka/port';
+import { Admin, Kafka } from '../libs/kafka/port';
 import { Pool } from 'pg';
-import { DasyConfig, withDatabase } from '../../libs/config';
-import { createPool, dropDatabase } from '../../libs/db';
-import { storedOffsets } from '../../libs/db/offsets';
-import { createKafka } from '../../libs/kafka/client';
-import { deadLetterTopic, endOffsets, ensureTopics, groupId, topicName, TOPICS } from '../../libs/kafka/topics';
-import { Logger } from '../../libs/log';
-import { sleep } from '../../libs/resilience';
-import { generateProducts } from '../data/generate';
-import { GROUPS } from '../components';
-import { waitingNames } from '../product-count-producer';
+import { DasyConfig, DevConfig, withDatabase } from '../libs/config';
+import { createPool, dropDatabase } from '../libs/db';
+import { storedOffsets } from '../libs/db/offsets';
+import { createKafka } from '../libs/kafka/client';
+import { deadLetterTopic, endOffsets, ensureTopics, groupId, topicName, TOPICS } from '../libs/kafka/topics';
+import { Logger } from '../libs/log';
+import { sleep } from '../libs/resilience';
+import { generateProducts } from '../apps/data/generate';
+import { GROUPS } from '../apps/components';
+import { waitingNames } from '../apps/product-count-producer';
 import { deletesUnderKills } from './deletes';
 import { appliedShare, killLands, killPlan, nextDue, Planned, Role, unannounced, WorkLeft } from './schedule';
 import { compareTables, Expected, expectedFromRecords, readRecords, writeBadFile } from './expect';
+import { IngestRun, Result, Scenario, World } from './world';
 
 /**
  * `dasy chaos` (`make chaos`): ingests generated files while injecting faults, then checks that
@@ -31,34 +32,10 @@ import { compareTables, Expected, expectedFromRecords, readRecords, writeBadFile
  * machine's PostgreSQL (pg-restart); cluster3 runs its own three brokers on other ports.
  */
 
-import type { Scenario } from './command';
-export { SCENARIOS } from './command';
-export type { Scenario } from './command';
-
-const ROOT = path.resolve(__dirname, '..', '..', '..');
-const CLI = path.join(__dirname, '..', 'cli', 'main.js');
+const ROOT = path.resolve(__dirname, '..', '..');
+const CLI = path.join(__dirname, '..', 'apps', 'cli', 'main.js');
 const STACK_SH = path.join(ROOT, 'infra', 'stack.sh');
 const run = promisify(execFile);
-
-export interface Result {
-  scenario: Scenario;
-  /** the faults it said it would inject, before it ran; `faults` must be exactly these */
-  announced: string[];
-  faults: string[];
-  exact: boolean;
-  checks: string[];
-  problems: string[];
-  seconds: number;
-}
-
-/** A fresh world per scenario: the chaos database recreated, a new namespace, a temp folder. */
-export interface World {
-  scenario: Scenario;
-  config: DasyConfig;
-  env: NodeJS.ProcessEnv;
-  tmp: string;
-  say(line: string): void;
-}
 
 /** Restores what a scenario changed (a stopped broker, a test cluster) even on Ctrl-C. */
 const undo: (() => Promise<void>)[] = [];
@@ -66,7 +43,14 @@ async function runUndo() {
   while (undo.length) await undo.pop()!().catch(() => undefined);
 }
 
-export async function chaos(options: { config: DasyConfig; logger: Logger; scenarios: Scenario[]; rows: number; seed: number }): Promise<number> {
+export async function chaos(options: {
+  config: DasyConfig;
+  dev: DevConfig;
+  logger: Logger;
+  scenarios: Scenario[];
+  rows: number;
+  seed: number;
+}): Promise<number> {
   const { config, scenarios } = options;
   const say = (line: string) => process.stdout.write(`chaos: ${line}\n`);
   const onSignal = () => {
@@ -89,6 +73,7 @@ export async function chaos(options: { config: DasyConfig; logger: Logger; scena
     const world: World = {
       scenario,
       config: { ...config, databaseUrl, namespace },
+      dev: options.dev,
       env: { ...process.env, DATABASE_URL: databaseUrl, DASY_NAMESPACE: namespace, KAFKA_BROKERS: config.kafkaBrokers.join(','), DASY_LOG_LEVEL: 'warn' },
       tmp,
       say: (line) => say(`[${scenario}] ${line}`),
@@ -146,14 +131,6 @@ const SCENARIO_RUNS: Record<Scenario, ScenarioRun> = {
 
 // ---------------------------------------------------------------------------------------------
 // The ingest under test, and the checks after it
-
-export interface IngestRun {
-  child: ChildProcess;
-  /** resolves with the ingest's summary (its last stdout line), rejects if it failed */
-  done: Promise<Record<string, unknown>>;
-  running(): boolean;
-  logFile: string;
-}
 
 function startIngest(world: World, file: string, env: NodeJS.ProcessEnv = {}): IngestRun {
   return startDasy(world, ['ingest', '--file', file, '--consumers', '3', '--rejects', path.join(world.tmp, 'rejects.csv')], 'ingest.log', env);
@@ -538,7 +515,7 @@ async function atPointsApplied<K extends string>(world: World, ingest: IngestRun
 
 /** The single broker of the local stack stopped and started again mid-ingest, twice (a clean stop, then kill -9), at a fifth and at half of the records applied. */
 async function brokerRestart(world: World, options: { rows: number; seed: number }): Promise<Result> {
-  const stackEnv = await singleBrokerStack(world.config);
+  const stackEnv = await singleBrokerStack(world.config, world.dev);
   const { file, expected, records } = await generate(world, options.rows, options.seed);
   const stack = (...args: string[]) => run(STACK_SH, args, { env: stackEnv });
   let down = false;
@@ -566,9 +543,9 @@ async function brokerRestart(world: World, options: { rows: number; seed: number
 }
 
 /** The environment for infra/stack.sh that manages the single broker at KAFKA_BROKERS; refuses a broker it does not manage. */
-async function singleBrokerStack(config: DasyConfig): Promise<NodeJS.ProcessEnv> {
-  const base = config.kafkaPortBase;
-  const dir = config.kafkaStackDir ? path.resolve(config.kafkaStackDir) : path.join(ROOT, '.stack', 'kafka');
+async function singleBrokerStack(config: DasyConfig, dev: DevConfig): Promise<NodeJS.ProcessEnv> {
+  const base = dev.kafkaPortBase;
+  const dir = dev.kafkaStackDir ? path.resolve(dev.kafkaStackDir) : path.join(ROOT, '.stack', 'kafka');
   const pidFile = path.join(dir, 'node-1', 'pid');
   const expected = `127.0.0.1:${base + 2}`;
   let alive: boolean;
@@ -583,12 +560,12 @@ async function singleBrokerStack(config: DasyConfig): Promise<NodeJS.ProcessEnv>
       `broker-restart restarts the single broker \`make up\` started (${expected}, ${path.relative(ROOT, pidFile)}); KAFKA_BROKERS is ${config.kafkaBrokers.join(',')}${alive ? '' : ' and no broker of ours runs'}`,
     );
   }
-  return { ...process.env, BROKERS: '1', KAFKA_PORT_BASE: String(base), ...(config.kafkaStackDir ? { KAFKA_STACK_DIR: dir } : {}) };
+  return { ...process.env, BROKERS: '1', KAFKA_PORT_BASE: String(base), ...(dev.kafkaStackDir ? { KAFKA_STACK_DIR: dir } : {}) };
 }
 
 /** A three-broker KRaft cluster on other ports (RF 3, min.insync 2): one broker killed at a third of the records applied, and brought back. */
 async function cluster3(world: World, options: { rows: number; seed: number }): Promise<Result> {
-  const base = world.config.chaosClusterPortBase;
+  const base = world.dev.chaosClusterPortBase;
   const dir = path.join(ROOT, '.stack', 'chaos-kafka-3');
   const brokers = [1, 2, 3].map((n) => `127.0.0.1:${base + 2 * n}`);
   const stackEnv = {
@@ -599,7 +576,7 @@ async function cluster3(world: World, options: { rows: number; seed: number }): 
     KAFKA_BROKERS: brokers.join(','),
     DATABASE_URL: world.config.databaseUrl,
     // the setting when the user gave one; a smaller heap than the stack's for three throwaway brokers
-    KAFKA_HEAP: world.config.kafkaHeap ?? '-Xms128m -Xmx512m',
+    KAFKA_HEAP: world.dev.kafkaHeap ?? '-Xms128m -Xmx512m',
   };
   const stack = (...args: string[]) => run(STACK_SH, args, { env: stackEnv, maxBuffer: 1 << 20 });
   const teardown = async () => {

@@ -1,4 +1,4 @@
-import { prng } from '../../libs/random';
+import { prng } from '../libs/random';
 import { appliedShare, killLands, killPlan, nextDue, Planned, spread, unannounced } from './schedule';
 
 describe('spread', () => {

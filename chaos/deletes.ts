@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { generateProducts } from '../data/generate';
-import type { IngestRun, Result, World } from '.';
+import { generateProducts } from '../apps/data/generate';
+import type { IngestRun, Result, World } from './world';
 import { csvRecord, Expected, expectedFromRecords, expectedWithout, readRecords } from './expect';
 import { killPlan, Kills, Planned, Role } from './schedule';
 

@@ -1,10 +1,8 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { intOption, loadConfig } from '../../libs/config';
-import { Logger } from '../../libs/log';
-import { runMain } from '../../libs/runtime';
-
-export const SCENARIOS = ['bad-input', 'sigkill', 'deletes', 'pg-restart', 'broker-restart', 'cluster3'] as const;
-export type Scenario = (typeof SCENARIOS)[number];
+import { intOption, loadConfig, loadDevConfig } from '../libs/config';
+import { Logger } from '../libs/log';
+import { runMain } from '../libs/runtime';
+import { Scenario, SCENARIOS } from './world';
 
 function parseScenarios(value: string): Scenario[] {
   const names = value
@@ -28,7 +26,14 @@ export function registerChaosCommand(program: Command, logger: Logger): void {
     .option('--seed <n>', 'random seed of the generated files', intOption('--seed'), 1)
     .action((opts: { scenario?: Scenario[]; rows: number; seed: number }) =>
       runMain(async () =>
-        (await import('./index')).chaos({ config: loadConfig(), logger, scenarios: opts.scenario ?? [...SCENARIOS], rows: opts.rows, seed: opts.seed }),
+        (await import('./index')).chaos({
+          config: loadConfig(),
+          dev: loadDevConfig(),
+          logger,
+          scenarios: opts.scenario ?? [...SCENARIOS],
+          rows: opts.rows,
+          seed: opts.seed,
+        }),
       ),
     );
 }
