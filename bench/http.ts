@@ -25,6 +25,10 @@ const autocannon = require('autocannon') as (opts: Record<string, unknown>) => P
 export interface LoadResult {
   /** 2xx responses per second */
   rps: number;
+  /** 2xx responses in all */
+  ok: number;
+  /** how long the load lasted */
+  seconds: number;
   p50: number;
   p99: number;
   non2xx: number;
@@ -35,6 +39,8 @@ export async function load(url: string, options: { seconds: number; connections:
   const r = await autocannon({ url, connections: options.connections, duration: options.seconds, requests: options.requests, timeout: 10 });
   return {
     rps: r['2xx'] / r.duration,
+    ok: r['2xx'],
+    seconds: r.duration,
     p50: r.latency.p50,
     p99: r.latency.p99,
     non2xx: r.non2xx,
@@ -144,6 +150,25 @@ export function pushRequests(names: string[]): AutocannonRequest[] {
       setupRequest: (req) => {
         i = (i + 1) % names.length;
         return { ...req, body: JSON.stringify({ name: names[i], score: (i * 7) % 6, username: `bench-user-${i % 50}` }) };
+      },
+    },
+  ];
+}
+
+/** Batches of `size` pushes (POST /api/push/batch) spread over `names`, scores 0..5. */
+export function batchRequests(names: string[], size: number): AutocannonRequest[] {
+  let i = 0;
+  return [
+    {
+      method: 'POST',
+      path: '/api/push/batch',
+      headers: { 'content-type': 'application/json' },
+      setupRequest: (req) => {
+        const pushes = Array.from({ length: size }, () => {
+          i = (i + 1) % names.length;
+          return { name: names[i], score: (i * 7) % 6, username: `bench-user-${i % 50}` };
+        });
+        return { ...req, body: JSON.stringify(pushes) };
       },
     },
   ];

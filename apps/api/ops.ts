@@ -24,7 +24,7 @@ import { AppliedTracker } from './applied';
 import { within } from './within';
 
 /** The routes whose requests are timed, by path (the event routes). */
-const TIMED_ROUTES: Record<string, string> = { '/api/push': 'POST', '/ad': 'GET', '/impression': 'GET' };
+const TIMED_ROUTES: Record<string, string> = { '/api/push': 'POST', '/api/push/batch': 'POST', '/ad': 'GET', '/impression': 'GET' };
 
 /**
  * The api's operations endpoints: `GET /metrics` (the cluster's series as `dasy metrics` has

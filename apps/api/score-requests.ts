@@ -43,6 +43,9 @@ export function fingerprint(route: string, fields: unknown): string {
 
 export const KEY_MAX = 255;
 
+/** The row of a request with the Idempotency-Key `key`. */
+export const keyedRow = (key: string) => `k:${key}`;
+
 /**
  * The Idempotency-Key header (IETF httpapi draft): a structured-field string (`"..."`, with `\"`
  * and `\\` escapes); a bare token of visible ASCII is taken as well. 1 to 255 characters.
@@ -103,6 +106,10 @@ const ABANDON = `INSERT INTO score_requests AS r (key, state, attempt, expires_a
 const RECORD_ANSWER = `UPDATE score_requests SET answer = COALESCE(answer, $3)
     WHERE key = $1 AND attempt = $2 AND state = 'applied' RETURNING answer`;
 
+/** A batch's row: applied once every push of the batch was answered (push-batch.ts). */
+const FINISH_BATCH = `UPDATE score_requests SET state = 'applied', answer = $3
+    WHERE key = $1 AND attempt = $2 AND state = 'in_flight' RETURNING answer`;
+
 /** Expired rows are deleted this many per statement: each a short transaction, however many expired. */
 export const PURGE_BATCH = 10_000;
 const PURGE = `DELETE FROM score_requests WHERE key IN (SELECT key FROM score_requests WHERE expires_at < now() LIMIT ${PURGE_BATCH})`;
@@ -117,7 +124,11 @@ export class ScoreRequests {
 
   /** A request with an Idempotency-Key: 422 when the key named another request, 409 while its first is in flight. */
   async claim(key: string, print: string, deadline: number, sentAt: number): Promise<Claim> {
-    const rowKey = `k:${key}`;
+    return this.claimRow(keyedRow(key), print, deadline, sentAt);
+  }
+
+  /** As claim, for a row named by its key in the table (a batch's rows: push-batch.ts). */
+  async claimRow(rowKey: string, print: string, deadline: number, sentAt: number): Promise<Claim> {
     for (;;) {
       const { rows } = await this.pool.query<{ attempt: number }>(CLAIM, [rowKey, print, deadline, sentAt, this.windowMs]);
       if (rows.length) return { kind: 'go', ref: { key: rowKey, attempt: rows[0].attempt, keyed: true } };
@@ -150,6 +161,17 @@ export class ScoreRequests {
   async recordAnswer(ref: RequestRef, answer: unknown): Promise<{ answer: unknown } | undefined> {
     const { rows } = await this.pool.query<{ answer: string }>(RECORD_ANSWER, [ref.key, ref.attempt, JSON.stringify(answer)]);
     return rows.length ? { answer: JSON.parse(rows[0].answer) as unknown } : undefined;
+  }
+
+  /**
+   * A batch's own row (no message of the consumer ever names it) is done: applied, with its answer
+   * kept; what is kept (the first), or undefined if a retry took the row over meanwhile.
+   */
+  async finishBatch(ref: RequestRef, answer: unknown): Promise<{ answer: unknown } | undefined> {
+    const { rows } = await this.pool.query<{ answer: string }>(FINISH_BATCH, [ref.key, ref.attempt, JSON.stringify(answer)]);
+    if (rows.length) return { answer: JSON.parse(rows[0].answer) as unknown };
+    const row = await this.read(ref.key);
+    return row?.state === 'applied' && row.answer !== null ? { answer: JSON.parse(row.answer) as unknown } : undefined;
   }
 
   /**

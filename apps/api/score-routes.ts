@@ -1,6 +1,7 @@
 import { FastifyInstance } from 'fastify';
 import { Pool } from 'pg';
 import { Guard } from './authorize';
+import { PushBatches } from './push-batch';
 import { parseIdempotencyKey } from './score-requests';
 import { ScoreWrites } from './score-writes';
 import { history, sessions, statsReply, windowStats } from './store';
@@ -9,13 +10,15 @@ import { ApiError, validateHistory, validateName, validateWindow } from './valid
 export interface ScoreRoutesDeps {
   pool: Pool;
   scores: ScoreWrites;
+  batches: PushBatches;
   /** the writes' authorization */
   guard: Guard;
 }
 
 /** The scores of DESIGN.md §7: pushes and resets (authorized), statistics, history and sessions. */
-export function registerScoreRoutes(app: FastifyInstance, { pool, scores, guard }: ScoreRoutesDeps): void {
+export function registerScoreRoutes(app: FastifyInstance, { pool, scores, batches, guard }: ScoreRoutesDeps): void {
   app.post('/api/push', { onRequest: guard }, async (req) => scores.push(req.body, parseIdempotencyKey(req.headers['idempotency-key'])));
+  app.post('/api/push/batch', { onRequest: guard }, async (req) => batches.push(req.body, parseIdempotencyKey(req.headers['idempotency-key'])));
 
   app.get<{ Params: { name: string } }>('/api/products/:name/stats', async (req) => {
     const name = validateName(req.params.name);

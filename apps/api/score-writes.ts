@@ -6,9 +6,9 @@ import { AppliedTracker, NotAppliedError, Outcome } from './applied';
 import { EventSender, NotSentError } from './event-sender';
 import { encode, ScoreMessage } from './messages';
 import { Placement } from './producer';
-import { AppliedAt, fingerprint, RequestRef, ScoreRequests, unkeyedRequest } from './score-requests';
+import { AppliedAt, fingerprint, keyedRow, RequestRef, ScoreRequests, unkeyedRequest } from './score-requests';
 import { CurrentStats, endedSession, includesPush, sessionOfPush, StatsReader } from './store';
-import { ApiError, validatePush, validateReset } from './validate';
+import { ApiError, PushRequest, validatePush, validateReset } from './validate';
 
 export interface ScoreWritesDeps {
   pool: Pool;
@@ -43,9 +43,16 @@ export class ScoreWrites {
 
   /** A push, from its parsed body to the reply once it is applied. */
   async push(body: unknown, idempotencyKey?: string): Promise<unknown> {
-    const push = validatePush(body);
+    return this.pushValid(validatePush(body), idempotencyKey === undefined ? undefined : keyedRow(idempotencyKey), 'POST /api/push');
+  }
+
+  /**
+   * A validated push, under the `score_requests` row `rowKey` when it is keyed (undefined: the
+   * consumer makes its row); `route` names it in the row's fingerprint.
+   */
+  async pushValid(push: PushRequest, rowKey: string | undefined, route: string): Promise<unknown> {
     const answer = (a: Applied) => this.pushAnswer(push.name, a);
-    return this.write(idempotencyKey, 'POST /api/push', push, 'push', answer, (at, ref) => ({
+    return this.write(rowKey, route, push, 'push', answer, (at, ref) => ({
       type: 'push',
       ...push,
       at,
@@ -64,7 +71,8 @@ export class ScoreWrites {
       return { name, session: now.session, ended };
     };
     await this.current(name);
-    return this.write(idempotencyKey, 'POST /api/products/:name/reset', { name, username }, 'reset', answer, (at, ref) => ({
+    const rowKey = idempotencyKey === undefined ? undefined : keyedRow(idempotencyKey);
+    return this.write(rowKey, 'POST /api/products/:name/reset', { name, username }, 'reset', answer, (at, ref) => ({
       type: 'reset',
       name,
       username,
@@ -87,7 +95,7 @@ export class ScoreWrites {
    * message was never sent; a request the consumer marked applied first is answered as applied.
    */
   private async write(
-    key: string | undefined,
+    rowKey: string | undefined,
     route: string,
     fields: unknown,
     what: 'push' | 'reset',
@@ -97,9 +105,9 @@ export class ScoreWrites {
     const at = Date.now();
     const deadline = at + this.deps.pushTimeoutMs;
     let ref: RequestRef;
-    if (key === undefined) ref = unkeyedRequest();
+    if (rowKey === undefined) ref = unkeyedRequest();
     else {
-      const claim = await this.deps.requests.claim(key, fingerprint(route, fields), deadline, at);
+      const claim = await this.deps.requests.claimRow(rowKey, fingerprint(route, fields), deadline, at);
       if (claim.kind === 'answered') return claim.answer;
       if (claim.kind === 'applied') return this.keep(claim.ref, await answerOf({ at: claim.at }), what);
       ref = claim.ref;

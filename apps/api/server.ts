@@ -10,6 +10,7 @@ import { EventSender } from './event-sender';
 import { fastPushHandler } from './fast-push';
 import { HttpTimeouts } from './http-server';
 import { EventProducer } from './producer';
+import { PushBatches } from './push-batch';
 import { registerScoreRoutes } from './score-routes';
 import { ScoreRequests } from './score-requests';
 import { ScoreWrites } from './score-writes';
@@ -47,6 +48,7 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
   const sender = new EventSender(deps.producer, log, pushTimeoutMs);
   const requests = new ScoreRequests(deps.pool, deps.idempotencyWindowMs ?? 86_400_000);
   const scores = new ScoreWrites({ pool: deps.pool, tracker: deps.tracker, sender, requests, topic: deps.topics.scores, log, pushTimeoutMs });
+  const batches = new PushBatches({ scores, requests, log, pushTimeoutMs });
   purgeRequests(app, requests, log);
 
   // POST /api/push, the hot route, is answered before fastify when the request is a plain one
@@ -59,7 +61,7 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
   });
 
   app.get('/healthz', () => Promise.resolve({ status: 'ok', consumers: deps.consumers ?? false, listening: deps.tracker.listening() }));
-  registerScoreRoutes(app, { pool: deps.pool, scores, guard: guardOf(authorize) });
+  registerScoreRoutes(app, { pool: deps.pool, scores, batches, guard: guardOf(authorize) });
   registerAdRoutes(app, { pool: deps.pool, sender, topic: deps.topics.adEvents, pushTimeoutMs, adUpstreamUrl: deps.adUpstreamUrl, upstreamTimeoutMs });
   registerCatalog(app, deps.pool);
   return app;

@@ -498,9 +498,10 @@ describe('DASY_API_TOKEN guards the write endpoints', () => {
     ['no Authorization', {}, 'this endpoint needs Authorization: Bearer <DASY_API_TOKEN>'],
     ['a wrong token', { authorization: 'Bearer nope' }, 'the bearer token is not valid'],
     ['another scheme', { authorization: `Basic ${TOKEN}` }, 'this endpoint needs Authorization: Bearer <DASY_API_TOKEN>'],
-  ])('%s → 401 on push and reset', async (_label, headers, message) => {
-    for (const path of ['/api/push', '/api/products/Widget/reset']) {
-      const r = await call('POST', `${api.url}${path}`, { json: { name: 'Guarded', score: 1 }, headers });
+  ])('%s → 401 on push, batch and reset', async (_label, headers, message) => {
+    for (const path of ['/api/push', '/api/push/batch', '/api/products/Widget/reset']) {
+      const json = path === '/api/push/batch' ? [{ name: 'Guarded', score: 1 }] : { name: 'Guarded', score: 1 };
+      const r = await call('POST', `${api.url}${path}`, { json, headers });
       expect(r.status).toBe(401);
       expect(r.headers.get('www-authenticate')).toBe('Bearer');
       expect(r.body).toEqual({ error: { code: 'unauthorized', message, field: 'authorization' } });
