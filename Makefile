@@ -120,8 +120,11 @@ test: build
 	node_modules/.bin/jest --selectProjects unit
 	node_modules/.bin/jest --selectProjects e2e --runInBand
 
-# ESLint (type-aware: no-floating-promises, no-misused-promises) and Prettier's check.
+# The type check of the whole tree, tests included (tsconfig.eslint.json; the build's tsconfig.json
+# leaves the tests out of dist), ESLint (type-aware: no-floating-promises, no-misused-promises) and
+# Prettier's check.
 lint: node-check
+	node_modules/.bin/tsc -p tsconfig.eslint.json --noEmit
 	node_modules/.bin/eslint --max-warnings 0 .
 	node_modules/.bin/prettier --check --log-level warn .
 

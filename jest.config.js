@@ -1,5 +1,6 @@
 /** Unit tests sit beside the code (`*.test.ts`); end-to-end tests under test/e2e run against real Kafka and PostgreSQL. */
-const tsJest = ['ts-jest', { diagnostics: false }];
+// ts-jest's diagnostics are on (its default): a type error in a test, or in the code it loads, fails its file.
+const tsJest = ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json' }];
 module.exports = {
   testTimeout: 120000,
   projects: [

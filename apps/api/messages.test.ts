@@ -19,9 +19,9 @@ test('a push and a reset round-trip with their offset', () => {
 
 test('a push and a reset carry their request and attempt (the fence of score-requests.ts)', () => {
   const push = { type: 'push', name: 'W', score: 1, username: null, at: 5, request: 'k:abc', attempt: 2 } as const;
-  expect(decodeScore(msg(encode(push).toString(), '3'))).toEqual({ ...push, offset: 3n });
+  expect(decodeScore(msg(encode(push).toString(), 3n))).toEqual({ ...push, offset: 3n });
   const reset = { type: 'reset', name: 'W', username: null, at: 5, request: 'r:xyz', attempt: 1 } as const;
-  expect(decodeScore(msg(encode(reset).toString(), '4'))).toEqual({ ...reset, offset: 4n });
+  expect(decodeScore(msg(encode(reset).toString(), 4n))).toEqual({ ...reset, offset: 4n });
 });
 
 test.each([

@@ -105,7 +105,13 @@ function consumer(name: string, pool: Pool, app: BatchApp<{ offset: string; valu
 test('a poison message waits for its dead letter outside any transaction, is skipped only once in the dead-letter topic, and recorded with the offsets', async () => {
   const topic = topicOf('dlq');
   const dlq = deadLetterTopic(topic);
-  const pool = createPool({ databaseUrl: t.databaseUrl, namespace: t.namespace, max: 2, applicationName: 'edges-dlq' });
+  const pool = createPool({
+    databaseUrl: t.databaseUrl,
+    namespace: t.namespace,
+    max: 2,
+    applicationName: 'edges-dlq',
+    idleInTransactionMs: t.config.pgIdleInTransactionMs,
+  });
   const c = consumer('dlq', pool, recorder());
   try {
     await c.start();

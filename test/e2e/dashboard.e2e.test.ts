@@ -15,6 +15,14 @@ let t: TestEnv;
 let demo: RunningCli;
 let url: string;
 let browser: Browser;
+/**
+ * The page's document, as the callbacks given to page.waitForFunction use it: they run in the
+ * browser, and the project's lib (tsconfig.base.json) has no DOM.
+ */
+declare const document: {
+  getElementById(id: string): { textContent: string | null } | null;
+  querySelectorAll(selector: string): { length: number };
+};
 
 beforeAll(async () => {
   if (!fs.existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium (make test installs it: infra/need.sh)`);

@@ -92,7 +92,13 @@ test('a consumer that lost its partitions while stuck in a batch cannot commit i
   // A's connections to PostgreSQL wait while it is blocked: its batches stall before their
   // transaction starts, with no heartbeat meanwhile, so the group loses track of A after its
   // session timeout (the consumer heartbeats only between batches).
-  const poolA = createPool({ databaseUrl: t.databaseUrl, namespace: t.namespace, max: 4, applicationName: 'zombie-a' });
+  const poolA = createPool({
+    databaseUrl: t.databaseUrl,
+    namespace: t.namespace,
+    max: 4,
+    applicationName: 'zombie-a',
+    idleInTransactionMs: t.config.pgIdleInTransactionMs,
+  });
   const connectA = poolA.connect.bind(poolA) as (...args: unknown[]) => unknown;
   poolA.connect = (async (...args: unknown[]) => {
     if (blocking) await released;
