@@ -1,7 +1,6 @@
 import { loaded } from '../apps/cli/boot'; // first: a failure to load is one line
-import { Command } from 'commander';
-import { describeSettings, DEV_SETTINGS, loadConfig, loadDevConfig } from '../libs/config';
-import { ConfigError } from '../libs/errors';
+import { DEV_SETTINGS, loadConfig, loadDevConfig } from '../libs/config';
+import { dasyProgram, runProgram } from '../apps/cli/program';
 import { createLogger } from '../libs/log';
 import { registerBenchCommand } from '../bench';
 import { registerChaosCommand } from '../chaos/command';
@@ -12,41 +11,23 @@ import { registerDevPipelineCommands } from './commands';
  * (bin/dasy, apps/cli/main.ts), started by the Makefile (`make bench`, `make chaos`) and the
  * tests. Each command loads what it runs when it runs, as the shipped commands do.
  */
-const program = new Command('dasy-dev')
-  .description("dasy's development tools: the benchmarks, the fault scenarios, the shipped commands with their test hooks")
-  .showHelpAfterError()
-  .configureOutput({ outputError: (str, write) => write(str) });
+const program = dasyProgram({
+  name: 'dasy-dev',
+  description: "dasy's development tools: the benchmarks, the fault scenarios, the shipped commands with their test hooks",
+  // the product's settings and the development ones
+  validate: () => {
+    loadConfig();
+    loadDevConfig();
+  },
+  settings: { description: "the environment variables only the development tools read (`dasy settings` lists the product's)", table: DEV_SETTINGS },
+});
 
 loaded();
 
 const logger = createLogger('dasy');
 
-// the product's settings and the development ones, validated before any command runs
-program.hook('preAction', () => {
-  try {
-    loadConfig();
-    loadDevConfig();
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    process.stderr.write(`dasy: ${err.message}\n`);
-    process.exit(2);
-  }
-});
-
-program
-  .command('settings')
-  .description("the environment variables only the development tools read (`dasy settings` lists the product's)")
-  .action(() => {
-    const rows = describeSettings(DEV_SETTINGS);
-    const width = Math.max(...rows.map((r) => r.variable.length));
-    for (const r of rows) console.log(`${r.variable.padEnd(width)}  ${r.meaning}${r.default ? ` (default: ${r.default})` : ''}`);
-  });
-
 registerBenchCommand(program, logger);
 registerChaosCommand(program, logger);
 registerDevPipelineCommands(program, logger);
 
-program.parseAsync(process.argv).catch((err) => {
-  process.stderr.write(`dasy: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exitCode = 2;
-});
+runProgram(program);

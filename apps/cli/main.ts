@@ -1,42 +1,23 @@
 import { loaded } from './boot'; // first: a failure to load is one line
-import { Command, InvalidArgumentError } from 'commander';
-import { describeSettings, intOption, loadConfig } from '../../libs/config';
-import { ConfigError } from '../../libs/errors';
+import { InvalidArgumentError } from 'commander';
+import { intOption, loadConfig } from '../../libs/config';
 import { createLogger } from '../../libs/log';
 import { runMain } from '../../libs/runtime';
 import { migrateDown, migrateUp, prepare, prepareTopics, reset, stackReady } from '../stack';
 import { registerCommands } from './commands';
+import { dasyProgram, runProgram } from './program';
 
 /** `dasy`: one command fronting every app (the Makefile's targets call it). */
-const program = new Command('dasy')
-  .description('Kafka pipeline: products CSV into PostgreSQL with exact aggregates; score and ad statistics API')
-  .showHelpAfterError()
-  .configureOutput({ outputError: (str, write) => write(str) });
+const program = dasyProgram({
+  name: 'dasy',
+  description: 'Kafka pipeline: products CSV into PostgreSQL with exact aggregates; score and ad statistics API',
+  validate: () => void loadConfig(),
+  settings: { description: 'every environment variable dasy reads, with its default and meaning' },
+});
 
 loaded();
 
 const logger = createLogger('dasy');
-
-// Every setting is validated before any command runs: a bad value stops the program with one
-// line naming the variable (DESIGN.md §3), whichever command was asked for.
-program.hook('preAction', () => {
-  try {
-    loadConfig();
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    process.stderr.write(`dasy: ${err.message}\n`);
-    process.exit(2);
-  }
-});
-
-program
-  .command('settings')
-  .description('every environment variable dasy reads, with its default and meaning')
-  .action(() => {
-    const rows = describeSettings();
-    const width = Math.max(...rows.map((r) => r.variable.length));
-    for (const r of rows) console.log(`${r.variable.padEnd(width)}  ${r.meaning}${r.default ? ` (default: ${r.default})` : ''}`);
-  });
 
 program
   .command('stack-ready')
@@ -69,7 +50,4 @@ program
 
 registerCommands(program, logger);
 
-program.parseAsync(process.argv).catch((err) => {
-  process.stderr.write(`dasy: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exitCode = 2;
-});
+runProgram(program);
