@@ -31,7 +31,6 @@ export interface RouteOptions {
 }
 
 interface Route extends RouteOptions {
-  method: string;
   handle: Handler;
 }
 
@@ -40,8 +39,6 @@ export interface ApiApp {
   server: Server;
   get(path: string, handle: Handler, options?: RouteOptions): void;
   post(path: string, handle: Handler, options?: RouteOptions): void;
-  /** the api is stopping (close began) */
-  closing(): boolean;
   /** run when close begins, before the server stops accepting (in order) */
   onStopping(hook: () => void): void;
   /** run once the server closed (every request answered) */
@@ -90,33 +87,32 @@ export function createApiApp(log: Logger, timeouts: HttpTimeouts, graceMs: numbe
   function dispatch(req: IncomingMessage, res: ServerResponse) {
     const url = req.url ?? '/';
     const method = req.method ?? 'GET';
+    const target = splitTarget(url);
     let match;
     try {
-      const { path } = splitTarget(url);
-      match = router.find(method, path);
+      match = router.find(method, target.path);
       if (closing) return fail(req, res, stoppingError(), true);
       validateQueryEncoding(url);
       if (!match) throw new ApiError(404, 'not_found', `no route ${method} ${shortPath(url)}`);
       match.route.authorize?.(req.headers.authorization);
       if (method === 'POST' && hasJsonBody(req)) {
         const { route, params } = match;
-        return readJsonBody(req, (err, body) => (err ? fail(req, res, err) : run(route, { req, res, params, query: queryOf(url), body })));
+        return readJsonBody(req, (err, body) => (err ? fail(req, res, err) : run(route, { req, res, params, query: queryOf(target.query), body })));
       }
     } catch (err) {
       return fail(req, res, err as Error);
     }
-    run(match.route, { req, res, params: match.params, query: queryOf(url), body: undefined });
+    run(match.route, { req, res, params: match.params, query: queryOf(target.query), body: undefined });
   }
 
   const add =
     (method: string) =>
     (path: string, handle: Handler, options: RouteOptions = {}) =>
-      router.add(method, path, { method, handle, ...options });
+      router.add(method, path, { handle, ...options });
   return {
     server: http.server,
     get: add('GET'),
     post: add('POST'),
-    closing: () => closing,
     onStopping: (hook) => hooks.stopping.push(hook),
     onClosed: (hook) => hooks.closed.push(hook),
     onReady: (hook) => hooks.ready.push(hook),
@@ -145,9 +141,8 @@ export function createApiApp(log: Logger, timeouts: HttpTimeouts, graceMs: numbe
 
 const EMPTY_QUERY: ParsedUrlQuery = Object.freeze(Object.create(null) as ParsedUrlQuery);
 
-/** A URL's query parameters (no limit on their number: node bounds the URL's size). */
-function queryOf(url: string): ParsedUrlQuery {
-  const { query } = splitTarget(url);
+/** A query string's parameters (no limit on their number: node bounds the URL's size). */
+function queryOf(query: string): ParsedUrlQuery {
   return query ? parseQuery(query, '&', '=', { maxKeys: 0 }) : EMPTY_QUERY;
 }
 
