@@ -1,5 +1,4 @@
 import { createHash, timingSafeEqual } from 'crypto';
-import { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from './validate';
 
 /** Checks a request's Authorization header; throws the 401 to answer. */
@@ -13,20 +12,6 @@ export function authorizer(apiToken: string | undefined): Authorize {
     const m = /^Bearer (.+)$/i.exec(authorization ?? '');
     if (!m) throw new ApiError(401, 'unauthorized', 'this endpoint needs Authorization: Bearer <DASY_API_TOKEN>', 'authorization');
     if (!timingSafeEqual(digest(m[1].trim()), expected)) throw new ApiError(401, 'unauthorized', 'the bearer token is not valid', 'authorization');
-  };
-}
-
-/** A route's onRequest hook that answers 401 before the body is read. */
-export type Guard = (req: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => void;
-
-export function guardOf(authorize: Authorize): Guard {
-  return (req, _reply, done) => {
-    try {
-      authorize(req.headers.authorization);
-    } catch (err) {
-      return done(err as Error);
-    }
-    done();
   };
 }
 

@@ -1,5 +1,5 @@
-import { FastifyInstance } from 'fastify';
 import { Pool } from 'pg';
+import { ApiApp } from './app';
 import { catalogText, prefixUpperBound, ProductsPage, validateProductsPage } from './catalog-request';
 import { ApiError } from './validate';
 
@@ -27,18 +27,18 @@ export interface ProductsReply {
   next: string | null;
 }
 
-export function registerCatalog(app: FastifyInstance, pool: Pool): void {
-  app.get<{ Params: { sku: string } }>('/api/catalog/products/:sku', async (req) => {
-    const sku = catalogText(req.params.sku, 'sku', { trim: true });
+export function registerCatalog(app: ApiApp, pool: Pool): void {
+  app.get('/api/catalog/products/:sku', async ({ params }) => {
+    const sku = catalogText(params.sku, 'sku', { trim: true });
     const product = await productBySku(pool, sku);
     if (!product) throw new ApiError(404, 'not_found', `no product with sku ${JSON.stringify(sku)}`, 'sku');
     return product;
   });
 
-  app.get('/api/catalog/products', async (req): Promise<ProductsReply> => productsPage(pool, validateProductsPage(req.query)));
+  app.get('/api/catalog/products', async ({ query }): Promise<ProductsReply> => productsPage(pool, validateProductsPage(query)));
 
-  app.get<{ Params: { name: string } }>('/api/catalog/names/:name', async (req) => {
-    const name = catalogText(req.params.name, 'name', { trim: true });
+  app.get('/api/catalog/names/:name', async ({ params }) => {
+    const name = catalogText(params.name, 'name', { trim: true });
     const count = await nameCount(pool, name);
     if (!count) throw new ApiError(404, 'not_found', `no product is named ${JSON.stringify(name)}`, 'name');
     return count;

@@ -1,4 +1,3 @@
-import { FastifyInstance } from 'fastify';
 import { Kafka } from '../../libs/kafka/port';
 import { Pool } from 'pg';
 import { AddressInfo } from 'net';
@@ -13,6 +12,7 @@ import { consumerComponent, ConsumerComponent } from '../../libs/runtime/consume
 import type { ConsumerPart } from '../../libs/runtime/consumer-part';
 import { consumedGroups, CONSUMER_PARTS } from '../components';
 import { prepare } from '../stack';
+import { ApiApp } from './app';
 import { AppliedTracker } from './applied';
 import { EventProducer } from './producer';
 import { buildServer } from './server';
@@ -24,7 +24,7 @@ export interface ApiOptions {
   consumers: boolean;
   pushTimeoutMs: number;
   /** more routes on the same server (e.g. the dashboard), registered before it listens */
-  extend?: (app: FastifyInstance, context: ApiContext) => void | Promise<void>;
+  extend?: (app: ApiApp, context: ApiContext) => void | Promise<void>;
   /** called once the server accepts requests, with its URL (after the listening line) */
   onListening?: (url: string) => void | Promise<void>;
 }
@@ -125,7 +125,7 @@ export async function runApi(config: DasyConfig, logger: Logger, options: ApiOpt
     const { registerOps } = await import('./ops'); // GET /metrics and /readyz (prom-client loads in the api's process only)
     await registerOps(server, { config, kafka, pool: readPool, logger, tracker, consumers: observed, groups: consumedGroups(config.namespace) });
     await options.extend?.(server, { config, kafka, pool: readPool, logger });
-    await server.listen({ port: options.port, host: options.host });
+    await server.listen(options.port, options.host);
     const address = server.server.address() as AddressInfo;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     url = `http://${host}:${address.port}`;

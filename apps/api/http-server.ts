@@ -31,8 +31,6 @@ interface ConnectionState {
 
 export interface ApiHttpServer {
   server: http.Server;
-  /** for fastify's clientErrorHandler: node's protocol errors and timeouts, in the error model */
-  onClientError(err: Error & { code?: string; reason?: string }, socket: Duplex): void;
   /**
    * Stop: idle connections close now, each busy one after its last response (which says
    * `Connection: close`), whatever remains after `graceMs`.
@@ -156,15 +154,17 @@ export function createApiHttpServer(handle: (req: http.IncomingMessage, res: htt
     failConnection(socket, new ApiError(405, 'method_not_allowed', 'CONNECT is not supported'));
   });
 
+  // node's protocol errors and timeouts, in the error model
+  server.on('clientError', (err: Error & { code?: string; reason?: string }, socket: Duplex) => {
+    if (err.code === 'ECONNRESET' || socket.destroyed) return;
+    const state = stateOf(socket);
+    // the body of a request that was already answered (say a 401 before its body): no second answer
+    if (state.answeredEarly && !state.answeredEarly.complete) return failConnection(socket, undefined);
+    failConnection(socket, clientErrorOf(err));
+  });
+
   return {
     server,
-    onClientError(err, socket) {
-      if (err.code === 'ECONNRESET' || socket.destroyed) return;
-      const state = stateOf(socket);
-      // the body of a request that was already answered (say a 401 before its body): no second answer
-      if (state.answeredEarly && !state.answeredEarly.complete) return failConnection(socket, undefined);
-      failConnection(socket, clientErrorOf(err));
-    },
     beginClose(graceMs) {
       if (closing) return;
       closing = true;

@@ -1,5 +1,4 @@
 import { IncomingMessage, ServerResponse } from 'http';
-import { FastifyInstance } from 'fastify';
 import { Kafka } from '../../libs/kafka/port';
 import { Pool } from 'pg';
 import { Histogram, Registry } from 'prom-client';
@@ -20,7 +19,9 @@ import {
 } from '../../libs/metrics';
 import { clusterMetrics } from '../metrics/exporter';
 import { ClusterSource, ConsumedGroup } from '../metrics/source';
+import { ApiApp } from './app';
 import { AppliedTracker } from './applied';
+import { Reply } from './reply';
 import { within } from './within';
 
 /** The routes whose requests are timed, by path (the event routes). */
@@ -33,7 +34,7 @@ const TIMED_ROUTES: Record<string, string> = { '/api/push': 'POST', '/api/push/b
  * and Kafka answer). `GET /healthz`, liveness, is the server's own (server.ts).
  */
 export async function registerOps(
-  app: FastifyInstance,
+  app: ApiApp,
   deps: {
     config: DasyConfig;
     kafka: Kafka;
@@ -59,15 +60,15 @@ export async function registerOps(
     ...(memberships.length ? { consumers: consumersJoined(memberships) } : {}),
   };
   const ops: Ops = { registry, ready: () => readiness(checks) };
-  app.get('/metrics', async (_req, reply) => {
+  app.get('/metrics', async () => {
     const m = await opsAnswers.metrics(ops);
-    return reply.code(m.status).type(m.type).send(m.body);
+    return new Reply(m.status, m.body, m.type);
   });
-  app.get('/readyz', async (_req, reply) => {
+  app.get('/readyz', async () => {
     const r = await opsAnswers.readyz(ops);
-    return reply.code(r.status).send(r.body);
+    return new Reply(r.status, r.body);
   });
-  app.addHook('onClose', async () => {
+  app.onClosed(async () => {
     await within(500, admin.disconnect()); // Kafka may be down
   });
 }
@@ -93,7 +94,7 @@ export const apiMetrics = perRegistry((registry: Registry) => ({
  * Request latency and count by status of the event routes, from the request's arrival to its
  * answer's last byte (or the client going away: status "aborted"), whichever path answers it.
  */
-function timeRequests(app: FastifyInstance, requests: Histogram<'route' | 'status'>) {
+function timeRequests(app: ApiApp, requests: Histogram<'route' | 'status'>) {
   for (const route of Object.keys(TIMED_ROUTES)) requests.zero({ route, status: '200' });
   // before the server's own listener: the clock starts when the request arrives
   app.server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {

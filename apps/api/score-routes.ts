@@ -1,6 +1,6 @@
-import { FastifyInstance } from 'fastify';
 import { Pool } from 'pg';
-import { Guard } from './authorize';
+import { ApiApp } from './app';
+import { Authorize } from './authorize';
 import { PushBatches } from './push-batch';
 import { parseIdempotencyKey } from './score-requests';
 import { ScoreWrites } from './score-writes';
@@ -12,17 +12,18 @@ export interface ScoreRoutesDeps {
   scores: ScoreWrites;
   batches: PushBatches;
   /** the writes' authorization */
-  guard: Guard;
+  authorize: Authorize;
 }
 
 /** The scores of DESIGN.md §7: pushes and resets (authorized), statistics, history and sessions. */
-export function registerScoreRoutes(app: FastifyInstance, { pool, scores, batches, guard }: ScoreRoutesDeps): void {
-  app.post('/api/push', { onRequest: guard }, async (req) => scores.push(req.body, parseIdempotencyKey(req.headers['idempotency-key'])));
-  app.post('/api/push/batch', { onRequest: guard }, async (req) => batches.push(req.body, parseIdempotencyKey(req.headers['idempotency-key'])));
+export function registerScoreRoutes(app: ApiApp, { pool, scores, batches, authorize }: ScoreRoutesDeps): void {
+  // the hot route: one parse of the key, then the push
+  app.post('/api/push', ({ req, body }) => scores.push(body, parseIdempotencyKey(req.headers['idempotency-key'])), { authorize });
+  app.post('/api/push/batch', ({ req, body }) => batches.push(body, parseIdempotencyKey(req.headers['idempotency-key'])), { authorize });
 
-  app.get<{ Params: { name: string } }>('/api/products/:name/stats', async (req) => {
-    const name = validateName(req.params.name);
-    const w = validateWindow(req.query);
+  app.get('/api/products/:name/stats', async ({ params, query }) => {
+    const name = validateName(params.name);
+    const w = validateWindow(query);
     if (!w.from && !w.to) {
       const row = await scores.current(name);
       return { ...statsReply(row.name, row, row.first_at, row.last_at), session: row.session };
@@ -31,9 +32,9 @@ export function registerScoreRoutes(app: FastifyInstance, { pool, scores, batche
     return windowStats(pool, name, w);
   });
 
-  app.get<{ Params: { name: string } }>('/api/products/:name/history', async (req) => {
-    const name = validateName(req.params.name);
-    const h = validateHistory(req.query);
+  app.get('/api/products/:name/history', async ({ params, query }) => {
+    const name = validateName(params.name);
+    const h = validateHistory(query);
     await scores.current(name);
     return {
       name,
@@ -44,13 +45,17 @@ export function registerScoreRoutes(app: FastifyInstance, { pool, scores, batche
     };
   });
 
-  app.post<{ Params: { name: string } }>('/api/products/:name/reset', { onRequest: guard }, async (req) => {
-    const name = validateName(req.params.name);
-    return scores.reset(name, req.body, parseIdempotencyKey(req.headers['idempotency-key']));
-  });
+  app.post(
+    '/api/products/:name/reset',
+    async ({ req, params, body }) => {
+      const name = validateName(params.name);
+      return scores.reset(name, body, parseIdempotencyKey(req.headers['idempotency-key']));
+    },
+    { authorize },
+  );
 
-  app.get<{ Params: { name: string } }>('/api/products/:name/sessions', async (req) => {
-    const name = validateName(req.params.name);
+  app.get('/api/products/:name/sessions', async ({ params }) => {
+    const name = validateName(params.name);
     const list = await sessions(pool, name);
     if (!list.length) throw new ApiError(404, 'not_found', `no product named ${JSON.stringify(name)} has scores`, 'name');
     return { name, sessions: list };

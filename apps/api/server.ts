@@ -1,20 +1,18 @@
-import { FastifyInstance } from 'fastify';
 import { Pool } from 'pg';
 import { errorMessage } from '../../libs/errors';
 import { Logger } from '../../libs/log';
 import { registerAdRoutes } from './ad-routes';
+import { ApiApp, createApiApp } from './app';
 import { AppliedTracker } from './applied';
-import { authorizer, guardOf } from './authorize';
+import { authorizer } from './authorize';
 import { registerCatalog } from './catalog';
 import { EventSender } from './event-sender';
-import { fastPushHandler } from './fast-push';
 import { HttpTimeouts } from './http-server';
 import { EventProducer } from './producer';
 import { PushBatches } from './push-batch';
 import { registerScoreRoutes } from './score-routes';
 import { ScoreRequests } from './score-requests';
 import { ScoreWrites } from './score-writes';
-import { createApiShell } from './shell';
 
 export interface ApiDeps {
   pool: Pool;
@@ -39,11 +37,11 @@ export interface ApiDeps {
  * The HTTP api of DESIGN.md §7. Every error reaches the client as
  * `{"error":{"code","message","field"}}`; details (stacks, causes) stay in the log.
  */
-export function buildServer(deps: ApiDeps): FastifyInstance {
+export function buildServer(deps: ApiDeps): ApiApp {
   const log = deps.logger.namespace('api');
   const pushTimeoutMs = deps.pushTimeoutMs ?? 5000;
   const upstreamTimeoutMs = deps.upstreamTimeoutMs ?? 2000;
-  const { app, closing, answerFirst } = createApiShell(log, deps.timeouts, pushTimeoutMs + upstreamTimeoutMs);
+  const app = createApiApp(log, deps.timeouts, pushTimeoutMs + upstreamTimeoutMs);
   const authorize = authorizer(deps.apiToken);
   const sender = new EventSender(deps.producer, log, pushTimeoutMs);
   const requests = new ScoreRequests(deps.pool, deps.idempotencyWindowMs ?? 86_400_000);
@@ -51,30 +49,21 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
   const batches = new PushBatches({ scores, requests, log, pushTimeoutMs });
   purgeRequests(app, requests, log);
 
-  // POST /api/push, the hot route, is answered before fastify when the request is a plain one
-  // (fast-push.ts); everything else, and every unusual push, goes through fastify.
-  answerFirst(fastPushHandler({ log, closing, authorize, push: (body, key) => scores.push(body, key) }));
   // at stop, events Kafka has not acknowledged are given up within 1 s (a Kafka outage)
-  app.addHook('preClose', (done) => {
-    sender.hurry(1000);
-    done();
-  });
+  app.onStopping(() => sender.hurry(1000));
 
-  app.get('/healthz', () => Promise.resolve({ status: 'ok', consumers: deps.consumers ?? false, listening: deps.tracker.listening() }));
-  registerScoreRoutes(app, { pool: deps.pool, scores, batches, guard: guardOf(authorize) });
+  app.get('/healthz', () => ({ status: 'ok', consumers: deps.consumers ?? false, listening: deps.tracker.listening() }));
+  registerScoreRoutes(app, { pool: deps.pool, scores, batches, authorize });
   registerAdRoutes(app, { pool: deps.pool, sender, topic: deps.topics.adEvents, pushTimeoutMs, adUpstreamUrl: deps.adUpstreamUrl, upstreamTimeoutMs });
   registerCatalog(app, deps.pool);
   return app;
 }
 
 /** Expired requests (score-requests.ts) are deleted every minute, by every api process (a no-op when another did). */
-function purgeRequests(app: FastifyInstance, requests: ScoreRequests, log: Logger) {
+function purgeRequests(app: ApiApp, requests: ScoreRequests, log: Logger) {
   const timer = setInterval(() => {
     requests.purge().catch((err) => log.debug(`purging expired requests failed: ${errorMessage(err)}`));
   }, 60_000);
   timer.unref();
-  app.addHook('onClose', (_instance, done) => {
-    clearInterval(timer);
-    done();
-  });
+  app.onClosed(() => clearInterval(timer));
 }

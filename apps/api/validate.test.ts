@@ -1,6 +1,5 @@
 import {
   ApiError,
-  fromAjvErrors,
   parseIsoTime,
   validateAdRequest,
   validateHistory,
@@ -236,23 +235,6 @@ describe('validateStatistics', () => {
     [{ sdk: 'abc' }, 'invalid_format', 'sdk'],
   ])('%j → 400 %s on %s', (query, code, field) => {
     expect(refusal(() => validateStatistics(query))).toEqual({ status: 400, code, field });
-  });
-});
-
-test('ajv errors become our format, naming the field', () => {
-  expect(
-    fromAjvErrors(
-      [{ instancePath: '', keyword: 'required', params: { missingProperty: 'score' }, message: "must have required property 'score'" }],
-      'body',
-    ).body(),
-  ).toEqual({
-    error: { code: 'missing', message: 'score is required', field: 'score' },
-  });
-  expect(fromAjvErrors([{ instancePath: '/score', keyword: 'type', params: { type: 'number' }, message: 'must be number' }], 'body').body()).toEqual({
-    error: { code: 'invalid_type', message: 'score must be number', field: 'score' },
-  });
-  expect(fromAjvErrors([{ instancePath: '', keyword: 'type', message: 'must be object' }], 'body').body()).toEqual({
-    error: { code: 'invalid_type', message: 'body must be object', field: null },
   });
 });
 

@@ -240,17 +240,3 @@ export function validateStatistics(query: unknown): StatisticsFilter {
   if (key === 'username') return { filter: 'username', value: requiredText(q.username, 'username', AD_TEXT_MAX) };
   return { filter: 'sdk_version', value: validateSdkVersion(q[key], key) };
 }
-
-/** fastify's schemaErrorFormatter: ajv errors (should a route declare a schema) in our format. */
-export function fromAjvErrors(
-  errors: { instancePath?: string; keyword?: string; message?: string; params?: Record<string, unknown> }[],
-  dataVar: string,
-): ApiError {
-  const e = errors[0] ?? {};
-  const path = (e.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.');
-  const missing = e.keyword === 'required' && typeof e.params?.missingProperty === 'string' ? e.params.missingProperty : undefined;
-  const field = missing ?? (path || null);
-  const code = missing ? 'missing' : e.keyword === 'type' ? 'invalid_type' : 'invalid_value';
-  const message = missing ? `${missing} is required` : `${field ?? dataVar} ${e.message ?? 'is invalid'}`;
-  return new ApiError(400, code, message, field);
-}
