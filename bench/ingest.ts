@@ -79,7 +79,7 @@ async function measure(ctx: Context, file: string, rows: number, reingest: boole
 
 function describe(label: string, tag: string, strict: FloorRun, same: FloorRun | undefined, run: IngestRun, again?: IngestRun): string {
   return (
-    `${label} ${tag}: strict floor ${strict.seconds.toFixed(2)} s (copy ${strict.copySeconds.toFixed(2)}, upsert ${strict.upsertSeconds.toFixed(2)}, count ${strict.countSeconds.toFixed(2)})` +
+    `${label} ${tag}: strict floor ${strict.seconds.toFixed(2)} s (copy ${strict.copySeconds.toFixed(2)}, upsert ${strict.upsertSeconds.toFixed(2)}, count ${strict.countSeconds.toFixed(2)}; CPU ${strict.cpuSeconds.toFixed(2)} s)` +
     (same ? `, same-schema floor ${same.seconds.toFixed(2)} s` : '') +
     `, ingest ${run.seconds.toFixed(2)} s (${(run.seconds / strict.seconds).toFixed(2)}x)` +
     (again ? `, re-ingest ${again.seconds.toFixed(2)} s` : '') +
@@ -123,7 +123,11 @@ function report(ctx: Context, rows: number, m: Measured): Record<string, unknown
     ),
   });
   reportPhases(ctx, m);
-  const procs = reportProcesses(ctx, m.ingests);
+  const floorCpu = figure(
+    's',
+    m.floors.map((f) => f.cpuSeconds),
+  );
+  const procs = reportProcesses(ctx, m.ingests, floorCpu);
   const reingestFig = m.reingests.length ? seconds(m.reingests.map((r) => r.seconds)) : undefined;
   if (reingestFig) {
     ctx.rows.push({
@@ -137,7 +141,7 @@ function report(ctx: Context, rows: number, m: Measured): Record<string, unknown
     const applied = m.reingests.map((r) => r.phases?.productsApplied).filter((x): x is number => typeof x === 'number');
     if (applied.length)
       ctx.rows.push({ workload: '', metric: 'phase: products applied', value: seconds(applied), note: 'the producer and the products consumers' });
-    reportCpu(ctx, 'CPU s by process (median)', processTable(m.reingests.map((r) => r.processes)));
+    reportCpu(ctx, 'CPU s by process (median)', processTable(m.reingests.map((r) => r.processes)), floorCpu);
   }
   return {
     rows,
@@ -186,7 +190,7 @@ function reportPhases(ctx: Context, m: Measured) {
   }
 }
 
-function reportProcesses(ctx: Context, ingests: IngestRun[]) {
+function reportProcesses(ctx: Context, ingests: IngestRun[], floorCpu: Figure) {
   const procs = processTable(ingests.map((r) => r.processes));
   const ours = Object.entries(procs).filter(([l]) => !l.startsWith('pg:') && l !== 'postgres' && l !== 'kafka');
   ctx.rows.push({
@@ -206,16 +210,22 @@ function reportProcesses(ctx: Context, ingests: IngestRun[]) {
       ),
       note: "anyone's work: the stack, the pipeline, other users",
     });
-  reportCpu(ctx, 'CPU s by process (median)', procs);
+  reportCpu(ctx, 'CPU s by process (median)', procs, floorCpu);
   return procs;
 }
 
-/** The CPU seconds of every process, largest first: where a gap to the floor comes from. */
-function reportCpu(ctx: Context, metric: string, procs: ReturnType<typeof processTable>) {
+/**
+ * The CPU seconds of every process, largest first (where a gap to the floor comes from), and their
+ * sum against the floor's (psql and its backend): the ratio that does not move with the machine.
+ */
+function reportCpu(ctx: Context, metric: string, procs: ReturnType<typeof processTable>, floorCpu: Figure) {
+  const total = Object.values(procs).reduce((a, p) => a + p.cpuSeconds, 0);
   ctx.rows.push({
     workload: '',
     metric,
-    value: figure('s', [Object.values(procs).reduce((a, p) => a + p.cpuSeconds, 0)]),
+    value: figure('s', [total]),
+    floor: floorCpu,
+    ratio: round(total / floorCpu.median, 2),
     note: Object.entries(procs)
       .sort((a, b) => b[1].cpuSeconds - a[1].cpuSeconds)
       .map(([l, p]) => `${l} ${p.cpuSeconds}`)

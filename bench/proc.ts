@@ -26,12 +26,24 @@ function read(file: string): string | undefined {
 }
 
 /** utime + stime in seconds, and the parent pid. */
-function stat(pid: number): { cpu: number; ppid: number } | undefined {
+function stat(pid: number | 'self'): { cpu: number; ppid: number; childrenCpu: number } | undefined {
   const s = read(`/proc/${pid}/stat`);
-  if (!s) return undefined;
-  const rest = s.slice(s.lastIndexOf(')') + 2).split(' ');
-  // fields after "(comm)": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime
-  return { ppid: Number(rest[1]), cpu: (Number(rest[11]) + Number(rest[12])) / TICKS };
+  return s === undefined ? undefined : parseStat(s);
+}
+
+/**
+ * A /proc/<pid>/stat line: its utime + stime, and cutime + cstime (the CPU of its children that
+ * ended and were waited for), in seconds.
+ */
+export function parseStat(line: string): { cpu: number; ppid: number; childrenCpu: number } {
+  const rest = line.slice(line.lastIndexOf(')') + 2).split(' ');
+  // fields after "(comm)": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime cutime cstime
+  return { ppid: Number(rest[1]), cpu: (Number(rest[11]) + Number(rest[12])) / TICKS, childrenCpu: (Number(rest[13]) + Number(rest[14])) / TICKS };
+}
+
+/** The CPU seconds of this process's children that ended and were waited for (a psql run's, once it exited). */
+export function endedChildrenCpu(): number {
+  return stat('self')?.childrenCpu ?? NaN;
 }
 
 function hwmMb(pid: number): number | undefined {
