@@ -5,7 +5,7 @@ import { cpuNote, CpuMeter, LoadCpu, perThousand } from './api-cost';
 import { Context, namespace, Row, say } from './context';
 import { batchRequests, load, LoadResult, pushRequests, ServerChild, startApi, startBare, statsRequests } from './http';
 import { childEnv, dropNamespace } from './pipeline';
-import { Figure, figure, fmt, round } from './stats';
+import { figure, fmt, round } from './stats';
 
 /** One measured load: its result, the CPU it cost, and how many pushes it applied. */
 interface Measured extends LoadResult {
@@ -149,24 +149,22 @@ function cpuRow(workload: string, rs: Measured[], server: string): Row {
   return { workload, metric: 'CPU s / 1,000', value: total, note: mid ? cpuNote(mid, server) : '' };
 }
 
-function pushRows(connections: number, push: Measured[], barePush: Measured[]): Row[] {
+/** Requests per second at `connections`, against the bare server's. */
+function rateRow(workload: string, ours: Measured[], bare: Measured[], note: string): Row {
   const value = figure(
     'req/s',
-    push.map((r) => r.rps),
+    ours.map((r) => r.rps),
   );
   const floor = figure(
     'req/s',
-    barePush.map((r) => r.rps),
+    bare.map((r) => r.rps),
   );
+  return { workload, metric: 'req/s', value, floor, ratio: round(floor.median / value.median, 2), note: `${note}; ${bad(ours)} non-2xx/errors` };
+}
+
+function pushRows(connections: number, push: Measured[], barePush: Measured[]): Row[] {
   return [
-    {
-      workload: `api pushes (${connections} connections)`,
-      metric: 'req/s',
-      value,
-      floor,
-      ratio: round(floor.median / value.median, 2),
-      note: `bare node:http POST; ${bad(push)} non-2xx/errors`,
-    },
+    rateRow(`api pushes (${connections} connections)`, push, barePush, 'bare node:http POST'),
     { workload: '', metric: 'p50 ms', value: ms(push, 'p50'), floor: ms(barePush, 'p50') },
     { workload: '', metric: 'p99 ms', value: ms(push, 'p99'), floor: ms(barePush, 'p99') },
     cpuRow('', push, 'api'),
@@ -175,23 +173,8 @@ function pushRows(connections: number, push: Measured[], barePush: Measured[]): 
 }
 
 function statsRows(connections: number, stats: Measured[], bareGet: Measured[]): Row[] {
-  const value: Figure = figure(
-    'req/s',
-    stats.map((r) => r.rps),
-  );
-  const floor = figure(
-    'req/s',
-    bareGet.map((r) => r.rps),
-  );
   return [
-    {
-      workload: `api GET stats (${connections} connections)`,
-      metric: 'req/s',
-      value,
-      floor,
-      ratio: round(floor.median / value.median, 2),
-      note: `bare node:http GET; ${bad(stats)} non-2xx/errors`,
-    },
+    rateRow(`api GET stats (${connections} connections)`, stats, bareGet, 'bare node:http GET'),
     { workload: '', metric: 'p99 ms', value: ms(stats, 'p99'), floor: ms(bareGet, 'p99') },
   ];
 }
