@@ -1,5 +1,5 @@
 import type { ConsumedGroup, ExporterOptions } from './metrics';
-import { groupId, topicName } from '../libs/kafka/topics';
+import { groupId, topicName, type TopicId } from '../libs/kafka/topics';
 import type { ComponentSpec } from '../libs/runtime';
 import type { ConsumerPart } from '../libs/runtime/consumer-part';
 import type { AppliedBatch } from './api/applied-channel';
@@ -23,7 +23,7 @@ export interface ScoresHooks {
  * process (`dasy <name>`, the specs below) and the api's (scores and events, in-process) both
  * build it from here with consumerComponent (libs/runtime/consumer-component.ts).
  */
-const products: ConsumerPart = {
+const products: ConsumerPart<never, TopicId> = {
   name: 'products-consumer',
   description: 'apply <ns>.products to PostgreSQL (upsert by sku, outbox marks), until stopped',
   topic: 'products',
@@ -36,7 +36,7 @@ const products: ConsumerPart = {
   app: async (config) => (await import('./products-consumer')).productsUpsert(config.namespace),
 };
 
-const productCount: ConsumerPart = {
+const productCount: ConsumerPart<never, TopicId> = {
   name: 'product-count-consumer',
   description: 'keep product_count exact from <ns>.product-count, until stopped',
   topic: 'productCount',
@@ -48,7 +48,7 @@ const productCount: ConsumerPart = {
   app: async () => (await import('./product-count-consumer')).productCountRecount(),
 };
 
-const scores: ConsumerPart<ScoresHooks> = {
+const scores: ConsumerPart<ScoresHooks, TopicId> = {
   name: 'scores-consumer',
   description: 'apply <ns>.scores (pushes and resets) to the score statistics tables, until stopped',
   topic: 'scores',
@@ -64,7 +64,7 @@ const scores: ConsumerPart<ScoresHooks> = {
     }),
 };
 
-const events: ConsumerPart = {
+const events: ConsumerPart<never, TopicId> = {
   name: 'events-consumer',
   description: 'apply <ns>.ad-events to the ad request counters, until stopped',
   topic: 'adEvents',
@@ -76,7 +76,7 @@ const events: ConsumerPart = {
 export const CONSUMER_PARTS = { products, productCount, scores, events } as const;
 
 /** A consumer part as the CLI and the supervisor run it: in a process of its own. */
-function consumerSpec<H>(part: ConsumerPart<H>, extra: { heapMb?: number } = {}): ComponentSpec {
+function consumerSpec<H>(part: ConsumerPart<H, TopicId>, extra: { heapMb?: number } = {}): ComponentSpec {
   return {
     name: part.name,
     description: part.description,
@@ -128,6 +128,29 @@ export const productCountRelay: ComponentSpec<RelayOptions> = {
         await pool.end().catch(() => undefined);
       },
     };
+  },
+};
+
+/** A declared dataset's part: the spec file it runs (`--dataset`). */
+export interface DatasetPartOptions {
+  dataset: string;
+}
+
+export const datasetConsumer: ComponentSpec<DatasetPartOptions> = {
+  name: 'dataset-consumer',
+  description: "apply a declared dataset's <ns>.<dataset> to its table (upsert by key, outbox marks), until stopped",
+  create: async ({ config, logger }, { dataset }) => {
+    const [{ loadDatasetSpec }, { rowsPart }] = await Promise.all([import('../libs/dataset/spec'), import('./datasets/parts')]);
+    return (await consumerComponent())(rowsPart(loadDatasetSpec(dataset)), { config, logger });
+  },
+};
+
+export const datasetAggregates: ComponentSpec<DatasetPartOptions & RelayOptions> = {
+  name: 'dataset-aggregates',
+  description: "relay a declared dataset's groups to recount and keep each of its aggregates exact, until stopped",
+  create: async ({ config, logger }, { dataset, ...relay }) => {
+    const [{ loadDatasetSpec }, { followersComponent }] = await Promise.all([import('../libs/dataset/spec'), import('./datasets/parts')]);
+    return followersComponent(loadDatasetSpec(dataset), { config, logger }, relay);
   },
 };
 

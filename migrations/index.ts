@@ -6,6 +6,7 @@ import { ScoreDeadLetters1732300004000 } from './1732300004000-ScoreDeadLetters'
 import { SkuOrder1732300005000 } from './1732300005000-SkuOrder';
 import { CsvFiles1732300013000 } from './1732300013000-CsvFiles';
 import { ScoreRequests1732300022000 } from './1732300022000-ScoreRequests';
+import { Datasets1732300024000 } from './1732300024000-Datasets';
 
 /** Every migration, oldest first. A new migration file is added here too. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   SkuOrder1732300005000,
   CsvFiles1732300013000,
   ScoreRequests1732300022000,
+  Datasets1732300024000,
 ];

@@ -9,7 +9,7 @@ import { groupId, topicName } from '../../libs/kafka/topics';
 import { Logger } from '../../libs/log';
 import { Stoppable, untilSignal } from '../../libs/runtime';
 import { consumerComponent, ConsumerComponent } from '../../libs/runtime/consumer-component';
-import type { ConsumerPart } from '../../libs/runtime/consumer-part';
+import { partTopicName, type ConsumerPart } from '../../libs/runtime/consumer-part';
 import { consumedGroups, CONSUMER_PARTS } from '../components';
 import { prepare } from '../stack';
 import { ApiApp } from './app';
@@ -66,7 +66,7 @@ export async function runApi(config: DasyConfig, logger: Logger, options: ApiOpt
   const observed: { consumer: BatchConsumer; group: string; topic: string }[] = [];
   // each member of a part with its group and topic, for the metrics
   const observe = (component: ConsumerComponent, part: Pick<ConsumerPart, 'group' | 'topic'>) =>
-    component.consumers.map((consumer) => ({ consumer, group: groupId(config.namespace, part.group), topic: topicName(config.namespace, part.topic) }));
+    component.consumers.map((consumer) => ({ consumer, group: groupId(config.namespace, part.group), topic: partTopicName(config.namespace, part.topic) }));
   const producer = new EventProducer(kafka, [scoresTopic, topicName(config.namespace, 'adEvents')], { maxQueued: config.apiSendQueue });
   let server: ReturnType<typeof buildServer> | undefined;
   let url: string;

@@ -35,14 +35,29 @@ export interface FileKind<R> {
  * the file's counts recorded for the metrics. Memory stays flat: one chunk and one batch.
  */
 export async function streamFile<R>(
-  options: { config: DasyConfig; logger: Logger; file: string; rejectsFile?: string; onConnected?: () => void },
+  options: {
+    config: DasyConfig;
+    logger: Logger;
+    file: string;
+    rejectsFile?: string;
+    onConnected?: () => void;
+    /** a declared dataset's producer: its name and topics (products' unless said) */
+    producer?: { name: string; topics: { changelog: string; rejects: string } };
+  },
   kind: FileKind<R>,
 ): Promise<ProduceSummary> {
   const { config, logger, file } = options;
   const rejectsFile = options.rejectsFile ?? defaultRejectsFile(file);
-  const log = logger.namespace('products-producer');
+  const name = options.producer?.name ?? 'products-producer';
+  const log = logger.namespace(name);
   const fileLabel = path.basename(file);
-  const writer = await openProductsWriter({ config, logger: log, clientId: 'dasy-products-producer', rejects: { file: rejectsFile, label: fileLabel } });
+  const writer = await openProductsWriter({
+    config,
+    logger: log,
+    clientId: `dasy-${name}`,
+    rejects: { file: rejectsFile, label: fileLabel },
+    topics: options.producer?.topics,
+  });
   options.onConnected?.();
   const started = Date.now();
   const counts = { accepted: 0, rejected: 0 };
@@ -63,7 +78,7 @@ export async function streamFile<R>(
       await writer.flushIfFull();
       const seen = counts.accepted + counts.rejected;
       progress.update(
-        `products-producer${kind.label} ${mib(bytes)}/${mib(totalBytes)} · ${seen.toLocaleString('en-US')} records · ${rate(seen, Date.now() - started)} rows/s · ${counts.rejected} rejected`,
+        `${name}${kind.label} ${mib(bytes)}/${mib(totalBytes)} · ${seen.toLocaleString('en-US')} records · ${rate(seen, Date.now() - started)} rows/s · ${counts.rejected} rejected`,
       );
     });
     records = result.records;

@@ -44,11 +44,13 @@ export async function openProductsWriter(options: {
   clientId: string;
   /** where rejected records are reported: the rejects file, and the input's name on the topic */
   rejects?: { file: string; label: string };
+  /** a declared dataset's changelog and rejects topics (libs/dataset/topics.ts); products' unless said */
+  topics?: { changelog: string; rejects: string };
 }): Promise<ProductsWriter> {
   const { config, logger } = options;
   const log = logger;
-  const topic = topicName(config.namespace, 'products');
-  const rejectsTopic = topicName(config.namespace, 'productsRejects');
+  const topic = options.topics?.changelog ?? topicName(config.namespace, 'products');
+  const rejectsTopic = options.topics?.rejects ?? topicName(config.namespace, 'productsRejects');
   // persistent: a broker restart mid-stream is waited for (said once), not a failed run
   const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: options.clientId, logger: log, persistent: true });
   const producer = createProducer(kafka);

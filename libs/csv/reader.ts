@@ -22,7 +22,7 @@ function statFile(file: string): fs.Stats {
 }
 
 /** What reads a CSV file by some rules (ProductsCsv, SkusCsv): text in, records to its sink. */
-type CsvRules = HeaderedCsv<{ count: number }>;
+export type CsvRules = HeaderedCsv<{ count: number }>;
 
 /**
  * Check that the file exists and its header names the required columns, reading only as far
@@ -37,7 +37,7 @@ export async function checkSkusHeader(file: string): Promise<void> {
   await checkHeader(file, new SkusCsv({ sku: () => undefined, reject: () => undefined }));
 }
 
-async function checkHeader(file: string, csv: CsvRules): Promise<void> {
+export async function checkHeader(file: string, csv: CsvRules): Promise<void> {
   statFile(file);
   const bytes = new CsvBytes(csv);
   const stream = fs.createReadStream(file, { highWaterMark: 64 * 1024 });
@@ -104,7 +104,7 @@ export async function readSkusFile(
   return readCsvFile(file, new SkusCsv(sink, options), onChunk);
 }
 
-async function readCsvFile(
+export async function readCsvFile(
   file: string,
   csv: CsvRules,
   onChunk: (progress: ReadProgress) => Promise<void> | void,

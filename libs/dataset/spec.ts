@@ -102,7 +102,7 @@ export function parseDatasetSpec(text: string, source: string): DatasetSpec {
   const columns = parseColumns(top.columns, fail);
   const byName = new Map(columns.map((c) => [c.name, c]));
   const key = columnList(top.key, 'key', byName, fail);
-  for (const k of key) if (byName.get(k)!.optional) fail(`key: column "${k}" is optional; a key column must be required`);
+  for (const k of key) keyed(byName.get(k)!, 'key', fail);
   const aggregates = parseAggregates(top.aggregates, byName, name, fail);
   const spec = { name, key, columns, aggregates };
   if (name === PRODUCTS_SPEC.name && JSON.stringify(spec) !== JSON.stringify(PRODUCTS_SPEC))
@@ -139,6 +139,17 @@ function mapping(value: unknown, what: string, fail: Fail): Record<string, unkno
 function onlyKeys(value: Record<string, unknown>, allowed: string[], what: string, fail: Fail): void {
   for (const k of Object.keys(value)) if (!allowed.includes(k)) fail(`unknown key "${k}" in ${what} (known: ${allowed.join(', ')})`);
   for (const k of allowed) if (k !== 'aggregates' && value[k] === undefined) fail(`${what} must have "${k}"`);
+}
+
+/**
+ * A key or group-by column: required, and of a type whose text is one per value (numeric 1.5 and
+ * 1.50, or one instant in two offsets, are one value in two texts: two Kafka keys, two writers).
+ */
+const KEY_TYPES: ColumnType[] = ['text', 'integer', 'date', 'boolean'];
+
+function keyed(c: ColumnSpec, what: string, fail: Fail): void {
+  if (c.optional) fail(`${what}: column "${c.name}" is optional; key and group_by columns must be required`);
+  if (!KEY_TYPES.includes(c.type)) fail(`${what}: column "${c.name}" is ${c.type}; key and group_by columns are ${KEY_TYPES.join(', ')}`);
 }
 
 function identifier(value: unknown, what: string, fail: Fail): string {
@@ -183,7 +194,7 @@ function parseAggregates(value: unknown, byName: Map<string, ColumnSpec>, datase
     const body = mapping(aggregates[name], where, fail);
     onlyKeys(body, AGGREGATE_KEYS, where, fail);
     const groupBy = columnList(body.group_by, `${where}.group_by`, byName, fail);
-    for (const g of groupBy) if (byName.get(g)!.optional) fail(`${where}.group_by: column "${g}" is optional; group by required columns only`);
+    for (const g of groupBy) keyed(byName.get(g)!, `${where}.group_by`, fail);
     const measures = parseMeasures(body.measures, `${where}.measures`, byName, fail);
     for (const m of measures) if (groupBy.includes(m.name)) fail(`${where}.measures.${m.name}: the name is a group_by column's`);
     return { name, groupBy, measures };

@@ -60,14 +60,20 @@ export function allTopicNames(namespace: string): string[] {
  * topic that exists without compaction (created before it was one) is switched to it.
  */
 export async function ensureTopics(admin: Admin, namespace: string): Promise<string[]> {
+  return ensureNamedTopics(
+    admin,
+    (Object.keys(TOPICS) as TopicId[]).map((id) => ({ name: topicName(namespace, id), spec: TOPICS[id] })),
+  );
+}
+
+/** Create these topics (full names) unless they exist, as ensureTopics does the namespace's. */
+export async function ensureNamedTopics(admin: Admin, topics: { name: string; spec: TopicSpec }[]): Promise<string[]> {
   const existing = new Set(await admin.listTopics());
   const cluster = await admin.describeCluster();
   const replicationFactor = Math.min(3, cluster.brokers.length);
   const minInsync = replicationFactor >= 3 ? 2 : 1;
   const wanted: NewTopic[] = [];
-  for (const id of Object.keys(TOPICS) as TopicId[]) {
-    const spec = TOPICS[id];
-    const name = topicName(namespace, id);
+  for (const { name, spec } of topics) {
     const configEntries = [
       { name: 'min.insync.replicas', value: String(minInsync) },
       // a valid record may be 1 MiB of CSV, more once JSON-escaped (the broker's default limit
@@ -79,9 +85,9 @@ export async function ensureTopics(admin: Admin, namespace: string): Promise<str
         topic: name,
         numPartitions: spec.partitions,
         replicationFactor,
-        configEntries: (spec as TopicSpec).compact ? [...configEntries, { name: 'cleanup.policy', value: 'compact' }] : configEntries,
+        configEntries: spec.compact ? [...configEntries, { name: 'cleanup.policy', value: 'compact' }] : configEntries,
       });
-    else if ((spec as TopicSpec).compact) await ensureCompacted(admin, name);
+    else if (spec.compact) await ensureCompacted(admin, name);
     const dlq = deadLetterTopic(name);
     if (spec.deadLetter && !existing.has(dlq)) wanted.push({ topic: dlq, numPartitions: 1, replicationFactor, configEntries });
   }

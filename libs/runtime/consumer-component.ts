@@ -4,10 +4,10 @@ import { BatchConsumer, createBatchConsumer } from '../consumer';
 import { createPool, Pool } from '../db';
 import { createKafka } from '../kafka/client';
 import { Kafka } from '../kafka/port';
-import { groupId, topicName } from '../kafka/topics';
+import { groupId } from '../kafka/topics';
 import { Logger } from '../log';
 import { Component } from './component';
-import { ConsumerPart } from './consumer-part';
+import { ConsumerPart, partTopicName } from './consumer-part';
 
 /**
  * Session settings of the pipeline's connections, in the connection string's `options` (kept if
@@ -67,7 +67,7 @@ export async function consumerComponent<H>(
       pool,
       logger: context.logger,
       groupId: groupId(config.namespace, part.group),
-      topic: topicName(config.namespace, part.topic),
+      topic: partTopicName(config.namespace, part.topic),
       app,
       partitionsConsumedConcurrently: t.concurrency,
       maxBytesPerPartition: t.maxBytesPerPartition,

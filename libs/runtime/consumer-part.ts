@@ -1,7 +1,15 @@
 import type { ConsumerTuning } from '../config/parse';
 import type { DasyConfig } from '../config/settings';
 import type { BatchApp, CommitStrategyName } from '../consumer';
-import type { TopicId } from '../kafka/topics';
+import { topicName, type TopicId } from '../kafka/topics';
+
+/** One of the namespace's topics, or (a declared dataset's) its full name from the namespace. */
+export type PartTopic = TopicId | ((namespace: string) => string);
+
+/** The full name of a part's topic. */
+export function partTopicName(namespace: string, topic: PartTopic): string {
+  return typeof topic === 'function' ? topic(namespace) : topicName(namespace, topic);
+}
 
 /**
  * How a consumer part fetches and commits, declared with the part: its defaults, which
@@ -22,10 +30,11 @@ export interface ConsumerSettings {
  * consumerComponent (consumer-component.ts). `H`: what the process running it may hook into the
  * app (the api: the tracker of applied offsets); none when run as a part of its own.
  */
-export interface ConsumerPart<H = never> {
+export interface ConsumerPart<H = never, T extends PartTopic = PartTopic> {
   name: string;
   description: string;
-  topic: TopicId;
+  /** one of the namespace's topics, or (a declared dataset's) its full name from the namespace */
+  topic: T;
   /** the group's app name: the group is `<ns>.<group>` */
   group: string;
   settings: ConsumerSettings;

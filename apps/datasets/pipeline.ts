@@ -1,0 +1,120 @@
+import { DasyConfig } from '../../libs/config';
+import { createPool, Pool } from '../../libs/db';
+import { storedOffsets } from '../../libs/db/offsets';
+import { q } from '../../libs/dataset/sql';
+import { DatasetSpec } from '../../libs/dataset/spec';
+import { datasetGroups } from '../../libs/dataset/topics';
+import { isKafkaUnavailable } from '../../libs/errors/classify';
+import { createKafka } from '../../libs/kafka/client';
+import { Admin } from '../../libs/kafka/port';
+import { endOffsets, totalLag } from '../../libs/kafka/topics';
+import { createLogger, Logger } from '../../libs/log';
+import { createProgress } from '../../libs/progress';
+import { outageNotice, retry, sleep } from '../../libs/resilience';
+import { Supervisor } from '../../libs/runtime';
+import { PIPELINE_RELAY_MAX_DELAY_MS, PIPELINE_RELAY_QUIET_MS } from '../pipeline/parts';
+import { retryPostgres } from '../pipeline/progress';
+import { marksWaiting } from './outbox';
+import { prepareDataset } from './prepare';
+
+export interface DatasetRun<T> {
+  result: T;
+  /** rows of the dataset's table */
+  rows: number;
+  /** rows of each aggregate's table */
+  aggregates: Record<string, number>;
+  seconds: number;
+}
+
+/**
+ * A declared dataset's whole pipeline, start to finish, as runPipeline is products' (apps/pipeline):
+ * N rows consumers and one process of followers (the relay and the recounts, parts.ts) forked at
+ * once while this process prepares the dataset (tables, topics), the work done (a file streamed),
+ * then a wait until every stage is caught up: the rows consumers at the end offsets, the outbox
+ * empty, each aggregate's consumer at its end offsets. Then the tables reflect everything sent.
+ */
+export async function runDatasetPipeline<T>(options: {
+  config: DasyConfig;
+  logger: Logger;
+  /** the spec file (the forked parts read it too) */
+  specFile: string;
+  consumers: number;
+  beforeConsumers?: (pool: Pool, spec: DatasetSpec) => Promise<void>;
+  work: (pipeline: { spec: DatasetSpec; caughtUp: () => Promise<void> }) => Promise<T>;
+}): Promise<DatasetRun<T>> {
+  const { config, specFile } = options;
+  const started = Date.now();
+  const log = options.logger.namespace('ingest');
+  const dataset = ['--dataset', specFile];
+  const followers = ['dataset-aggregates', ...dataset, '--max-delay', String(PIPELINE_RELAY_MAX_DELAY_MS), '--quiet', String(PIPELINE_RELAY_QUIET_MS)];
+  const parts = new Supervisor(
+    [...Array.from({ length: options.consumers }, () => ({ args: ['dataset-consumer', ...dataset], stdout: 'ignore' as const })), { args: followers, stdout: 'ignore' as const }],
+    { logger: log, preparesForThem: true },
+  );
+  const relay = parts.replicas[parts.replicas.length - 1];
+  const pool = createPool({ databaseUrl: config.databaseUrl, namespace: config.namespace, max: 2, applicationName: 'dasy-ingest', idleInTransactionMs: config.pgIdleInTransactionMs });
+  const admin = createKafka({ brokers: config.kafkaBrokers, clientId: 'dasy-ingest', logger: log, persistent: true }).admin();
+  const progress = createProgress();
+  try {
+    const { spec } = await prepareDataset(config, log, specFile);
+    if (options.beforeConsumers) await options.beforeConsumers(pool, spec);
+    parts.ready();
+    await admin.connect();
+    const caughtUp = () => waitDatasetCaughtUp({ config, pool, admin, spec, logger: log, progress, drain: () => relay.send({ type: 'drain' }) });
+    const result = await options.work({ spec, caughtUp });
+    await caughtUp();
+    const counts = await countDataset(pool, spec);
+    return { result, ...counts, seconds: Math.round((Date.now() - started) / 10) / 100 };
+  } finally {
+    progress.done();
+    await parts.stop();
+    await admin.disconnect().catch(() => undefined);
+    await pool.end().catch(() => undefined);
+  }
+}
+
+/**
+ * Until the dataset is caught up with what was in its topics when this began: the rows group at
+ * the end offsets, the outbox empty (the relay told to drain meanwhile), each aggregate's group
+ * at its end offsets. It only reads, polling; an outage meanwhile is waited for (said once).
+ */
+export async function waitDatasetCaughtUp(options: {
+  config: DasyConfig;
+  pool: Pool;
+  admin: Admin;
+  spec: DatasetSpec;
+  progress?: ReturnType<typeof createProgress>;
+  logger?: Logger;
+  drain?: () => void;
+  pollMs?: number;
+}): Promise<void> {
+  const { pool, admin, spec } = options;
+  const pollMs = options.pollMs ?? 50;
+  const notice = outageNotice(options.logger ?? createLogger('dasy').namespace('ingest'), 'PostgreSQL');
+  const pgRetry = <T>(read: () => Promise<T>) => retryPostgres(read, notice);
+  const [rows, ...aggregates] = datasetGroups(options.config.namespace, spec);
+  const untilApplied = async ({ group, topic }: { group: string; topic: string }, what: string) => {
+    const end = await retry(() => endOffsets(admin, topic), { isRetriable: isKafkaUnavailable });
+    for (;;) {
+      const lag = totalLag(end, await pgRetry(() => storedOffsets(pool, group, topic)));
+      if (lag === 0n) return;
+      options.progress?.update(`ingest ${spec.name}: ${what} lag ${lag.toLocaleString('en-US')}`);
+      await sleep(pollMs);
+    }
+  };
+  await untilApplied(rows, 'rows');
+  while (await pgRetry(() => marksWaiting(pool, spec))) {
+    options.drain?.();
+    options.progress?.update(`ingest ${spec.name}: groups waiting in the outbox`);
+    await sleep(pollMs);
+  }
+  for (const [i, a] of spec.aggregates.entries()) await untilApplied(aggregates[i], a.name);
+}
+
+/** The dataset's rows and each aggregate's groups. */
+export async function countDataset(pool: Pool, spec: DatasetSpec): Promise<{ rows: number; aggregates: Record<string, number> }> {
+  const count = async (table: string) => Number((await pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${q(table)}`)).rows[0].n);
+  const aggregates: Record<string, number> = {};
+  for (const a of spec.aggregates) aggregates[a.name] = await count(a.name);
+  return { rows: await count(spec.name), aggregates };
+}
