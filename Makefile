@@ -61,7 +61,7 @@ reset: build
 	$(DASY) reset
 
 create-migrations: build
-	$(DASY) migrate up
+	$(DASY) migrate up $(if $(DATASET),--dataset $(DATASET))
 
 destroy-migrations: build
 	$(DASY) migrate down
@@ -83,15 +83,15 @@ product-count-consumer: build
 	node --max-old-space-size=192 dist/apps/cli/main.js product-count-consumer
 
 ingest: build
-	$(DASY) ingest --file $(FILE) --consumers $(CONSUMERS) $(if $(REJECTS),--rejects $(REJECTS)) $(if $(filter-out 0 no false off,$(SYNC)),--sync)
+	$(DASY) ingest --file $(FILE) --consumers $(CONSUMERS) $(if $(REJECTS),--rejects $(REJECTS)) $(if $(filter-out 0 no false off,$(SYNC)),--sync) $(if $(DATASET),--dataset $(DATASET))
 
 # FILE has no default here: a CSV of the skus to delete (a sku column)
 delete: build
-	@if [[ "$(origin FILE)" != "command line" && "$(origin FILE)" != "environment" ]]; then echo "make delete needs FILE=<csv with a sku column>" >&2; exit 2; fi
-	$(DASY) delete --file $(FILE) --consumers $(CONSUMERS) $(if $(REJECTS),--rejects $(REJECTS))
+	@if [[ "$(origin FILE)" != "command line" && "$(origin FILE)" != "environment" ]]; then echo "make delete needs FILE=<csv with a sku column, or the key columns of DATASET>" >&2; exit 2; fi
+	$(DASY) delete --file $(FILE) --consumers $(CONSUMERS) $(if $(REJECTS),--rejects $(REJECTS)) $(if $(DATASET),--dataset $(DATASET))
 
 rebuild: build
-	$(DASY) rebuild --consumers $(CONSUMERS)
+	$(DASY) rebuild --consumers $(CONSUMERS) $(if $(DATASET),--dataset $(DATASET))
 
 api: build
 	$(DASY) api
@@ -101,7 +101,7 @@ metrics: build
 	$(DASY) metrics --port $(METRICS_PORT)
 
 status: build
-	$(DASY) status
+	$(DASY) status $(if $(DATASET),--dataset $(DATASET))
 
 demo: up
 	$(DASY) demo

@@ -35,11 +35,18 @@ program
   .command('migrate')
   .description('apply (up) or revert (down) every migration')
   .argument('<direction>', 'up or down')
-  .action((direction: string) =>
+  .option('--dataset <spec>', "up: then make a declared dataset's tables and topics (datasets/<name>.yaml), or evolve them to a changed spec")
+  .action((direction: string, opts: { dataset?: string }) =>
     runMain(async () => {
       const config = loadConfig();
       if (direction !== 'up' && direction !== 'down') throw new InvalidArgumentError('direction must be up or down');
+      if (opts.dataset && direction === 'down') throw new InvalidArgumentError('--dataset goes with up (down reverts every migration, datasets included)');
       console.log(direction === 'up' ? await migrateUp(config) : await migrateDown(config));
+      if (opts.dataset) {
+        const { prepareDataset, describeTables } = await import('../datasets/prepare');
+        const { spec, tables } = await prepareDataset(config, logger, opts.dataset);
+        console.log(describeTables(spec, tables));
+      }
     }),
   );
 

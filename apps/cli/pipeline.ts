@@ -1,8 +1,8 @@
 import { Command, Option } from 'commander';
-import { intOption as count, loadConfig } from '../../libs/config';
+import { intOption as count, DasyConfig, loadConfig } from '../../libs/config';
 import { Logger } from '../../libs/log';
 import { metricsArgs, metricsEndpoint, metricsHostOption, metricsPortOption, MetricsOptions, runComponent, runMain, Supervisor } from '../../libs/runtime';
-import { productCountConsumer, productCountRelay, productsConsumer } from '../components';
+import { datasetAggregates, datasetConsumer, productCountConsumer, productCountRelay, productsConsumer } from '../components';
 import { RELAY_DEFAULTS } from '../product-count-producer/defaults';
 import type { PhaseTimings } from '../pipeline';
 import { prepare } from './prepare';
@@ -82,6 +82,7 @@ export function registerPipelineCommands(program: Command, logger: Logger): void
     );
 
   registerIngestCommand(program, logger);
+  registerDatasetPartCommands(program, logger);
 
   program
     .command('demo')
@@ -106,6 +107,56 @@ export function registerPipelineCommands(program: Command, logger: Logger): void
         const r = await status(loadConfig(), logger);
         console.log(opts.json ? JSON.stringify(r, null, 2) : formatStatus(r));
       }),
+    );
+}
+
+/** Whether a spec file is the built-in products dataset (checked strictly first: a bad spec stops here). */
+export async function isProductsSpec(file: string): Promise<boolean> {
+  const { isProducts, loadDatasetSpec } = await import('../../libs/dataset/spec');
+  return isProducts(loadDatasetSpec(file));
+}
+
+/** A declared dataset's parts, each run alone as products' are (`ingest --dataset` forks them). */
+function registerDatasetPartCommands(program: Command, logger: Logger): void {
+  const datasetOption = () => new Option('--dataset <spec>', 'the dataset spec (datasets/<name>.yaml)').makeOptionMandatory();
+  const prepareDataset = (dataset: string) => async (config: DasyConfig, log: Logger) =>
+    void (await (await import('../datasets/prepare')).prepareDataset(config, log, dataset));
+  program
+    .command(datasetConsumer.name)
+    .description(datasetConsumer.description)
+    .addOption(datasetOption())
+    .addOption(metricsPortOption())
+    .addOption(metricsHostOption())
+    .action((opts: { dataset: string } & MetricsOptions) =>
+      runMain(async () =>
+        runComponent(
+          datasetConsumer,
+          { dataset: opts.dataset },
+          { config: loadConfig(), logger, prepare: prepareDataset(opts.dataset), metrics: metricsEndpoint(opts) },
+        ),
+      ),
+    );
+  program
+    .command(datasetAggregates.name)
+    .description(datasetAggregates.description)
+    .addOption(datasetOption())
+    .option(
+      '--max-delay <ms>',
+      'longest a mark waits for more marks of its group before it is sent',
+      count('--max-delay', 1, 3_600_000),
+      RELAY_DEFAULTS.maxDelayMs,
+    )
+    .option('--quiet <ms>', 'send once no new mark arrived for this long', count('--quiet', 1, 3_600_000), RELAY_DEFAULTS.quietMs)
+    .addOption(metricsPortOption())
+    .addOption(metricsHostOption())
+    .action((opts: { dataset: string; maxDelay: number; quiet: number } & MetricsOptions) =>
+      runMain(async () =>
+        runComponent(
+          datasetAggregates,
+          { dataset: opts.dataset, maxDelayMs: opts.maxDelay, quietMs: opts.quiet },
+          { config: loadConfig(), logger, prepare: prepareDataset(opts.dataset), metrics: metricsEndpoint(opts) },
+        ),
+      ),
     );
 }
 
@@ -157,11 +208,26 @@ export function registerIngestCommand(program: Command, logger: Logger, extra?: 
     .option('--file <file>', 'the CSV file', 'data/products.csv')
     .option('--rejects <file>', 'where rejected records go; default data/rejects/<name>.rejects.csv')
     .option('--consumers <n>', 'products-consumer processes', count('CONSUMERS', 1, 64), 2)
-    .option('--sync', 'the file is the whole catalogue: then delete (through tombstones) every sku of products that it does not contain');
+    .option('--sync', 'the file is the whole catalogue: then delete (through tombstones) every sku of products that it does not contain')
+    .option('--dataset <spec>', 'a declared dataset (datasets/<name>.yaml): its tables and topics are made when missing; products unless said');
   if (extra) command.addOption(extra.option);
-  command.action((opts: { file: string; rejects?: string; consumers: number; sync?: boolean }) =>
+  command.action((opts: { file: string; rejects?: string; consumers: number; sync?: boolean; dataset?: string }) =>
     runMain(async () => {
       const config = loadConfig();
+      if (opts.dataset && !(await isProductsSpec(opts.dataset))) {
+        const { ingestDataset } = await import('../datasets/ingest');
+        const d = await ingestDataset({
+          config,
+          logger,
+          specFile: opts.dataset,
+          file: opts.file,
+          rejectsFile: opts.rejects,
+          consumers: opts.consumers,
+          sync: opts.sync === true,
+        });
+        console.log(JSON.stringify(d));
+        return;
+      }
       const { ingest } = await import('../ingest');
       const s = await ingest({
         config,

@@ -48,11 +48,20 @@ export async function runDatasetPipeline<T>(options: {
   const dataset = ['--dataset', specFile];
   const followers = ['dataset-aggregates', ...dataset, '--max-delay', String(PIPELINE_RELAY_MAX_DELAY_MS), '--quiet', String(PIPELINE_RELAY_QUIET_MS)];
   const parts = new Supervisor(
-    [...Array.from({ length: options.consumers }, () => ({ args: ['dataset-consumer', ...dataset], stdout: 'ignore' as const })), { args: followers, stdout: 'ignore' as const }],
+    [
+      ...Array.from({ length: options.consumers }, () => ({ args: ['dataset-consumer', ...dataset], stdout: 'ignore' as const })),
+      { args: followers, stdout: 'ignore' as const },
+    ],
     { logger: log, preparesForThem: true },
   );
   const relay = parts.replicas[parts.replicas.length - 1];
-  const pool = createPool({ databaseUrl: config.databaseUrl, namespace: config.namespace, max: 2, applicationName: 'dasy-ingest', idleInTransactionMs: config.pgIdleInTransactionMs });
+  const pool = createPool({
+    databaseUrl: config.databaseUrl,
+    namespace: config.namespace,
+    max: 2,
+    applicationName: 'dasy-ingest',
+    idleInTransactionMs: config.pgIdleInTransactionMs,
+  });
   const admin = createKafka({ brokers: config.kafkaBrokers, clientId: 'dasy-ingest', logger: log, persistent: true }).admin();
   const progress = createProgress();
   try {

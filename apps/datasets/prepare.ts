@@ -46,3 +46,10 @@ async function ensureDatasetTopics(config: DasyConfig, logger: Logger, spec: Dat
     { isRetriable: isKafkaUnavailable },
   );
 }
+
+/** What prepareDataset did to the tables, in one line. */
+export function describeTables(spec: DatasetSpec, tables: TablesOutcome): string {
+  if (tables.created) return `dataset ${spec.name}: created table ${spec.name}${spec.aggregates.map((a) => `, aggregate ${a.name}`).join('')}`;
+  const added = [...tables.addedColumns.map((c) => `column ${c}`), ...tables.addedAggregates.map((a) => `aggregate ${a} (filled from the table)`)];
+  return `dataset ${spec.name}: ${added.length ? `added ${added.join(', ')}` : 'tables up to date'}`;
+}

@@ -74,7 +74,9 @@ export function applySql(spec: DatasetSpec, batchTable: string): string {
   const marks = spec.aggregates.map(
     (a) => `SELECT $1::text, ${lit(a.name)}, array_agg(DISTINCT ${groupKeyText(spec, a, 'x')}) FROM touched x HAVING count(*) > 0`,
   );
-  const mark = marks.length ? `INSERT INTO dasy_dataset_outbox (dataset, aggregate, keys)\n  ${marks.join('\n  UNION ALL ')}\n  RETURNING 1` : 'SELECT 1 WHERE false';
+  const mark = marks.length
+    ? `INSERT INTO dasy_dataset_outbox (dataset, aggregate, keys)\n  ${marks.join('\n  UNION ALL ')}\n  RETURNING 1`
+    : 'SELECT 1 WHERE false';
   return `
 WITH latest AS (
   SELECT DISTINCT ON (${list(spec.key)}) * FROM (SELECT ord, alive, ${typed} FROM ${q(batchTable)}) b ORDER BY ${list(spec.key)}, ord DESC
@@ -101,4 +103,3 @@ SELECT CASE WHEN EXISTS (SELECT 1 FROM marked) THEN pg_notify('${DATASET_OUTBOX_
 function lit(name: string): string {
   return `'${name.replace(/'/g, "''")}'`;
 }
-

@@ -66,7 +66,7 @@ export async function emptyProductsState(pool: Pool, namespace: string, logStart
 }
 
 /** Each partition's log start (low) and end (high). */
-async function topicOffsets(config: DasyConfig, logger: Logger, topic: string): Promise<{ partition: number; low: bigint; high: bigint }[]> {
+export async function topicOffsets(config: DasyConfig, logger: Logger, topic: string): Promise<{ partition: number; low: bigint; high: bigint }[]> {
   const admin = createKafka({ brokers: config.kafkaBrokers, clientId: 'dasy-rebuild', logger }).admin();
   await admin.connect();
   try {

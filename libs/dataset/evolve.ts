@@ -24,7 +24,9 @@ export function specChanges(stored: DatasetSpec, wanted: DatasetSpec, source: st
     if (now!.type !== old.type || now!.optional !== old.optional) refuse(`column ${old.name} changed from ${typeName(old)} to ${typeName(now!)}`);
   }
   const columns = wanted.columns.filter((c) => !stored.columns.some((old) => old.name === c.name));
-  for (const c of columns) if (!c.optional) refuse(`new column ${c.name} is required (${c.type}); a new column must be optional (${c.type}?), as the rows already stored have no value for it`);
+  for (const c of columns)
+    if (!c.optional)
+      refuse(`new column ${c.name} is required (${c.type}); a new column must be optional (${c.type}?), as the rows already stored have no value for it`);
   for (const old of stored.aggregates) {
     const now = wanted.aggregates.find((a) => a.name === old.name);
     if (!now) refuse(`aggregate ${old.name} was removed`);

@@ -50,9 +50,10 @@ export async function storedSpecs(db: Pool | PoolClient): Promise<DatasetSpec[]>
 
 async function create(client: PoolClient, spec: DatasetSpec, source: string): Promise<TablesOutcome> {
   const tables = [spec.name, ...spec.aggregates.map((a) => a.name)];
-  const { rows } = await client.query<{ t: string }>(`SELECT relname AS t FROM pg_class WHERE relname = ANY($1) AND relnamespace = current_schema()::regnamespace`, [
-    tables,
-  ]);
+  const { rows } = await client.query<{ t: string }>(
+    `SELECT relname AS t FROM pg_class WHERE relname = ANY($1) AND relnamespace = current_schema()::regnamespace`,
+    [tables],
+  );
   if (rows.length)
     throw new SpecError(`${source}: table ${rows[0].t} exists in the namespace and is not this dataset's; choose other names, or drop the table`);
   await client.query(createTableSql(spec));

@@ -155,7 +155,7 @@ function keyed(c: ColumnSpec, what: string, fail: Fail): void {
 function identifier(value: unknown, what: string, fail: Fail): string {
   if (typeof value !== 'string' || !NAME_PATTERN.test(value))
     fail(`${what}: ${JSON.stringify(value)} is not a name dasy takes (lower-case letters, digits and _, a letter first, at most 40)`);
-  return value as string;
+  return value;
 }
 
 function parseColumns(value: unknown, fail: Fail): ColumnSpec[] {
@@ -168,7 +168,7 @@ function parseColumns(value: unknown, fail: Fail): ColumnSpec[] {
     const m = typeof declared === 'string' ? /^([a-z]+)(\?)?$/.exec(declared.trim()) : null;
     if (!m || !(COLUMN_TYPES as readonly string[]).includes(m[1]))
       fail(`columns.${name}: unknown type ${JSON.stringify(declared)} (known: ${COLUMN_TYPES.join(', ')}, each with an optional trailing ?)`);
-    return { name, type: m![1] as ColumnType, optional: m![2] === '?' };
+    return { name, type: m[1] as ColumnType, optional: m[2] === '?' };
   });
 }
 
@@ -178,7 +178,7 @@ function columnList(value: unknown, what: string, byName: Map<string, ColumnSpec
   if (!Array.isArray(list) || !list.length) fail(`${what}: a column or a non-empty list of columns`);
   const names = (list as unknown[]).map((c) => {
     if (typeof c !== 'string' || !byName.has(c)) fail(`${what}: unknown column ${JSON.stringify(c)}`);
-    return c as string;
+    return c;
   });
   if (new Set(names).size !== names.length) fail(`${what}: a column is named twice`);
   return names;
@@ -189,7 +189,8 @@ function parseAggregates(value: unknown, byName: Map<string, ColumnSpec>, datase
   const aggregates = mapping(value, 'aggregates', fail);
   return Object.keys(aggregates).map((name) => {
     identifier(name, 'aggregates', fail);
-    if (name === dataset || name.startsWith('dasy_') || (RESERVED_TABLES.has(name) && dataset !== PRODUCTS_SPEC.name)) fail(`aggregates.${name}: the name is taken (the dataset's or dasy's own); choose another`);
+    if (name === dataset || name.startsWith('dasy_') || (RESERVED_TABLES.has(name) && dataset !== PRODUCTS_SPEC.name))
+      fail(`aggregates.${name}: the name is taken (the dataset's or dasy's own); choose another`);
     const where = `aggregates.${name}`;
     const body = mapping(aggregates[name], where, fail);
     onlyKeys(body, AGGREGATE_KEYS, where, fail);
@@ -212,17 +213,17 @@ function parseMeasures(value: unknown, where: string, byName: Map<string, Column
     const declared = measures[name];
     const m = typeof declared === 'string' ? MEASURE_PATTERN.exec(declared.trim()) : null;
     if (!m) fail(`${where}.${name}: unknown measure ${JSON.stringify(declared)} (known: count, sum(column), min(column), max(column))`);
-    const fn = m![1] as MeasureFunction;
+    const fn = m[1] as MeasureFunction;
     if (fn === 'count') {
-      if (m![2] !== undefined) fail(`${where}.${name}: count takes no column (it counts rows)`);
+      if (m[2] !== undefined) fail(`${where}.${name}: count takes no column (it counts rows)`);
       return { name, fn };
     }
-    const column = m![2];
+    const column = m[2];
     if (!column) fail(`${where}.${name}: ${fn} needs a column, as ${fn}(column)`);
     const c = byName.get(column);
     if (!c) fail(`${where}.${name}: unknown column ${JSON.stringify(column)}`);
-    if (fn === 'sum' && c!.type !== 'integer' && c!.type !== 'numeric') fail(`${where}.${name}: sum needs an integer or numeric column; ${column} is ${c!.type}`);
-    if (c!.type === 'boolean') fail(`${where}.${name}: ${fn} of a boolean column (${column}) is not a measure dasy keeps`);
+    if (fn === 'sum' && c.type !== 'integer' && c.type !== 'numeric') fail(`${where}.${name}: sum needs an integer or numeric column; ${column} is ${c.type}`);
+    if (c.type === 'boolean') fail(`${where}.${name}: ${fn} of a boolean column (${column}) is not a measure dasy keeps`);
     return { name, fn, column };
   });
 }
