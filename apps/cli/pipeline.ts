@@ -99,12 +99,15 @@ export function registerPipelineCommands(program: Command, logger: Logger): void
 
   program
     .command('status')
-    .description('per-partition lag of every consumer group, dead letters, table row counts')
+    .description("per-partition lag of every consumer group, dead letters, table row counts (the declared datasets' too)")
     .option('--json', 'print JSON')
-    .action((opts: { json?: boolean }) =>
+    .option('--dataset <spec>', 'only this declared dataset (datasets/<name>.yaml): its groups, tables and outbox')
+    .action((opts: { json?: boolean; dataset?: string }) =>
       runMain(async () => {
-        const { formatStatus, status } = await import('../status');
-        const r = await status(loadConfig(), logger);
+        const [{ formatStatus, status }, { isProducts, loadDatasetSpec }] = await Promise.all([import('../status'), import('../../libs/dataset/spec')]);
+        const spec = opts.dataset ? loadDatasetSpec(opts.dataset) : undefined;
+        // products' groups and tables are the namespace's own: shown with every dataset's
+        const r = await status(loadConfig(), logger, { dataset: spec && !isProducts(spec) ? spec : undefined });
         console.log(opts.json ? JSON.stringify(r, null, 2) : formatStatus(r));
       }),
     );

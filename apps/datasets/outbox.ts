@@ -30,3 +30,9 @@ export async function marksWaiting(pool: Pool, spec: DatasetSpec): Promise<boole
   const { rows } = await pool.query('SELECT 1 FROM dasy_dataset_outbox WHERE dataset = $1 LIMIT 1', [spec.name]);
   return rows.length > 0;
 }
+
+/** Group keys waiting in the dataset's outbox (a key marked by several batches counts each time). */
+export async function waitingMarks(pool: Pool, spec: DatasetSpec): Promise<number> {
+  const { rows } = await pool.query<{ n: string }>('SELECT coalesce(sum(cardinality(keys)), 0) AS n FROM dasy_dataset_outbox WHERE dataset = $1', [spec.name]);
+  return Number(rows[0].n);
+}

@@ -21,6 +21,7 @@ const db = (over: Partial<NonNullable<ClusterSample['db']>> = {}): NonNullable<C
   tables: [{ table: 'products', rows: 39 }],
   files: [{ file: 'a.csv', records: 45, rejected: 5 }],
   outbox: 7,
+  datasets: { groups: [], tables: [] },
   ...over,
 });
 

@@ -6,6 +6,8 @@ import { deadLetterTopic, endOffsets } from '../../libs/kafka/topics';
 import { Logger } from '../../libs/log';
 import { CHECK_TIMEOUT_MS } from '../../libs/metrics/health';
 import { waitingNames } from '../product-count-producer';
+import type { DatasetSpec } from '../../libs/dataset/spec';
+import { datasetGroups } from '../../libs/dataset/topics';
 
 /** A consumer group of the namespace and the topic it consumes (full names, from apps/components.ts). */
 export interface ConsumedGroup {
@@ -32,6 +34,8 @@ export interface DbSample {
   files: { file: string; records: number; rejected: number }[];
   /** names waiting in the outbox (counted at most every `outboxEveryMs`); undefined before the first count */
   outbox?: number;
+  /** the declared datasets' groups and tables when sampled */
+  datasets: { groups: ConsumedGroup[]; tables: string[] };
 }
 
 export const groupKey = (group: string, topic: string) => `${group} ${topic}`;
@@ -42,7 +46,8 @@ export const COUNTED_TABLES = ['products', 'product_count'];
 const STORED_OFFSETS = `SELECT group_id, topic, partition, next_offset, extract(epoch FROM updated_at)::float8 AS at
     FROM dasy_consumer_offsets WHERE group_id = ANY($1::text[])`;
 const DEAD_LETTERS = `SELECT topic, messages, extract(epoch FROM last_at)::float8 AS at FROM dasy_dead_letters WHERE topic = ANY($1::text[])`;
-const TABLE_ROWS = `SELECT t.name, s.n_live_tup FROM unnest($1::text[]) AS t(name) JOIN pg_stat_user_tables s ON s.relid = to_regclass(t.name)`;
+// the name as a label, its quoted form to find it (a dataset's table may be named as a keyword)
+const TABLE_ROWS = `SELECT t.name, s.n_live_tup FROM unnest($1::text[]) AS t(name) JOIN pg_stat_user_tables s ON s.relid = to_regclass(quote_ident(t.name))`;
 const FILES = `SELECT file, records, rejected FROM dasy_csv_files WHERE namespace = $1`;
 
 /**
@@ -54,6 +59,8 @@ const FILES = `SELECT file, records, rejected FROM dasy_csv_files WHERE namespac
 export class ClusterSource {
   private last: { at: number; sample: Promise<ClusterSample>; settled: boolean } | undefined;
   private outbox: { at: number; names: number } | undefined;
+  /** every declared dataset's groups and tables (dasy_datasets), read with each sample */
+  private datasets: { groups: ConsumedGroup[]; tables: string[] } = { groups: [], tables: [] };
   private readonly log: Logger;
 
   constructor(
@@ -72,7 +79,7 @@ export class ClusterSource {
   }
 
   get groups(): ConsumedGroup[] {
-    return this.deps.groups;
+    return [...this.deps.groups, ...this.datasets.groups];
   }
 
   /** The latest sample: scrapes within `maxAgeMs` of it, or while it is being read, share it. */
@@ -83,6 +90,8 @@ export class ClusterSource {
       at: now,
       settled: false,
       sample: Promise.all([this.bounded('Kafka', this.kafkaRead), this.bounded('PostgreSQL', this.dbRead)]).then(([ends, db]) => {
+        // the datasets as read with this sample: the groups a scrape shows are the ones sampled
+        if (db) this.datasets = db.datasets;
         last.settled = true;
         return { ends, db };
       }),
@@ -114,18 +123,21 @@ export class ClusterSource {
     const { admin } = this.deps;
     await admin.connect();
     const existing = new Set(await admin.listTopics());
-    const topics = [...new Set(this.deps.groups.map((g) => g.topic))].filter((t) => existing.has(t));
+    // every topic of the namespace that exists: a dataset declared since the last sample included
+    const topics = [...new Set(this.groups.map((g) => g.topic))].filter((t) => existing.has(t));
     return new Map(await Promise.all(topics.map(async (t) => [t, await endOffsets(admin, t)] as const)));
   }
 
   private async db(): Promise<DbSample> {
-    const { pool, groups, namespace } = this.deps;
+    const { pool, namespace } = this.deps;
+    const datasets = await this.readDatasets();
+    const groups = [...this.deps.groups, ...datasets.groups];
     const [stored, dead, tables, files, outbox] = await Promise.all([
       orEmpty(
         pool.query<{ group_id: string; topic: string; partition: number; next_offset: string; at: number }>(STORED_OFFSETS, [groups.map((g) => g.group)]),
       ),
       orEmpty(pool.query<{ topic: string; messages: string; at: number }>(DEAD_LETTERS, [groups.map((g) => deadLetterTopic(g.topic))])),
-      pool.query<{ name: string; n_live_tup: string }>(TABLE_ROWS, [COUNTED_TABLES]).then((r) => r.rows),
+      pool.query<{ name: string; n_live_tup: string }>(TABLE_ROWS, [[...COUNTED_TABLES, ...datasets.tables]]).then((r) => r.rows),
       orEmpty(pool.query<{ file: string; records: string; rejected: string }>(FILES, [namespace])),
       this.outboxNames(),
     ]);
@@ -136,6 +148,7 @@ export class ClusterSource {
       tables: tables.map((r) => ({ table: r.name, rows: Number(r.n_live_tup) })),
       files: files.map((r) => ({ file: r.file, records: Number(r.records), rejected: Number(r.rejected) })),
       outbox,
+      datasets,
     };
     for (const r of stored) {
       const key = groupKey(r.group_id, r.topic);
@@ -145,6 +158,14 @@ export class ClusterSource {
       sample.lastCommit.set(key, Math.max(sample.lastCommit.get(key) ?? 0, r.at));
     }
     return sample;
+  }
+
+  private async readDatasets(): Promise<{ groups: ConsumedGroup[]; tables: string[] }> {
+    const specs = await orEmpty(this.deps.pool.query<{ spec: DatasetSpec }>('SELECT spec FROM dasy_datasets ORDER BY name'));
+    return {
+      groups: specs.flatMap((r) => datasetGroups(this.deps.namespace, r.spec)),
+      tables: specs.flatMap((r) => [r.spec.name, ...r.spec.aggregates.map((a) => a.name)]),
+    };
   }
 
   private async outboxNames(): Promise<number | undefined> {

@@ -8,6 +8,11 @@ import { deadLetterTopic, endOffsets, groupId, topicName } from '../../libs/kafk
 import { Logger } from '../../libs/log';
 import { CONSUMERS } from '../components';
 import { waitingNames } from '../product-count-producer';
+import { quoteIdent } from '../../libs/db/identifiers';
+import { storedSpecs } from '../../libs/dataset/schema';
+import { DatasetSpec } from '../../libs/dataset/spec';
+import { datasetGroups } from '../../libs/dataset/topics';
+import { waitingMarks } from '../datasets/outbox';
 
 export const STATUS_TABLES = ['products', 'product_count'];
 
@@ -32,42 +37,55 @@ export interface StatusReport {
   deadLetters: Record<string, { messages: string; lastReason: string | null; lastAt: string | null }>;
   tables: Record<string, number | null>;
   outbox: number | null;
+  /** each declared dataset's marks waiting in its outbox (groups to recount) */
+  datasetOutbox: Record<string, number>;
 }
 
 /** Per-partition lag of every consumer group (stored offsets in PostgreSQL vs the topic's end), dead letters, table row counts. */
-export async function status(config: DasyConfig, logger: Logger): Promise<StatusReport> {
+export async function status(config: DasyConfig, logger: Logger, options: { dataset?: DatasetSpec } = {}): Promise<StatusReport> {
   const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'dasy-status', logger });
   const admin = kafka.admin();
   const pool = createPool({ databaseUrl: config.databaseUrl, namespace: config.namespace, max: 2, idleInTransactionMs: config.pgIdleInTransactionMs });
   await admin.connect();
   try {
-    return await collectStatus({ admin, pool, namespace: config.namespace });
+    return await collectStatus({ admin, pool, namespace: config.namespace, dataset: options.dataset });
   } finally {
     await admin.disconnect().catch(() => undefined);
     await pool.end().catch(() => undefined);
   }
 }
 
-/** The report from a connected admin and pool (the dashboard keeps both open). Groups and dead-letter topics come from apps/components.ts. */
-export async function collectStatus(deps: { admin: Admin; pool: Pool; namespace: string; now?: number }): Promise<StatusReport> {
+/**
+ * The report from a connected admin and pool (the dashboard keeps both open). Groups and
+ * dead-letter topics come from apps/components.ts and from every declared dataset applied to the
+ * namespace (dasy_datasets); with `dataset`, that dataset's alone.
+ */
+export async function collectStatus(deps: { admin: Admin; pool: Pool; namespace: string; now?: number; dataset?: DatasetSpec }): Promise<StatusReport> {
   const { admin, pool, namespace } = deps;
   const existing = new Set(await admin.listTopics());
-  const report: StatusReport = { namespace, groups: [], deadLetters: {}, tables: {}, outbox: null };
+  const report: StatusReport = { namespace, groups: [], deadLetters: {}, tables: {}, outbox: null, datasetOutbox: {} };
   const withOffsets = await exists(pool, 'dasy_consumer_offsets');
   const dead = (await exists(pool, 'dasy_dead_letters')) ? await deadLetterSummary(pool) : new Map<string, { lastReason: string; lastAt: Date }>();
-  for (const { consumes } of CONSUMERS) {
-    const topic = topicName(namespace, consumes.topic);
+  const datasets = deps.dataset ? [deps.dataset] : (await exists(pool, 'dasy_datasets')) ? await storedSpecs(pool) : [];
+  const products = deps.dataset
+    ? []
+    : CONSUMERS.map(({ consumes }) => ({ group: groupId(namespace, consumes.group), topic: topicName(namespace, consumes.topic) }));
+  for (const { group, topic } of [...products, ...datasets.flatMap((d) => datasetGroups(namespace, d))]) {
     if (!existing.has(topic)) continue;
-    report.groups.push(await groupStatus(admin, withOffsets ? pool : undefined, groupId(namespace, consumes.group), topic, deps.now ?? Date.now()));
+    report.groups.push(await groupStatus(admin, withOffsets ? pool : undefined, group, topic, deps.now ?? Date.now()));
     const dlq = deadLetterTopic(topic);
     if (!existing.has(dlq)) continue;
     const messages = [...(await endOffsets(admin, dlq)).values()].reduce((a, b) => a + b, 0n);
     const last = dead.get(dlq);
     report.deadLetters[dlq] = { messages: messages.toString(), lastReason: last?.lastReason ?? null, lastAt: last?.lastAt.toISOString() ?? null };
   }
-  for (const t of STATUS_TABLES)
-    report.tables[t] = (await exists(pool, t)) ? Number((await pool.query<{ c: string }>(`SELECT count(*) AS c FROM ${t}`)).rows[0].c) : null;
-  if (await exists(pool, 'product_count_outbox')) report.outbox = await waitingNames(pool, namespace);
+  const tables = [...(deps.dataset ? [] : STATUS_TABLES), ...datasets.flatMap((d) => [d.name, ...d.aggregates.map((a) => a.name)])];
+  for (const t of tables)
+    report.tables[t] = (await exists(pool, quoteIdent(t)))
+      ? Number((await pool.query<{ c: string }>(`SELECT count(*) AS c FROM ${quoteIdent(t)}`)).rows[0].c)
+      : null;
+  if (!deps.dataset && (await exists(pool, 'product_count_outbox'))) report.outbox = await waitingNames(pool, namespace);
+  for (const d of datasets) report.datasetOutbox[d.name] = await waitingMarks(pool, d);
   return report;
 }
 
@@ -109,6 +127,7 @@ export function formatStatus(r: StatusReport): string {
     lines.push(`dead letters ${t}: ${d.messages}${d.lastReason ? ` (last: ${d.lastReason}, at ${d.lastAt})` : ''}`);
   for (const [t, n] of Object.entries(r.tables)) lines.push(`table ${t}: ${n === null ? 'missing (make create-migrations)' : n + ' rows'}`);
   if (r.outbox !== null) lines.push(`outbox (names to recount): ${r.outbox}`);
+  for (const [d, n] of Object.entries(r.datasetOutbox)) lines.push(`outbox of ${d} (groups to recount): ${n}`);
   if (!r.groups.length) lines.push('no topics yet for this namespace (run make ingest)');
   return lines.join('\n');
 }
