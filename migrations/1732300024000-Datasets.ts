@@ -24,6 +24,10 @@ export class Datasets1732300024000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
+    // the declared datasets' own tables go with the registry that names them
+    const specs = (await q.query(`SELECT spec FROM dasy_datasets`).catch(() => [])) as { spec: { name: string; aggregates: { name: string }[] } }[];
+    const tables = specs.flatMap(({ spec }) => [spec.name, ...spec.aggregates.map((a) => a.name)]);
+    if (tables.length) await q.query(`DROP TABLE IF EXISTS ${tables.map((t) => '"' + t.replace(/"/g, '""') + '"').join(', ')}`);
     await q.query(`DROP TABLE IF EXISTS dasy_dataset_outbox`);
     await q.query(`DROP TABLE IF EXISTS dasy_datasets`);
   }

@@ -1,5 +1,5 @@
 import { DasyConfig } from '../../libs/config';
-import { createPool, ensureDatabase, quoteIdent } from '../../libs/db';
+import { createPool, ensureDatabase, Pool, quoteIdent } from '../../libs/db';
 import { UnavailableError } from '../../libs/errors';
 import { isKafkaUnavailable, isPostgresUnavailable } from '../../libs/errors/classify';
 import type * as Migrate from '../../libs/db/migrate';
@@ -7,7 +7,11 @@ import { migrationsPending } from '../../libs/db/migrations-state';
 import { deleteStoredOffsets } from '../../libs/db/offsets';
 import { createKafka } from '../../libs/kafka/client';
 import { deleteGroups } from '../../libs/kafka/groups';
-import { deleteTopics, ensureTopics, groupId } from '../../libs/kafka/topics';
+import { deadLetterTopic, deleteTopics, ensureTopics, groupId } from '../../libs/kafka/topics';
+import { Admin } from '../../libs/kafka/port';
+import { dropDatasets, storedSpecs } from '../../libs/dataset/schema';
+import { DatasetSpec } from '../../libs/dataset/spec';
+import { datasetGroups, datasetTopics } from '../../libs/dataset/topics';
 import { Logger } from '../../libs/log';
 import { outageNotice, retry } from '../../libs/resilience';
 import { CONSUMERS } from '../components';
@@ -100,29 +104,27 @@ function serverOf(databaseUrl: string): string {
  * groups their mirror keeps) and table rows; services stay up.
  */
 export async function reset(config: DasyConfig, logger: Logger): Promise<string> {
-  const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'dasy-reset', logger });
-  const admin = kafka.admin();
-  await admin.connect();
-  let topics: string[];
-  let groups: Awaited<ReturnType<typeof deleteGroups>>;
-  try {
-    // groups first: a group whose topic is gone loses its offsets, and the broker may drop it by itself
-    groups = await deleteGroups(
-      admin,
-      CONSUMERS.map((c) => groupId(config.namespace, c.consumes.group)),
-    );
-    topics = await deleteTopics(admin, config.namespace);
-  } finally {
-    await admin.disconnect();
-  }
   const pool = createPool({ databaseUrl: config.databaseUrl, namespace: config.namespace, max: 1, idleInTransactionMs: config.pgIdleInTransactionMs });
   try {
-    const hasOffsets = (await pool.query<{ t: string | null }>(`SELECT to_regclass('dasy_consumer_offsets') AS t`)).rows[0].t !== null;
-    const offsets = hasOffsets ? await deleteStoredOffsets(pool, `${config.namespace}.`) : 0;
-    const hasDeadLetters = (await pool.query<{ t: string | null }>(`SELECT to_regclass('dasy_dead_letters') AS t`)).rows[0].t !== null;
-    if (hasDeadLetters) await pool.query(`DELETE FROM dasy_dead_letters WHERE starts_with(topic, $1)`, [`${config.namespace}.`]);
-    const hasFiles = (await pool.query<{ t: string | null }>(`SELECT to_regclass('dasy_csv_files') AS t`)).rows[0].t !== null;
-    if (hasFiles) await pool.query(`DELETE FROM dasy_csv_files WHERE namespace = $1`, [config.namespace]);
+    const datasets = (await tableExists(pool, 'dasy_datasets')) ? await storedSpecs(pool) : [];
+    const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'dasy-reset', logger });
+    const admin = kafka.admin();
+    await admin.connect();
+    let topics: string[];
+    let groups: Awaited<ReturnType<typeof deleteGroups>>;
+    try {
+      // groups first: a group whose topic is gone loses its offsets, and the broker may drop it by itself
+      groups = await deleteGroups(admin, [
+        ...CONSUMERS.map((c) => groupId(config.namespace, c.consumes.group)),
+        ...datasets.flatMap((d) => datasetGroups(config.namespace, d).map((g) => g.group)),
+      ]);
+      topics = [...(await deleteTopics(admin, config.namespace)), ...(await deleteDatasetTopics(admin, config.namespace, datasets))];
+    } finally {
+      await admin.disconnect();
+    }
+    const offsets = (await tableExists(pool, 'dasy_consumer_offsets')) ? await deleteStoredOffsets(pool, `${config.namespace}.`) : 0;
+    if (await tableExists(pool, 'dasy_dead_letters')) await pool.query(`DELETE FROM dasy_dead_letters WHERE starts_with(topic, $1)`, [`${config.namespace}.`]);
+    if (await tableExists(pool, 'dasy_csv_files')) await pool.query(`DELETE FROM dasy_csv_files WHERE namespace = $1`, [config.namespace]);
     // Only tables that exist (reset also works before migrations ran), and only the namespace's
     // own schema's, named with it: other namespaces of the database keep theirs.
     const { rows } = await pool.query<{ t: string }>(
@@ -132,13 +134,29 @@ export async function reset(config: DasyConfig, logger: Logger): Promise<string>
     );
     const tables = rows.map((r) => r.t);
     if (tables.length) await pool.query(`TRUNCATE ${tables.map((t) => `${quoteIdent(config.namespace)}.${quoteIdent(t)}`).join(', ')}`);
+    // a declared dataset goes whole (its tables and its spec): declared again, it may change freely
+    if (datasets.length) await dropDatasets(pool, datasets);
     const busy = groups.busy.length
       ? `; kept consumer group(s) that still have members: ${groups.busy.join(', ')} (stop their consumers, then reset again)`
       : '';
-    return `reset namespace ${config.namespace}: deleted ${topics.length} topic(s), ${groups.deleted.length} consumer group(s), ${offsets} stored offset(s), emptied ${tables.length} table(s)${busy}`;
+    const dropped = datasets.length ? `, dropped ${datasets.length} dataset(s): ${datasets.map((d) => d.name).join(', ')}` : '';
+    return `reset namespace ${config.namespace}: deleted ${topics.length} topic(s), ${groups.deleted.length} consumer group(s), ${offsets} stored offset(s), emptied ${tables.length} table(s)${dropped}${busy}`;
   } finally {
     await pool.end();
   }
+}
+
+async function tableExists(pool: Pool, table: string): Promise<boolean> {
+  return (await pool.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [table])).rows[0].t !== null;
+}
+
+/** The datasets' topics that exist, with their dead-letter topics. */
+async function deleteDatasetTopics(admin: Admin, namespace: string, datasets: DatasetSpec[]): Promise<string[]> {
+  const existing = new Set(await admin.listTopics());
+  const names = datasets.flatMap((d) => datasetTopics(namespace, d).flatMap((t) => [t.name, deadLetterTopic(t.name)]));
+  const doomed = names.filter((t) => existing.has(t));
+  if (doomed.length) await admin.deleteTopics({ topics: doomed, timeout: 30000 });
+  return doomed;
 }
 
 /** Tables holding data (not bookkeeping); apps with their own tables add them here. */

@@ -1,7 +1,8 @@
 import { Pool, PoolClient } from 'pg';
+import { withTransaction } from '../db/transaction';
 import { specChanges } from './evolve';
 import { DatasetSpec, SpecError } from './spec';
-import { addColumnSql, createAggregateTableSql, createGroupIndexSql, createTableSql, fillAggregateSql } from './sql';
+import { addColumnSql, createAggregateTableSql, createGroupIndexSql, createTableSql, fillAggregateSql, list } from './sql';
 
 /** What ensureDatasetTables did. */
 export type TablesOutcome = { created: true } | { created: false; addedColumns: string[]; addedAggregates: string[] };
@@ -73,4 +74,18 @@ async function evolve(client: PoolClient, stored: DatasetSpec, spec: DatasetSpec
     await client.query(fillAggregateSql(spec, a));
   }
   return { created: false, addedColumns: changes.columns.map((c) => c.name), addedAggregates: changes.aggregates.map((a) => a.name) };
+}
+
+/**
+ * Datasets dropped whole (`make reset`, and the migrations' down): their tables, their marks and
+ * their specs, in one transaction.
+ */
+export async function dropDatasets(pool: Pool, specs: DatasetSpec[]): Promise<void> {
+  const tables = specs.flatMap((d) => [d.name, ...d.aggregates.map((a) => a.name)]);
+  const names = specs.map((d) => d.name);
+  await withTransaction(pool, async (client) => {
+    await client.query(`DROP TABLE IF EXISTS ${list(tables)}`);
+    await client.query('DELETE FROM dasy_dataset_outbox WHERE dataset = ANY($1)', [names]);
+    await client.query('DELETE FROM dasy_datasets WHERE name = ANY($1)', [names]);
+  });
 }
