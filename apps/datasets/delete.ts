@@ -40,7 +40,7 @@ export async function deleteDatasetKeys(options: {
     logger,
     specFile: options.specFile,
     consumers: options.consumers,
-    work: ({ spec }) => {
+    work: ({ spec, onRead }) => {
       const keys = keysSpec(spec);
       return streamFile<DatasetRow>(
         {
@@ -48,6 +48,7 @@ export async function deleteDatasetKeys(options: {
           logger,
           file,
           rejectsFile: options.rejectsFile,
+          onRead,
           producer: { name: `${spec.name}-producer`, topics: { changelog: rowsTopic(config.namespace, spec), rejects: rejectsTopic(config.namespace, spec) } },
         },
         {

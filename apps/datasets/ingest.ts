@@ -39,8 +39,8 @@ export async function ingestDataset(options: {
     logger,
     specFile: options.specFile,
     consumers: options.consumers,
-    work: async ({ spec, caughtUp }) => {
-      const produced = await produceDataset({ config, logger, spec, file, rejectsFile: options.rejectsFile });
+    work: async ({ spec, caughtUp, onRead }) => {
+      const produced = await produceDataset({ config, logger, spec, file, rejectsFile: options.rejectsFile, onRead });
       const deleted = options.sync ? await deleteAbsentKeys({ config, logger, spec, file, caughtUp }) : undefined;
       return { produced, deleted };
     },

@@ -9,11 +9,11 @@ import { createKafka } from '../../libs/kafka/client';
 import { Admin } from '../../libs/kafka/port';
 import { endOffsets, totalLag } from '../../libs/kafka/topics';
 import { createLogger, Logger } from '../../libs/log';
-import { createProgress } from '../../libs/progress';
 import { outageNotice, retry, sleep } from '../../libs/resilience';
 import { Supervisor } from '../../libs/runtime';
 import { PIPELINE_RELAY_MAX_DELAY_MS, PIPELINE_RELAY_QUIET_MS } from '../pipeline/parts';
 import { retryPostgres } from '../pipeline/progress';
+import { RunProgress, RunStage, trackRun } from '../pipeline/run-progress';
 import { marksWaiting } from './outbox';
 import { prepareDataset } from './prepare';
 
@@ -40,7 +40,8 @@ export async function runDatasetPipeline<T>(options: {
   specFile: string;
   consumers: number;
   beforeConsumers?: (pool: Pool, spec: DatasetSpec) => Promise<void>;
-  work: (pipeline: { spec: DatasetSpec; caughtUp: () => Promise<void> }) => Promise<T>;
+  /** `onRead`: the producer's position in its file, for the progress line */
+  work: (pipeline: { spec: DatasetSpec; caughtUp: () => Promise<void>; onRead: RunProgress['reading'] }) => Promise<T>;
 }): Promise<DatasetRun<T>> {
   const { config, specFile } = options;
   const started = Date.now();
@@ -63,19 +64,21 @@ export async function runDatasetPipeline<T>(options: {
     idleInTransactionMs: config.pgIdleInTransactionMs,
   });
   const admin = createKafka({ brokers: config.kafkaBrokers, clientId: 'dasy-ingest', logger: log, persistent: true }).admin();
-  const progress = createProgress();
+  let progress: RunProgress | undefined;
   try {
     const { spec } = await prepareDataset(config, log, specFile);
     if (options.beforeConsumers) await options.beforeConsumers(pool, spec);
     parts.ready();
     await admin.connect();
-    const caughtUp = () => waitDatasetCaughtUp({ config, pool, admin, spec, logger: log, progress, drain: () => relay.send({ type: 'drain' }) });
-    const result = await options.work({ spec, caughtUp });
+    progress = trackRun({ label: `ingest ${spec.name}`, admin, pool, stages: runStages(config.namespace, spec) });
+    const caughtUp = () => waitDatasetCaughtUp({ config, pool, admin, spec, logger: log, drain: () => relay.send({ type: 'drain' }) });
+    const result = await options.work({ spec, caughtUp, onRead: progress.reading });
+    progress.readDone();
     await caughtUp();
     const counts = await countDataset(pool, spec);
     return { result, ...counts, seconds: Math.round((Date.now() - started) / 10) / 100 };
   } finally {
-    progress.done();
+    progress?.stop();
     await parts.stop();
     await admin.disconnect().catch(() => undefined);
     await pool.end().catch(() => undefined);
@@ -92,7 +95,6 @@ export async function waitDatasetCaughtUp(options: {
   pool: Pool;
   admin: Admin;
   spec: DatasetSpec;
-  progress?: ReturnType<typeof createProgress>;
   logger?: Logger;
   drain?: () => void;
   pollMs?: number;
@@ -102,22 +104,26 @@ export async function waitDatasetCaughtUp(options: {
   const notice = outageNotice(options.logger ?? createLogger('dasy').namespace('ingest'), 'PostgreSQL');
   const pgRetry = <T>(read: () => Promise<T>) => retryPostgres(read, notice);
   const [rows, ...aggregates] = datasetGroups(options.config.namespace, spec);
-  const untilApplied = async ({ group, topic }: { group: string; topic: string }, what: string) => {
+  const untilApplied = async ({ group, topic }: { group: string; topic: string }) => {
     const end = await retry(() => endOffsets(admin, topic), { isRetriable: isKafkaUnavailable });
     for (;;) {
       const lag = totalLag(end, await pgRetry(() => storedOffsets(pool, group, topic)));
       if (lag === 0n) return;
-      options.progress?.update(`ingest ${spec.name}: ${what} lag ${lag.toLocaleString('en-US')}`);
       await sleep(pollMs);
     }
   };
-  await untilApplied(rows, 'rows');
+  await untilApplied(rows);
   while (await pgRetry(() => marksWaiting(pool, spec))) {
     options.drain?.();
-    options.progress?.update(`ingest ${spec.name}: groups waiting in the outbox`);
     await sleep(pollMs);
   }
-  for (const [i, a] of spec.aggregates.entries()) await untilApplied(aggregates[i], a.name);
+  for (const group of aggregates) await untilApplied(group);
+}
+
+/** The run's stages for its progress line: the rows, then each aggregate. */
+function runStages(namespace: string, spec: DatasetSpec): RunStage[] {
+  const [rows, ...aggregates] = datasetGroups(namespace, spec);
+  return [{ name: 'rows', ...rows }, ...aggregates.map((g, i) => ({ name: spec.aggregates[i].name, ...g }))];
 }
 
 /** The dataset's rows and each aggregate's groups. */

@@ -5,6 +5,7 @@ import { DatasetSpec } from '../../libs/dataset/spec';
 import { rejectsTopic, rowsTopic } from '../../libs/dataset/topics';
 import { messageKey, messageValue } from '../../libs/dataset/wire';
 import { Logger } from '../../libs/log';
+import { ReadSample } from '../../libs/progress/pipeline-line';
 import { ProduceSummary, streamFile } from '../products-producer/stream';
 
 /** Check that the file exists and its header names the dataset's columns, reading only its header. */
@@ -24,6 +25,7 @@ export async function produceDataset(options: {
   spec: DatasetSpec;
   file: string;
   rejectsFile?: string;
+  onRead?: (r: ReadSample) => void;
 }): Promise<ProduceSummary> {
   const { config, spec } = options;
   return streamFile<DatasetRow>(

@@ -38,8 +38,8 @@ export async function ingest(options: {
     config,
     logger,
     consumers: options.consumers,
-    work: async ({ caughtUp }) => {
-      const produced = await produceProducts({ config, logger, file, rejectsFile: options.rejectsFile });
+    work: async ({ caughtUp, onRead }) => {
+      const produced = await produceProducts({ config, logger, file, rejectsFile: options.rejectsFile, onRead });
       const deleted = options.sync ? await deleteAbsentSkus({ config, logger, file, caughtUp }) : undefined;
       return { produced, deleted };
     },

@@ -2,7 +2,9 @@ import { DasyConfig } from '../../libs/config';
 import { createPool, Pool } from '../../libs/db';
 import { createKafka } from '../../libs/kafka/client';
 import { Logger } from '../../libs/log';
-import { createProgress } from '../../libs/progress';
+import { groupId, topicName } from '../../libs/kafka/topics';
+import { GROUPS } from '../components';
+import { RunProgress, trackRun } from './run-progress';
 import { prepare } from '../stack';
 import { countTables, phaseTimings, PhaseTimings, vacuumProducts } from './completion';
 import { startPipelineParts } from './parts';
@@ -19,7 +21,7 @@ export interface PipelineWork<T> {
    * Sends into `<ns>.products` while the pipeline runs. `caughtUp` waits until everything in the
    * topics is applied (products, outbox, product_count); the run waits for that once more after it.
    */
-  work: (pipeline: { caughtUp: () => Promise<void> }) => Promise<T>;
+  work: (pipeline: { caughtUp: () => Promise<void>; onRead: RunProgress['reading'] }) => Promise<T>;
 }
 
 export interface PipelineRun<T> {
@@ -63,20 +65,30 @@ export async function runPipeline<T>(options: { config: DasyConfig; logger: Logg
   parts.ready();
   // persistent: the progress checks wait for a restarting broker like the pipeline does
   const admin = createKafka({ brokers: config.kafkaBrokers, clientId: 'dasy-ingest', logger: log, persistent: true }).admin();
-  const progress = createProgress();
+  let progress: RunProgress | undefined;
   try {
     await admin.connect();
+    progress = trackRun({
+      label: 'ingest',
+      admin,
+      pool,
+      stages: [
+        { name: 'products', group: groupId(config.namespace, GROUPS.products), topic: topicName(config.namespace, 'products') },
+        { name: 'product-count', group: groupId(config.namespace, GROUPS.productCount), topic: topicName(config.namespace, 'productCount') },
+      ],
+    });
     let vacuumed: Promise<void> = Promise.resolve();
     const onProductsApplied = () => {
       vacuumed = vacuumed.then(() => vacuumProducts(pool, config.namespace, log));
       parts.drain();
     };
     // a relay that was still starting missed the word: say it again while marks wait
-    const caughtUp = () => waitCaughtUp({ config, pool, admin, progress, logger: log, onProductsApplied, onOutboxWaiting: () => parts.drain() });
+    const caughtUp = () => waitCaughtUp({ config, pool, admin, logger: log, onProductsApplied, onOutboxWaiting: () => parts.drain() });
     // Produce while the consumers start and join their group (a second or two): producing before
     // the group settles is safe, and what is produced meanwhile waits in Kafka for them.
     const consumersReady = parts.followersStarted();
-    const result = await options.work({ caughtUp: async () => void (await caughtUp()) });
+    const result = await options.work({ caughtUp: async () => void (await caughtUp()), onRead: progress.reading });
+    progress.readDone();
     const produced = Date.now();
     const at = { consumersReady: await consumersReady, produced, caughtUp: await caughtUp() };
     await vacuumed;
@@ -85,7 +97,7 @@ export async function runPipeline<T>(options: { config: DasyConfig; logger: Logg
     const counts = await countTables(pool, log);
     return { result, ...counts, seconds: Math.round((Date.now() - started) / 10) / 100, phases };
   } finally {
-    progress.done();
+    progress?.stop();
     await parts.stop();
     await admin.disconnect().catch(() => undefined);
     await pool.end().catch(() => undefined);

@@ -32,6 +32,8 @@ export async function produceProducts(options: {
   rejectsFile?: string;
   /** called once the producer is connected (ingest starts its clock there) */
   onConnected?: () => void;
+  /** how far the file is read (a pipeline run's progress line) */
+  onRead?: (r: { bytes: number; totalBytes: number; records: number }) => void;
 }): Promise<ProduceSummary> {
   return streamFile<Product>(options, {
     label: '',

@@ -43,6 +43,8 @@ export async function streamFile<R>(
     onConnected?: () => void;
     /** a declared dataset's producer: its name and topics (products' unless said) */
     producer?: { name: string; topics: { changelog: string; rejects: string } };
+    /** told how far the file is read, after each chunk: a pipeline run's progress line (apps/pipeline/run-progress.ts) draws it then, not this */
+    onRead?: (r: { bytes: number; totalBytes: number; records: number }) => void;
   },
   kind: FileKind<R>,
 ): Promise<ProduceSummary> {
@@ -61,7 +63,7 @@ export async function streamFile<R>(
   options.onConnected?.();
   const started = Date.now();
   const counts = { accepted: 0, rejected: 0 };
-  const progress = createProgress();
+  const progress = createProgress(options.onRead ? false : undefined);
   const sink = {
     accept: (r: R) => {
       counts.accepted++;
@@ -77,6 +79,7 @@ export async function streamFile<R>(
     const result = await kind.read(file, sink, async ({ bytes, totalBytes }) => {
       await writer.flushIfFull();
       const seen = counts.accepted + counts.rejected;
+      options.onRead?.({ bytes, totalBytes, records: seen });
       progress.update(
         `${name}${kind.label} ${mib(bytes)}/${mib(totalBytes)} · ${seen.toLocaleString('en-US')} records · ${rate(seen, Date.now() - started)} rows/s · ${counts.rejected} rejected`,
       );

@@ -30,10 +30,17 @@ export function specChanges(stored: DatasetSpec, wanted: DatasetSpec, source: st
   for (const old of stored.aggregates) {
     const now = wanted.aggregates.find((a) => a.name === old.name);
     if (!now) refuse(`aggregate ${old.name} was removed`);
-    if (JSON.stringify(now) !== JSON.stringify(old)) refuse(`aggregate ${old.name} changed`);
+    if (canonical(now) !== canonical(old)) refuse(`aggregate ${old.name} changed`);
   }
   const aggregates = wanted.aggregates.filter((a) => !stored.aggregates.some((old) => old.name === a.name));
   return { columns, aggregates };
+}
+
+/** JSON with every object's keys sorted: the stored spec comes back from jsonb, which orders keys its own way. */
+export function canonical(value: unknown): string {
+  return JSON.stringify(value, (_, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1))) : v,
+  );
 }
 
 function typeName(c: ColumnSpec): string {

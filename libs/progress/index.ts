@@ -18,7 +18,12 @@ function inCi(): boolean {
   }
 }
 
-export function createProgress(enabled = Boolean(process.stderr.isTTY) && !inCi()): Progress {
+/** Whether progress lines are drawn here: stderr is a terminal, outside CI. */
+export function progressShown(): boolean {
+  return Boolean(process.stderr.isTTY) && !inCi();
+}
+
+export function createProgress(enabled = progressShown()): Progress {
   if (!enabled) return { update: () => undefined, done: () => undefined };
   let last = 0;
   let shown = false;
