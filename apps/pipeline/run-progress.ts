@@ -15,9 +15,9 @@ export interface RunStage {
 /** What the run tells its progress line. */
 export interface RunProgress {
   /** the producer's position in its file */
-  reading(r: ReadSample): void;
-  readDone(): void;
-  stop(): void;
+  reading: (r: ReadSample) => void;
+  readDone: () => void;
+  stop: () => void;
 }
 
 /**
@@ -43,7 +43,8 @@ export function trackRun(options: { label: string; admin: Admin; pool: Pool; sta
       await new Promise((r) => setTimeout(r, options.pollMs ?? 500));
     }
   };
-  if (enabled) void poll();
+  // every failure of a poll is caught inside it: the line is best effort
+  if (enabled) poll().catch(() => undefined);
   return {
     reading: (r) => (read = r),
     readDone: () => (readDone = true),
