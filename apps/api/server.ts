@@ -6,6 +6,7 @@ import { ApiApp, createApiApp } from './app';
 import { AppliedTracker } from './applied';
 import { authorizer } from './authorize';
 import { registerCatalog } from './catalog';
+import { registerDatasets } from './datasets';
 import { EventSender } from './event-sender';
 import { HttpTimeouts } from './http-server';
 import { EventProducer } from './producer';
@@ -56,6 +57,7 @@ export function buildServer(deps: ApiDeps): ApiApp {
   registerScoreRoutes(app, { pool: deps.pool, scores, batches, authorize });
   registerAdRoutes(app, { pool: deps.pool, sender, topic: deps.topics.adEvents, pushTimeoutMs, adUpstreamUrl: deps.adUpstreamUrl, upstreamTimeoutMs });
   registerCatalog(app, deps.pool);
+  registerDatasets(app, deps.pool);
   return app;
 }
 
