@@ -16,7 +16,7 @@ export async function ensureFloor(ctx: Context, rows: number, file: string, runs
   return have;
 }
 
-function floor(ctx: Context, file: string, kind: FloorKind): Promise<FloorRun> {
+export function floor(ctx: Context, file: string, kind: FloorKind): Promise<FloorRun> {
   return runFloor(withDatabase(ctx.config.databaseUrl, kind === 'strict' ? ctx.floorDb : ctx.sameSchemaDb), file, kind);
 }
 
@@ -218,7 +218,7 @@ function reportProcesses(ctx: Context, ingests: IngestRun[], floorCpu: Figure) {
  * The CPU seconds of every process, largest first (where a gap to the floor comes from), and their
  * sum against the floor's (psql and its backend): the ratio that does not move with the machine.
  */
-function reportCpu(ctx: Context, metric: string, procs: ReturnType<typeof processTable>, floorCpu: Figure) {
+export function reportCpu(ctx: Context, metric: string, procs: ReturnType<typeof processTable>, floorCpu: Figure) {
   const total = Object.values(procs).reduce((a, p) => a + p.cpuSeconds, 0);
   ctx.rows.push({
     workload: '',
@@ -233,7 +233,7 @@ function reportCpu(ctx: Context, metric: string, procs: ReturnType<typeof proces
   });
 }
 
-function verify(run: IngestRun, floor: FloorRun, what: string) {
+export function verify(run: IngestRun, floor: FloorRun, what: string) {
   const c = run.check;
   if (c.mismatches !== 0 || c.products !== floor.products || c.names !== floor.names) {
     throw new Error(

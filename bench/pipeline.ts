@@ -110,14 +110,24 @@ export interface Check {
   mismatches: number;
 }
 
-/** The aggregate is exact: product_count equals `SELECT name, count(*) FROM products GROUP BY name`. */
-export async function checkExact(pool: Pool): Promise<Check> {
+/** Where a run's rows and counts are: products' tables, or a declared dataset's of the same shape (bench/specs/catalog.yaml). */
+export interface CountedTables {
+  rows: string;
+  counts: string;
+}
+
+export const PRODUCTS_TABLES: CountedTables = { rows: 'products', counts: 'product_count' };
+
+/** The aggregate is exact: the counts table equals `SELECT name, count(*) FROM <rows> GROUP BY name`. */
+export async function checkExact(pool: Pool, tables: CountedTables = PRODUCTS_TABLES): Promise<Check> {
+  const r = quoteIdent(tables.rows);
+  const c = quoteIdent(tables.counts);
   const { rows } = await pool.query<{ p: string; n: string; a: string; b: string }>(`
-    SELECT (SELECT count(*) FROM products) AS p, (SELECT count(*) FROM product_count) AS n,
-      (SELECT count(*) FROM (SELECT name, count(*)::int FROM products GROUP BY name
-                             EXCEPT SELECT name, no_of_products FROM product_count) x) AS a,
-      (SELECT count(*) FROM (SELECT name, no_of_products FROM product_count
-                             EXCEPT SELECT name, count(*)::int FROM products GROUP BY name) y) AS b`);
+    SELECT (SELECT count(*) FROM ${r}) AS p, (SELECT count(*) FROM ${c}) AS n,
+      (SELECT count(*) FROM (SELECT name, count(*)::int FROM ${r} GROUP BY name
+                             EXCEPT SELECT name, no_of_products::int FROM ${c}) x) AS a,
+      (SELECT count(*) FROM (SELECT name, no_of_products::int FROM ${c}
+                             EXCEPT SELECT name, count(*)::int FROM ${r} GROUP BY name) y) AS b`);
   return { products: Number(rows[0].p), names: Number(rows[0].n), mismatches: Number(rows[0].a) + Number(rows[0].b) };
 }
 
@@ -132,13 +142,36 @@ export interface IngestRun {
   machineBusy?: number;
 }
 
-/** `dasy ingest` as a child process, end to end (through the development entry point, which writes its phases), then the tables checked. */
-export async function runIngest(bench: BenchEnv, pool: Pool, database: string, namespace: string, file: string, consumers = 2): Promise<IngestRun> {
+/**
+ * `dasy ingest` as a child process, end to end (through the development entry point, which writes
+ * its phases), then the tables checked. With `dataset`, a declared dataset's ingest (`--dataset`),
+ * its tables checked.
+ */
+export async function runIngest(
+  bench: BenchEnv,
+  pool: Pool,
+  database: string,
+  namespace: string,
+  file: string,
+  consumers = 2,
+  dataset?: { spec: string; tables: CountedTables },
+): Promise<IngestRun> {
   const phasesFile = path.join(os.tmpdir(), `dasy-bench-phases-${process.pid}-${namespace}.json`);
   fs.rmSync(phasesFile, { force: true });
   const rejects = path.join(os.tmpdir(), `dasy-bench-${process.pid}.rejects.csv`);
   const r = await runCli(
-    ['ingest', '--file', file, '--consumers', String(consumers), '--rejects', rejects, '--phases-file', phasesFile],
+    [
+      'ingest',
+      '--file',
+      file,
+      '--consumers',
+      String(consumers),
+      '--rejects',
+      rejects,
+      '--phases-file',
+      phasesFile,
+      ...(dataset ? ['--dataset', dataset.spec] : []),
+    ],
     childEnv(bench, namespace),
     { pool, database },
     DEV_CLI,
@@ -159,7 +192,7 @@ export async function runIngest(bench: BenchEnv, pool: Pool, database: string, n
     phases = undefined;
   }
   const own = createPool({ databaseUrl: bench.databaseUrl, namespace, max: 1, idleInTransactionMs: IDLE_IN_TRANSACTION_DEFAULT_MS });
-  const check = await checkExact(own).finally(() => own.end());
+  const check = await checkExact(own, dataset?.tables).finally(() => own.end());
   return { seconds: r.seconds, reported: Number(summary.seconds), summary, phases, check, processes: r.processes, machineBusy: r.machineBusy };
 }
 

@@ -10,6 +10,7 @@ import { Logger } from '../libs/log';
 import { apiWorkload } from './api';
 import { Context, Options, say } from './context';
 import { SAME_SCHEMA_FLOOR_SCHEMA } from './floor';
+import { datasetWorkload } from './datasets';
 import { ingestWorkload } from './ingest';
 import { CLI, liveChildren } from './pipeline';
 import { procAvailable } from './proc';
@@ -84,6 +85,7 @@ export async function bench(config: DasyConfig, logger: Logger, options: Options
     if (options.only.includes('ingest')) await ingestWorkload(ctx, rows, true);
     if (options.only.includes('scale')) await ingestWorkload(ctx, scaleRows, false);
     if (options.only.includes('stages')) await stagesWorkload(ctx, rows);
+    if (options.only.includes('dataset')) await datasetWorkload(ctx, rows);
     if (options.only.includes('api')) await apiWorkload(ctx);
   } finally {
     stopChildren();

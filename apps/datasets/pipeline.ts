@@ -59,7 +59,8 @@ export async function runDatasetPipeline<T>(options: {
   const pool = createPool({
     databaseUrl: config.databaseUrl,
     namespace: config.namespace,
-    max: 2,
+    // two for the progress checks, one for the VACUUM that may run meanwhile
+    max: 3,
     applicationName: 'dasy-ingest',
     idleInTransactionMs: config.pgIdleInTransactionMs,
   });
@@ -71,10 +72,16 @@ export async function runDatasetPipeline<T>(options: {
     parts.ready();
     await admin.connect();
     progress = trackRun({ label: `ingest ${spec.name}`, admin, pool, stages: runStages(config.namespace, spec) });
-    const caughtUp = () => waitDatasetCaughtUp({ config, pool, admin, spec, logger: log, drain: () => relay.send({ type: 'drain' }) });
+    let vacuumed: Promise<void> = Promise.resolve();
+    const onRowsApplied = () => {
+      vacuumed = vacuumed.then(() => vacuumDataset(pool, spec, log));
+      relay.send({ type: 'drain' });
+    };
+    const caughtUp = () => waitDatasetCaughtUp({ config, pool, admin, spec, logger: log, onRowsApplied, drain: () => relay.send({ type: 'drain' }) });
     const result = await options.work({ spec, caughtUp, onRead: progress.reading });
     progress.readDone();
     await caughtUp();
+    await vacuumed;
     const counts = await countDataset(pool, spec);
     return { result, ...counts, seconds: Math.round((Date.now() - started) / 10) / 100 };
   } finally {
@@ -96,6 +103,9 @@ export async function waitDatasetCaughtUp(options: {
   admin: Admin;
   spec: DatasetSpec;
   logger?: Logger;
+  /** once the rows consumers are at the end offsets */
+  onRowsApplied?: () => void;
+  /** at each check that finds groups still waiting in the outbox */
   drain?: () => void;
   pollMs?: number;
 }): Promise<void> {
@@ -113,11 +123,26 @@ export async function waitDatasetCaughtUp(options: {
     }
   };
   await untilApplied(rows);
+  options.onRowsApplied?.();
   while (await pgRetry(() => marksWaiting(pool, spec))) {
     options.drain?.();
     await sleep(pollMs);
   }
   for (const group of aggregates) await untilApplied(group);
+}
+
+/**
+ * Once the rows are in, and groups wait to be recounted: VACUUM sets the visibility map of the new
+ * pages (a recount of counts alone then reads only the group index) and ANALYZE gives the planner
+ * the table's statistics, as products' run does (apps/pipeline/completion.ts). One that cannot run
+ * (not the table's owner) is no harm.
+ */
+async function vacuumDataset(pool: Pool, spec: DatasetSpec, logger: Logger): Promise<void> {
+  try {
+    if (spec.aggregates.length && (await marksWaiting(pool, spec))) await pool.query(`VACUUM (ANALYZE) ${q(spec.name)}`);
+  } catch (err) {
+    logger.debug(`VACUUM (ANALYZE) ${spec.name} failed`, { err: String(err) });
+  }
 }
 
 /** The run's stages for its progress line: the rows, then each aggregate. */

@@ -58,12 +58,15 @@ function distinctness(spec: DatasetSpec, alias: string): string {
 
 /**
  * The batch's one statement. Every part of a WITH sees the table as it was before the statement:
- * `old` is the touched keys' rows before, `up` the rows written (new or changed: an unchanged
- * row is not written and not returned), `gone` the rows deleted.
+ * `up` is the rows written (new or changed: an unchanged row is not written, not returned),
+ * `old` the rows `up` updated as they were before (xmax = 0 is a row the statement inserted, an
+ * updated one carries its lock: a first ingest, nearly all inserts, probes nothing), `gone` the
+ * rows deleted.
  */
 export function applySql(spec: DatasetSpec, batchTable: string): string {
   const cols = spec.columns.map((c) => c.name);
-  const typed = spec.columns.map((c, i) => `c${i}::${sqlType(spec, c).replace(' COLLATE "C"', '')} AS ${q(c.name)}`).join(', ');
+  // cast to the column's type, collation included: the key's index then serves every comparison
+  const typed = spec.columns.map((c, i) => `c${i}::${sqlType(spec, c)} AS ${q(c.name)}`).join(', ');
   const keyMatch = (a: string, b: string) => spec.key.map((k) => `${a}.${q(k)} = ${b}.${q(k)}`).join(' AND ');
   const nonKey = cols.filter((c) => !spec.key.includes(c));
   const onConflict = nonKey.length
@@ -71,27 +74,26 @@ export function applySql(spec: DatasetSpec, batchTable: string): string {
     : 'DO NOTHING';
   // what a mark needs of a row: its key (to find its old row) and every group-by column
   const touched = [...new Set([...spec.key, ...spec.aggregates.flatMap((a) => a.groupBy)])];
-  const marks = spec.aggregates.map(
-    (a) => `SELECT $1::text, ${lit(a.name)}, array_agg(DISTINCT ${groupKeyText(spec, a, 'x')}) FROM touched x HAVING count(*) > 0`,
-  );
+  // kept as they come: the relay sends each group once per drain (SELECT DISTINCT)
+  const marks = spec.aggregates.map((a) => `SELECT $1::text, ${lit(a.name)}, array_agg(${groupKeyText(spec, a, 'x')}) FROM touched x HAVING count(*) > 0`);
   const mark = marks.length
     ? `INSERT INTO dasy_dataset_outbox (dataset, aggregate, keys)\n  ${marks.join('\n  UNION ALL ')}\n  RETURNING 1`
     : 'SELECT 1 WHERE false';
   return `
 WITH latest AS (
   SELECT DISTINCT ON (${list(spec.key)}) * FROM (SELECT ord, alive, ${typed} FROM ${q(batchTable)}) b ORDER BY ${list(spec.key)}, ord DESC
-), old AS (
-  SELECT ${list(touched, 't.')} FROM ${q(spec.name)} t JOIN latest l ON ${keyMatch('t', 'l')}
 ), up AS (
   INSERT INTO ${q(spec.name)} AS t (${list(cols)}) SELECT ${list(cols)} FROM latest WHERE alive IS NOT NULL
   ON CONFLICT (${list(spec.key)}) ${onConflict}
-  RETURNING ${list(touched, 't.')}
+  RETURNING ${list(touched, 't.')}, t.xmax = 0 AS inserted
+), old AS (
+  SELECT ${list(touched, 'o.')} FROM up JOIN ${q(spec.name)} o ON ${keyMatch('o', 'up')} WHERE NOT up.inserted
 ), gone AS (
   DELETE FROM ${q(spec.name)} t USING latest l WHERE l.alive IS NULL AND ${keyMatch('t', 'l')}
   RETURNING ${list(touched, 't.')}
 ), touched AS (
   SELECT ${list(touched)} FROM up
-  UNION ALL SELECT ${list(touched, 'o.')} FROM old o JOIN up ON ${keyMatch('o', 'up')}
+  UNION ALL SELECT ${list(touched)} FROM old
   UNION ALL SELECT ${list(touched)} FROM gone
 ), marked AS (
   ${mark}

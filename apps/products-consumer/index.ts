@@ -6,7 +6,7 @@ import { BinaryCopy, copyInto } from '../../libs/db/copy';
 import { PoisonMessageError } from '../../libs/errors';
 import { ProductMessage } from '../products-producer';
 import { decodeProductValue, PRODUCT_VALUE_V1 } from '../../libs/kafka/product-value';
-import { isTrimmed, isTrimmedUtf8 } from './trimmed';
+import { isTrimmed, isTrimmedUtf8 } from '../../libs/csv/trimmed';
 
 export const OUTBOX_CHANNEL = 'dasy_product_count_outbox';
 

@@ -31,6 +31,11 @@ test.each([
   ['a changed type', base.replace('amount: numeric', 'amount: integer').replace('sum(amount)', 'sum(amount)'), 'column amount changed from numeric to integer'],
   ['a removed column', base.replace(', amount: numeric', '').replace(', total: sum(amount)', ''), 'column amount was removed'],
   ['a changed aggregate', base.replace('n: count,', 'n: count, top: max(amount),'), 'aggregate totals changed'],
+  [
+    'a new column before the old ones',
+    base.replace('{ id: text,', '{ note: text?, id: text,'),
+    'new columns (note) must come after the columns there were, in their order',
+  ],
   ['a changed key', base.replace('key: id', 'key: [id, customer]'), 'key changed from (id) to (id, customer)'],
 ])('%s is refused with one line saying what to do', (_, text, what) => {
   expect(() => specChanges(fromJsonb(base), spec(text), 'orders.yaml')).toThrow(

@@ -24,6 +24,10 @@ export function specChanges(stored: DatasetSpec, wanted: DatasetSpec, source: st
     if (now!.type !== old.type || now!.optional !== old.optional) refuse(`column ${old.name} changed from ${typeName(old)} to ${typeName(now!)}`);
   }
   const columns = wanted.columns.filter((c) => !stored.columns.some((old) => old.name === c.name));
+  // a compact value lists the columns in the spec's order (compact-value.ts): older messages must read the same
+  const order = wanted.columns.slice(0, stored.columns.length).map((c) => c.name);
+  if (order.join() !== stored.columns.map((c) => c.name).join())
+    refuse(`new columns (${columns.map((c) => c.name).join(', ')}) must come after the columns there were, in their order`);
   for (const c of columns)
     if (!c.optional)
       refuse(`new column ${c.name} is required (${c.type}); a new column must be optional (${c.type}?), as the rows already stored have no value for it`);

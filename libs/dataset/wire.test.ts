@@ -1,6 +1,6 @@
 import { PoisonMessageError } from '../errors';
 import type { DatasetSpec } from './spec';
-import { decodeRow, keyValues, messageKey, messageValue } from './wire';
+import { decodeRow, jsonMessageValue, keyValues, messageKey, messageValue } from './wire';
 
 const ORDERS: DatasetSpec = {
   name: 'orders',
@@ -74,18 +74,56 @@ describe('messageKey and keyValues', () => {
 });
 
 describe('messageValue and decodeRow', () => {
-  test('a row round-trips, nulls included', () => {
+  /** A compact value's fields as text (they come as views of the value's bytes). */
+  const asText = (row: ReturnType<typeof decodeRow>) =>
+    'deleted' in row ? row : { ...row, values: row.values.map((v) => (Buffer.isBuffer(v) ? v.toString() : v)) };
+
+  test('a row round-trips as JSON, nulls included', () => {
     const values = ['o-1', 'Ann Lee', '-1.50', '2024-01-05T10:20:00.5-08:00', null];
-    const value = messageValue(ORDERS, values);
+    const value = jsonMessageValue(ORDERS, values);
     expect(value.toString()).toBe('{"order_id":"o-1","customer":"Ann Lee","amount":"-1.50","placed_at":"2024-01-05T10:20:00.5-08:00","note":null}');
     expect(decodeRow(ORDERS, { key: Buffer.from(messageKey(ORDERS, values)), value })).toEqual({ key: ['o-1'], values });
     const noted = ['o-1', 'Ann Lee', '-1.50', '2024-01-05T10:20:00.5-08:00', ' a "note" \r\n'];
-    expect(decodeRow(ORDERS, { key: Buffer.from('o-1'), value: messageValue(ORDERS, noted) })).toEqual({ key: ['o-1'], values: noted });
+    expect(decodeRow(ORDERS, { key: Buffer.from('o-1'), value: jsonMessageValue(ORDERS, noted) })).toEqual({ key: ['o-1'], values: noted });
+  });
+
+  test('a row round-trips in the compact value, nulls and empty text included', () => {
+    const values = ['o-1', 'Ann Lee', '-1.50', '2024-01-05T10:20:00.5-08:00', null];
+    const value = messageValue(ORDERS, values);
+    expect(value.toString('latin1')).toBe('\x01\x01o-1\0\x01Ann Lee\0\x01-1.50\0\x012024-01-05T10:20:00.5-08:00\0\x02');
+    expect(asText(decodeRow(ORDERS, { key: Buffer.from('o-1'), value }))).toEqual({ key: ['o-1'], values });
+    const noted = ['o-1', 'Ann Lee', '-1.50', '2024-01-05T10:20:00.5-08:00', ''];
+    expect(asText(decodeRow(ORDERS, { key: Buffer.from('o-1'), value: messageValue(ORDERS, noted) }))).toEqual({ key: ['o-1'], values: noted });
+  });
+
+  test('a compact value: fewer fields (a column added since) are NULL; a required one missing, a key not trimmed, or another key is poison', () => {
+    const short = messageValue(ORDERS, ['o-1', 'Ann Lee', '-1.50', '2024-01-05']);
+    expect(asText(decodeRow(ORDERS, { key: Buffer.from('o-1'), value: short }))).toEqual({
+      key: ['o-1'],
+      values: ['o-1', 'Ann Lee', '-1.50', '2024-01-05', null],
+    });
+    expect(poison(() => decodeRow(ORDERS, { key: Buffer.from('o-1'), value: messageValue(ORDERS, ['o-1', 'Ann Lee']) }))).toBe(
+      'amount: missing, and the column is required',
+    );
+    expect(poison(() => decodeRow(ORDERS, { key: Buffer.from('o-1'), value: messageValue(ORDERS, ['o-1', ' Ann', '1', 'x', null]) }))).toBe(
+      'customer: is empty or not trimmed',
+    );
+    expect(poison(() => decodeRow(ORDERS, { key: Buffer.from('o-1'), value: messageValue(ORDERS, ['o-2', 'Ann', '1', 'x', null]) }))).toBe(
+      "message key is not the row's key",
+    );
+    expect(poison(() => decodeRow(ORDERS, { key: Buffer.from('o-1'), value: messageValue(ORDERS, ['o-1', 'Ann', null, 'x', null]) }))).toBe(
+      'amount: null, and the column is required',
+    );
+    expect(poison(() => decodeRow(ORDERS, { key: Buffer.from('o-1'), value: Buffer.from([1, 1, 0x6f, 0xff]) }))).toBe('message value is not valid UTF-8');
   });
 
   test('a composite key row round-trips', () => {
     const values = ['a', '9223372036854775807', 'false'];
-    expect(decodeRow(LINES, { key: Buffer.from(messageKey(LINES, values)), value: messageValue(LINES, values) })).toEqual({
+    expect(decodeRow(LINES, { key: Buffer.from(messageKey(LINES, values)), value: jsonMessageValue(LINES, values) })).toEqual({
+      key: ['9223372036854775807', 'a'],
+      values,
+    });
+    expect(asText(decodeRow(LINES, { key: Buffer.from(messageKey(LINES, values)), value: messageValue(LINES, values) }))).toEqual({
       key: ['9223372036854775807', 'a'],
       values,
     });

@@ -2,6 +2,7 @@ import { isUtf8 } from 'buffer';
 import { PoisonMessageError } from '../errors';
 import type { DatasetSpec } from './spec';
 import { parseField, trimmedColumns } from './values';
+import { DATASET_VALUE_V1, decodeCompactValue, encodeCompactValue } from './compact-value';
 
 /**
  * A dataset's rows on its topic `<ns>.<dataset>` (DESIGN.md §8), a compacted changelog: the key is
@@ -10,7 +11,7 @@ import { parseField, trimmedColumns } from './values';
  * keeps one message per key, so a key has one text: a key that is not its own canonical form is
  * refused, as is any value the CSV rules (./values.ts) would not have produced.
  */
-export type DecodedRow = { key: string[]; values: (string | null)[] } | { key: string[]; deleted: true };
+export type DecodedRow = { key: string[]; values: (string | Buffer | null)[] } | { key: string[]; deleted: true };
 
 /** The message key of a row (`values` in the spec's column order). */
 export function messageKey(spec: DatasetSpec, values: readonly (string | null)[]): string {
@@ -22,8 +23,13 @@ export function messageKey(spec: DatasetSpec, values: readonly (string | null)[]
   return key.length === 1 ? key[0] : JSON.stringify(key);
 }
 
-/** The message value of a row: `{ "<column>": text or null, ... }` in UTF-8. */
+/** The message value of a row as dasy's producer writes it: compact (compact-value.ts). */
 export function messageValue(spec: DatasetSpec, values: readonly (string | null)[]): Buffer {
+  return encodeCompactValue(values);
+}
+
+/** The message value of a row as a JSON object `{ "<column>": text or null, ... }` in UTF-8: what a person or another tool may write. */
+export function jsonMessageValue(spec: DatasetSpec, values: readonly (string | null)[]): Buffer {
   const row: Record<string, string | null> = {};
   spec.columns.forEach((c, i) => (row[c.name] = values[i]));
   return Buffer.from(JSON.stringify(row), 'utf8');
@@ -60,8 +66,13 @@ function compositeKey(text: string, length: number): string[] {
 export function decodeRow(spec: DatasetSpec, message: { key: Buffer | null; value: Buffer | null }): DecodedRow {
   const key = keyValues(spec, message.key);
   if (message.value === null) return { key, deleted: true };
-  const row = jsonObject(message.value);
   const { keyAt, trimmed } = layout(spec);
+  if (message.value[0] === DATASET_VALUE_V1) {
+    const fields = decodeCompactValue(spec, message.value, trimmed);
+    if (keyAt.some((at, i) => fields[at]!.toString('utf8') !== key[i])) throw new PoisonMessageError("message key is not the row's key");
+    return { key, values: fields };
+  }
+  const row = jsonObject(message.value);
   const values = spec.columns.map((column, at) => {
     const v = Object.hasOwn(row, column.name) ? row[column.name] : undefined;
     // a column added to the spec later is absent from older messages: optional ones only
