@@ -1,7 +1,10 @@
+import { niceCeiling, pushSample, seriesPoints } from './chart';
+
 /**
  * The dashboard page: one self-contained document (inline CSS and JS, no CDN, no framework) so it
- * works offline. Live data arrives over Server-Sent Events from /api/dashboard/events; the chart is
- * drawn on a canvas by hand. Elements carry ids the browser test relies on.
+ * works offline. Live data arrives over Server-Sent Events from /api/dashboard/events; the charts
+ * are drawn on canvases by hand (the flow chart's arithmetic is chart.ts's, inlined). Elements
+ * carry ids the browser tests rely on.
  */
 export const DASHBOARD_HTML = /* html */ `<!doctype html>
 <html lang="en">
@@ -40,6 +43,15 @@ export const DASHBOARD_HTML = /* html */ `<!doctype html>
   .error { color:var(--bad); }
   .ok { color:var(--good); }
   pre { white-space:pre-wrap; word-break:break-all; margin:0; font-size:12px; }
+  #flow-chart { margin:8px 0; }
+  #datasets { grid-column:1 / -1; }
+  .scroll { overflow-x:auto; }
+  table.aggregate { width:auto; min-width:50%; }
+  table.aggregate th, table.aggregate td { padding-right:18px; }
+  table.aggregate td, #groups-table td:last-child { white-space:nowrap; }
+  #groups-table td:first-child { overflow-wrap:anywhere; }
+  .dataset h3 { font-size:14px; margin:12px 0 6px; }
+  .dataset h4 { font-size:13px; font-weight:500; margin:10px 0 4px; }
 </style>
 </head>
 <body>
@@ -53,7 +65,8 @@ export const DASHBOARD_HTML = /* html */ `<!doctype html>
       <div class="kpi"><b id="outbox-count">–</b><span>names to recount</span></div>
       <div class="kpi"><b id="rate">–</b><span>rows/s applied</span></div>
     </div>
-    <table id="lag-table"><thead><tr><th>consumer group</th><th class="n">partition</th><th class="n">applied</th><th class="n">end</th><th class="n">lag</th></tr></thead><tbody></tbody></table>
+    <table id="groups-table"><thead><tr><th>consumer group</th><th class="n">lag</th><th class="n">applied/s</th><th>verdict</th></tr></thead><tbody></tbody></table>
+    <canvas id="flow-chart" width="800" height="200" data-samples="0"></canvas>
     <p id="dead-letters" class="muted"></p>
     <h2>Recent rejects</h2>
     <table id="rejects"><thead><tr><th>file</th><th class="n">line</th><th>reason</th></tr></thead><tbody></tbody></table>
@@ -103,6 +116,10 @@ export const DASHBOARD_HTML = /* html */ `<!doctype html>
     <h2 style="margin-top:14px">Ad requests per SDK version</h2>
     <table id="ads-sdks"><thead><tr><th>sdk version</th><th class="n">ad requests</th><th class="n">impressions</th><th class="n">fill rate</th></tr></thead><tbody></tbody></table>
   </section>
+  <section id="datasets">
+    <h2>Datasets</h2>
+    <div id="datasets-list"></div>
+  </section>
 </main>
 <script>
 "use strict";
@@ -116,15 +133,16 @@ const authHeaders = token ? { authorization: "Bearer " + token } : {};
 
 function render(s) {
   $("namespace").textContent = "namespace " + s.pipeline.namespace;
+  $("live").dataset.at = s.at; // which snapshot the page shows (the browser tests wait on it)
   $("products-count").textContent = fmt(s.pipeline.tables.products);
   $("names-count").textContent = fmt(s.pipeline.tables.product_count);
   $("outbox-count").textContent = fmt(s.pipeline.outbox);
   const rates = Object.entries(s.pipeline.appliedPerSecond || {}).filter(([g]) => g.endsWith(".products-consumer")).map(([, v]) => v);
   $("rate").textContent = rates.length ? fmt(rates[0]) : "–";
-  const lag = [];
-  for (const g of s.pipeline.groups) for (const p of g.partitions)
-    lag.push("<tr><td>" + esc(g.group.slice(s.pipeline.namespace.length + 1)) + '</td><td class="n">' + p.partition + '</td><td class="n">' + fmt(Number(p.stored)) + '</td><td class="n">' + fmt(Number(p.end)) + '</td><td class="n">' + fmt(Number(p.lag)) + "</td></tr>");
-  fillRows($("lag-table"), lag);
+  const perSecond = s.pipeline.appliedPerSecond || {};
+  fillRows($("groups-table"), s.pipeline.groups.map((g) => "<tr><td>" + esc(g.group.slice(s.pipeline.namespace.length + 1)) + '</td><td class="n">' + fmt(Number(g.lag)) + '</td><td class="n">' + fmt(perSecond[g.group]) + "</td><td>" + esc(g.verdict) + "</td></tr>"));
+  recordFlow(s);
+  renderDatasets(s.datasets || []);
   const dl = Object.entries(s.pipeline.deadLetters).filter(([, d]) => d.messages !== "0").map(([t, d]) => t + ": " + d.messages + (d.lastReason ? " (last: " + d.lastReason + ")" : ""));
   $("dead-letters").textContent = dl.length ? "dead letters: " + dl.join(", ") : "no dead letters";
   fillRows($("rejects"), s.rejects.map((r) => "<tr><td>" + esc(r.file) + '</td><td class="n">' + r.line + "</td><td>" + esc(r.reason) + "</td></tr>"));
@@ -132,6 +150,75 @@ function render(s) {
   const adRow = (r) => "<tr><td>" + esc(r.value) + '</td><td class="n">' + fmt(r.ad_requests) + '</td><td class="n">' + fmt(r.impressions) + '</td><td class="n">' + pct(r.fill_rate) + "</td></tr>";
   fillRows($("ads-users"), s.ads.usernames.map(adRow));
   fillRows($("ads-sdks"), s.ads.sdkVersions.map(adRow));
+}
+
+// Each dataset: its progress, and per aggregate its top groups (group_by columns, then measures).
+function renderDatasets(list) {
+  if (!list.length) { $("datasets-list").innerHTML = '<p id="no-datasets" class="muted">no datasets declared (dasy ingest --file F --dataset datasets/NAME.yaml)</p>'; return; }
+  const kpi = (cls, value, label) => '<div class="kpi"><b class="' + cls + '">' + value + "</b><span>" + label + "</span></div>";
+  $("datasets-list").innerHTML = list.map((d) => '<div class="dataset" data-dataset="' + esc(d.name) + '"><h3>' + esc(d.name) + '</h3><div class="kpis">'
+    + kpi("ds-rows", fmt(d.rows), "rows") + kpi("ds-lag", fmt(Number(d.lag)), "lag") + kpi("ds-rate", fmt(d.appliedPerSecond), "rows/s applied")
+    + "</div>" + d.aggregates.map(aggregateTable).join("") + "</div>").join("");
+}
+function aggregateTable(a) {
+  const cols = [...a.groupBy, ...a.measures];
+  const cell = (tag, c, i, text) => "<" + tag + (i >= a.groupBy.length ? ' class="n"' : "") + ">" + esc(text) + "</" + tag + ">";
+  const head = cols.map((c, i) => cell("th", c, i, c)).join("");
+  const body = a.top.map((r) => "<tr>" + cols.map((c, i) => cell("td", c, i, r[c] === null ? "–" : String(r[c]))).join("") + "</tr>").join("");
+  const caption = a.top.length ? "top " + a.top.length + " by " + a.measures[0] : "no groups yet";
+  return "<h4>" + esc(a.name) + ' <span class="muted">' + esc(caption) + '</span></h4><div class="scroll"><table class="aggregate" data-aggregate="' + esc(a.name) + '"><thead><tr>' + head + "</tr></thead><tbody>" + body + "</tbody></table></div>";
+}
+
+// Applied rows/s and total lag (all consumer groups) over the last minutes: a ring of the snapshots received.
+${pushSample.toString()}
+${niceCeiling.toString()}
+${seriesPoints.toString()}
+const FLOW_WINDOW_MS = 5 * 60 * 1000, FLOW_CAPACITY = 600;
+const FLOW_SERIES = [{ key: "applied", label: "applied/s, all groups", color: "#5fd38d" }, { key: "lag", label: "lag, all groups", color: "#ffb454" }];
+const flow = [];
+function recordFlow(s) {
+  const applied = Object.values(s.pipeline.appliedPerSecond || {}).reduce((a, v) => a + v, 0);
+  const lag = s.pipeline.groups.reduce((a, g) => a + Number(g.lag), 0);
+  pushSample(flow, { t: Date.parse(s.at), applied, lag }, FLOW_CAPACITY);
+  drawFlow();
+}
+// Two panels, one above the other, each with its own scale: rows/s and lag differ by orders of magnitude.
+function drawFlow() {
+  const c = $("flow-chart");
+  const ratio = window.devicePixelRatio || 1;
+  const W = Math.max(300, c.clientWidth), H = 200;
+  c.width = W * ratio; c.height = H * ratio;
+  const ctx = c.getContext("2d");
+  ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+  ctx.clearRect(0, 0, W, H);
+  ctx.font = "11px system-ui";
+  const to = flow.length ? flow[flow.length - 1].t : Date.now(), from = to - FLOW_WINDOW_MS;
+  const plots = {};
+  FLOW_SERIES.forEach((series, i) => {
+    const box = { left: 56, right: W - 12, top: 18 + i * 92, bottom: 86 + i * 92 };
+    plots[series.key] = box;
+    const max = niceCeiling(Math.max(0, ...flow.map((p) => p[series.key])));
+    ctx.strokeStyle = "#26313d"; ctx.lineWidth = 1; ctx.fillStyle = "#8a97a6";
+    for (const f of [0, 0.5, 1]) {
+      const y = box.bottom - f * (box.bottom - box.top);
+      ctx.beginPath(); ctx.moveTo(box.left, y); ctx.lineTo(box.right, y); ctx.stroke();
+      ctx.fillText((max * f).toLocaleString("en-US"), 6, y + 4);
+    }
+    const last = flow.length ? flow[flow.length - 1][series.key] : null;
+    ctx.fillText(series.label + (last === null ? "" : ": " + fmt(last)), box.left, box.top - 5);
+    const points = seriesPoints(flow, series.key, box, from, to, max);
+    ctx.strokeStyle = series.color; ctx.fillStyle = series.color; ctx.lineWidth = 2;
+    ctx.beginPath();
+    points.forEach((p, j) => (j ? ctx.lineTo(p.x, p.y) : ctx.moveTo(p.x, p.y)));
+    ctx.stroke();
+    if (points.length) { const p = points[points.length - 1]; ctx.beginPath(); ctx.arc(p.x, p.y, 3, 0, 7); ctx.fill(); }
+  });
+  ctx.fillStyle = "#8a97a6";
+  ctx.fillText("−5 min", 56, H - 2);
+  ctx.fillText("now", W - 34, H - 2);
+  c.dataset.samples = String(flow.length);
+  c.dataset.last = JSON.stringify(flow.length ? flow[flow.length - 1] : null);
+  c.dataset.plots = JSON.stringify(plots);
 }
 
 let product = null;
@@ -250,6 +337,7 @@ function connect() {
   es.onerror = () => { $("live").className = "off"; $("live").textContent = "reconnecting"; };
 }
 drawChart([]);
+drawFlow();
 connect();
 </script>
 </body>

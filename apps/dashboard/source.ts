@@ -6,6 +6,7 @@ import { isKafkaUnavailable } from '../../libs/errors/classify';
 import { Logger } from '../../libs/log';
 import { retry } from '../../libs/resilience';
 import { collectStatus, StatusReport } from '../status';
+import { DatasetSummary, declaredTops, summarizeDatasets } from './datasets';
 
 export interface DashboardSnapshot {
   at: string;
@@ -13,6 +14,8 @@ export interface DashboardSnapshot {
   top: { name: string; no_of_products: number }[];
   ads: { usernames: AdRow[]; sdkVersions: AdRow[] };
   rejects: { file: string; line: number; reason: string; raw: string }[];
+  /** every dataset declared in the namespace, by name */
+  datasets: DatasetSummary[];
 }
 
 export interface AdRow {
@@ -25,7 +28,8 @@ export interface AdRow {
 /**
  * What the dashboard shows, computed at most once a second whatever the number of viewers:
  * pipeline status (lag per partition, rows applied per second from the stored offsets), top names,
- * ad counters, and the last rejects (tailed from `<ns>.products.rejects`).
+ * ad counters, the last rejects (tailed from `<ns>.products.rejects`), and each declared dataset's
+ * progress and top groups.
  */
 export class DashboardSource {
   private cached: { at: number; snapshot: Promise<DashboardSnapshot> } | undefined;
@@ -58,12 +62,13 @@ export class DashboardSource {
 
   private async compute(): Promise<DashboardSnapshot> {
     const { pool, admin, namespace } = this.deps;
-    const [pipeline, top, ads] = await Promise.all([
+    const [pipeline, top, ads, declared] = await Promise.all([
       collectStatus({ admin, pool, namespace }),
       pool
         .query<{ name: string; no_of_products: number }>(`SELECT name, no_of_products FROM product_count ORDER BY no_of_products DESC, name LIMIT 20`)
         .then((r) => r.rows),
       this.ads(),
+      declaredTops(pool),
     ]);
     // Rows applied per second, from how far each group's stored offsets moved since last time.
     const now = Date.now();
@@ -78,7 +83,14 @@ export class DashboardSource {
       }
     }
     this.previous = { at: now, applied };
-    return { at: new Date(now).toISOString(), pipeline: { ...pipeline, appliedPerSecond }, top, ads, rejects: [...this.rejects].reverse() };
+    return {
+      at: new Date(now).toISOString(),
+      pipeline: { ...pipeline, appliedPerSecond },
+      top,
+      ads,
+      rejects: [...this.rejects].reverse(),
+      datasets: summarizeDatasets(namespace, declared, pipeline, appliedPerSecond),
+    };
   }
 
   private async ads(): Promise<DashboardSnapshot['ads']> {

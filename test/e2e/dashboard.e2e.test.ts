@@ -82,9 +82,14 @@ test('the page shows the database numbers, and a pushed score updates stats and 
     '302',
     'malformed: character after a closing quote',
   ]);
-  // Lag table: every partition of every consumer group (products, product-count, scores, events), no lag.
-  const lags = await page.$$eval('#lag-table tbody tr', (trs) => trs.map((tr) => tr.children[4].textContent));
-  expect(lags).toEqual(Array(24).fill('0'));
+  // Consumer groups, one line each (products, product-count, scores, events): no lag.
+  const groups = await page.$$eval('#groups-table tbody tr', (trs) =>
+    trs.map((tr) => [tr.children[0].textContent, tr.children[1].textContent, tr.children[3].textContent]),
+  );
+  expect(groups).toEqual(['products-consumer', 'product-count-consumer', 'scores-consumer', 'events-consumer'].map((g) => [g, '0', 'caught up']));
+  // Products alone: no dataset declared, and the flow chart has its samples.
+  expect(await page.textContent('#no-datasets')).toBe('no datasets declared (dasy ingest --file F --dataset datasets/NAME.yaml)');
+  expect(Number(await page.getAttribute('#flow-chart', 'data-samples'))).toBeGreaterThan(0);
 
   // The demo seeded 12 scores for the top name; look at it, then push one through the form.
   const product = top[0].name;
