@@ -3,7 +3,7 @@ import { Logger } from '../../libs/log';
 import { checkDatasetHeader, produceDataset } from './producer';
 import { runDatasetPipeline } from './pipeline';
 import { loadDatasetSpec } from '../../libs/dataset/spec';
-import { deleteAbsentKeys } from './sync';
+import { deleteAbsentDatasetKeys } from './sync';
 
 export interface DatasetIngestSummary {
   file: string;
@@ -41,7 +41,7 @@ export async function ingestDataset(options: {
     consumers: options.consumers,
     work: async ({ spec, caughtUp, onRead }) => {
       const produced = await produceDataset({ config, logger, spec, file, rejectsFile: options.rejectsFile, onRead });
-      const deleted = options.sync ? await deleteAbsentKeys({ config, logger, spec, file, caughtUp }) : undefined;
+      const deleted = options.sync ? await deleteAbsentDatasetKeys({ config, logger, spec, file, caughtUp }) : undefined;
       return { produced, deleted };
     },
   });

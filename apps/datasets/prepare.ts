@@ -3,12 +3,11 @@ import { createPool } from '../../libs/db';
 import { ensureDatasetTables, TablesOutcome } from '../../libs/dataset/schema';
 import { DatasetSpec, loadDatasetSpec } from '../../libs/dataset/spec';
 import { datasetTopics } from '../../libs/dataset/topics';
-import { isKafkaUnavailable, isPostgresUnavailable } from '../../libs/errors/classify';
-import { createKafka } from '../../libs/kafka/client';
+import { isPostgresUnavailable } from '../../libs/errors/classify';
 import { ensureNamedTopics } from '../../libs/kafka/topics';
 import { Logger } from '../../libs/log';
 import { outageNotice, retry } from '../../libs/resilience';
-import { prepare } from '../stack';
+import { prepare, withAdmin } from '../stack';
 
 /**
  * A declared dataset made ready to run: the namespace prepared (migrations, its own topics), the
@@ -24,27 +23,11 @@ export async function prepareDataset(config: DasyConfig, logger: Logger, file: s
       isRetriable: isPostgresUnavailable,
       notice: outageNotice(logger, 'PostgreSQL'),
     });
-    await ensureDatasetTopics(config, logger, spec);
+    await withAdmin(config, logger, (admin) => ensureNamedTopics(admin, datasetTopics(config.namespace, spec)));
     return { spec, tables };
   } finally {
     await pool.end().catch(() => undefined);
   }
-}
-
-async function ensureDatasetTopics(config: DasyConfig, logger: Logger, spec: DatasetSpec): Promise<void> {
-  const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'dasy-prepare', logger });
-  await retry(
-    async () => {
-      const admin = kafka.admin();
-      try {
-        await admin.connect();
-        await ensureNamedTopics(admin, datasetTopics(config.namespace, spec));
-      } finally {
-        await admin.disconnect().catch(() => undefined);
-      }
-    },
-    { isRetriable: isKafkaUnavailable },
-  );
 }
 
 /** What prepareDataset did to the tables, in one line. */

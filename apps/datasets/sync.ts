@@ -1,30 +1,22 @@
 import { PoolClient } from 'pg';
 import { DasyConfig } from '../../libs/config';
-import { createPool } from '../../libs/db';
 import { DatasetSpec } from '../../libs/dataset/spec';
 import { list, q, sqlType } from '../../libs/dataset/sql';
 import { rejectsTopic, rowsTopic } from '../../libs/dataset/topics';
 import { messageKey } from '../../libs/dataset/wire';
-import { isPostgresUnavailable } from '../../libs/errors/classify';
 import { Logger } from '../../libs/log';
-import { createProgress } from '../../libs/progress';
-import { outageNotice, retry } from '../../libs/resilience';
-import { openProductsWriter, ProductsWriter } from '../products-producer/writer';
+import { deleteAbsentKeys } from '../sync';
 import { keysSpec, readKeysFile } from './keys-file';
 
 /** The session's temporary table of the file's keys. */
 const FILE_KEYS = 'dasy_sync_keys';
-const PAGE = 5000;
 
 /**
- * The sync step of `ingest --sync` for a declared dataset, as apps/sync is products': every key
- * of the table that the file does not contain gets a tombstone, applied by the pipeline like any
- * delete. The file's keys are read from the file (every record whose key can be read, rejected or
- * not), into a temporary table of the session; the step waits until the pipeline has applied
- * everything, then scans the table against them through a cursor WITH HOLD: no transaction is
- * open while it waits or sends. PostgreSQL going away is waited for, and the step starts again.
+ * The sync step of `ingest --sync` for a declared dataset (apps/sync's deleteAbsentKeys, with the
+ * dataset's keys): every key of the table that the file does not contain gets a tombstone. The
+ * file's keys are read from the file, every record whose key can be read, rejected or not.
  */
-export async function deleteAbsentKeys(options: {
+export async function deleteAbsentDatasetKeys(options: {
   config: DasyConfig;
   logger: Logger;
   spec: DatasetSpec;
@@ -32,47 +24,16 @@ export async function deleteAbsentKeys(options: {
   caughtUp: () => Promise<void>;
 }): Promise<number> {
   const { config, spec } = options;
-  const log = options.logger.namespace('sync');
-  const pool = createPool({
-    databaseUrl: config.databaseUrl,
-    namespace: config.namespace,
-    max: 1,
-    applicationName: 'dasy-sync',
-    idleInTransactionMs: config.pgIdleInTransactionMs,
-  });
-  const writer = await openProductsWriter({
-    config,
-    logger: log,
-    clientId: 'dasy-sync',
+  const keys = keysSpec(spec);
+  const match = spec.key.map((k) => `f.${q(k)} = t.${q(k)}`).join(' AND ');
+  return deleteAbsentKeys({
+    ...options,
     topics: { changelog: rowsTopic(config.namespace, spec), rejects: rejectsTopic(config.namespace, spec) },
+    loadFileKeys: (client) => loadFileKeys(client, spec, options.file),
+    absentSql: `SELECT ${spec.key.map((k) => `t.${q(k)}::text`).join(', ')} FROM ${q(spec.name)} t WHERE NOT EXISTS (SELECT 1 FROM ${FILE_KEYS} f WHERE ${match})`,
+    keyOf: (row) => messageKey(keys, row),
+    dropSql: `DROP TABLE ${FILE_KEYS}`,
   });
-  const progress = createProgress();
-  const tally = { sent: 0 };
-  const attempt = async () => {
-    const client = await pool.connect();
-    let broken = true; // unless it ends cleanly, the session goes, and its table and cursor with it
-    try {
-      await loadFileKeys(client, spec, options.file);
-      await options.caughtUp();
-      await sendAbsent(client, spec, writer, tally, () => progress.update(`sync: ${tally.sent.toLocaleString('en-US')} keys not in the file deleted`));
-      await client.query(`DROP TABLE ${FILE_KEYS}`);
-      broken = false;
-      return tally.sent;
-    } catch (err) {
-      if (isPostgresUnavailable(err)) await writer.finish(); // what was decided before the outage still goes out
-      throw err;
-    } finally {
-      client.release(broken);
-    }
-  };
-  try {
-    return await retry(attempt, { isRetriable: isPostgresUnavailable, notice: outageNotice(log, 'PostgreSQL') });
-  } finally {
-    progress.done();
-    await writer.finish().catch(() => undefined);
-    await writer.close();
-    await pool.end().catch(() => undefined);
-  }
 }
 
 /** The file's keys (typed as the table's), one INSERT per chunk of the file: memory stays flat. */
@@ -97,24 +58,4 @@ async function loadFileKeys(client: PoolClient, spec: DatasetSpec, file: string)
   await readKeysFile(spec, file, { row: (r) => page.push(r.values as string[]), reject: () => undefined }, insert);
   await insert();
   await client.query(`ANALYZE ${FILE_KEYS}`);
-}
-
-/** Tombstones for every key of the table not in the file's, a page at a time. */
-async function sendAbsent(client: PoolClient, spec: DatasetSpec, writer: ProductsWriter, tally: { sent: number }, onPage: () => void): Promise<void> {
-  const keys = keysSpec(spec);
-  const match = spec.key.map((k) => `f.${q(k)} = t.${q(k)}`).join(' AND ');
-  await client.query(
-    `DECLARE dasy_absent NO SCROLL CURSOR WITH HOLD FOR SELECT ${spec.key.map((k) => `t.${q(k)}::text`).join(', ')} FROM ${q(spec.name)} t
-      WHERE NOT EXISTS (SELECT 1 FROM ${FILE_KEYS} f WHERE ${match})`,
-  );
-  for (;;) {
-    const { rows } = await client.query<string[]>({ text: `FETCH ${PAGE} FROM dasy_absent`, rowMode: 'array' });
-    for (const r of rows) writer.put(messageKey(keys, r), null);
-    tally.sent += rows.length;
-    await writer.flushIfFull();
-    onPage();
-    if (rows.length < PAGE) break;
-  }
-  await writer.finish();
-  await client.query('CLOSE dasy_absent');
 }

@@ -1,5 +1,6 @@
 import { DasyConfig } from '../../libs/config';
 import { createPool, ensureDatabase, Pool, quoteIdent } from '../../libs/db';
+import { DATA_TABLES } from '../../libs/db/schema';
 import { UnavailableError } from '../../libs/errors';
 import { isKafkaUnavailable, isPostgresUnavailable } from '../../libs/errors/classify';
 import type * as Migrate from '../../libs/db/migrate';
@@ -78,14 +79,18 @@ export async function prepare(config: DasyConfig, logger: Logger): Promise<void>
 
 /** The namespace's topics: the missing ones created, a products topic without compaction switched to it. */
 export async function prepareTopics(config: DasyConfig, logger: Logger): Promise<void> {
+  await withAdmin(config, logger, (admin) => ensureTopics(admin, config.namespace));
+}
+
+/** Work with a Kafka admin client of its own, retried while Kafka does not answer (the client says it once, and again when it does). */
+export async function withAdmin(config: DasyConfig, logger: Logger, work: (admin: Admin) => Promise<unknown>): Promise<void> {
   const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'dasy-prepare', logger });
-  // The client says it once when Kafka does not answer (and again when it does).
   await retry(
     async () => {
       const admin = kafka.admin();
       try {
         await admin.connect();
-        await ensureTopics(admin, config.namespace);
+        await work(admin);
       } finally {
         await admin.disconnect().catch(() => undefined);
       }
@@ -130,7 +135,7 @@ export async function reset(config: DasyConfig, logger: Logger): Promise<string>
     const { rows } = await pool.query<{ t: string }>(
       `SELECT c.relname AS t FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE n.nspname = $2 AND c.relkind = 'r' AND c.relname = ANY($1)`,
-      [RESET_TABLES, config.namespace],
+      [DATA_TABLES, config.namespace],
     );
     const tables = rows.map((r) => r.t);
     if (tables.length) await pool.query(`TRUNCATE ${tables.map((t) => `${quoteIdent(config.namespace)}.${quoteIdent(t)}`).join(', ')}`);
@@ -158,21 +163,6 @@ async function deleteDatasetTopics(admin: Admin, namespace: string, datasets: Da
   if (doomed.length) await admin.deleteTopics({ topics: doomed, timeout: 30000 });
   return doomed;
 }
-
-/** Tables holding data (not bookkeeping); apps with their own tables add them here. */
-export const RESET_TABLES = [
-  'products',
-  'product_count',
-  'product_count_outbox',
-  // the HTTP api's (migrations/1732300001000-Api.ts)
-  'score_stats',
-  'score_sessions',
-  'score_buckets',
-  'score_pushes',
-  'ad_counters',
-  'score_dead_letters', // migrations/1732300004000-ScoreDeadLetters.ts
-  'score_requests', // migrations/1732300022000-ScoreRequests.ts
-];
 
 export async function migrateUp(config: DasyConfig): Promise<string> {
   await ensureDatabase(config.databaseUrl, config.pgIdleInTransactionMs);

@@ -34,6 +34,32 @@ import { loadFileSkus } from './file-skus';
  * step starts again (once those are applied they are no longer in `products`: none is sent twice).
  */
 export async function deleteAbsentSkus(options: { config: DasyConfig; logger: Logger; file: string; caughtUp: () => Promise<void> }): Promise<number> {
+  return deleteAbsentKeys({
+    ...options,
+    loadFileKeys: (client) => loadFileSkus(client, options.file, FILE_SKUS, { readable: true, session: true }),
+    absentSql: `SELECT p.sku FROM products p WHERE NOT EXISTS (SELECT 1 FROM ${FILE_SKUS} f WHERE f.sku = p.sku)`,
+    keyOf: (row) => row[0],
+    dropSql: `DROP TABLE ${FILE_SKUS}`,
+  });
+}
+
+/**
+ * The sync step for any changelog (products', a declared dataset's: apps/datasets/sync.ts), as
+ * above: the file's keys into a temporary table of the session (`loadFileKeys`), the wait for the
+ * pipeline, then a tombstone for every row `absentSql` finds (its columns as text, `keyOf` makes
+ * the message key), through a cursor WITH HOLD; an outage of PostgreSQL starts it again.
+ */
+export async function deleteAbsentKeys(options: {
+  config: DasyConfig;
+  logger: Logger;
+  caughtUp: () => Promise<void>;
+  /** a declared dataset's topics (products' unless said) */
+  topics?: { changelog: string; rejects: string };
+  loadFileKeys(client: PoolClient): Promise<void>;
+  absentSql: string;
+  keyOf(row: string[]): string;
+  dropSql: string;
+}): Promise<number> {
   const { config, logger } = options;
   const log = logger.namespace('sync');
   const pool = createPool({
@@ -43,7 +69,7 @@ export async function deleteAbsentSkus(options: { config: DasyConfig; logger: Lo
     applicationName: 'dasy-sync',
     idleInTransactionMs: config.pgIdleInTransactionMs,
   });
-  const writer = await openProductsWriter({ config, logger: log, clientId: 'dasy-sync' });
+  const writer = await openProductsWriter({ config, logger: log, clientId: 'dasy-sync', topics: options.topics });
   const progress = createProgress();
   const tally = { sent: 0 };
   const attempt = async () => {
@@ -51,10 +77,10 @@ export async function deleteAbsentSkus(options: { config: DasyConfig; logger: Lo
     const client = await pool.connect();
     let broken = true; // unless it ends cleanly, the session goes, and its table and cursor with it
     try {
-      await loadFileSkus(client, options.file, FILE_SKUS, { readable: true, session: true });
+      await options.loadFileKeys(client);
       await options.caughtUp();
-      await sendAbsent(client, writer, tally, () => progress.update(`sync: ${tally.sent.toLocaleString('en-US')} skus not in the file deleted`));
-      await client.query(`DROP TABLE ${FILE_SKUS}`);
+      await sendAbsent(client, options, writer, tally, () => progress.update(`sync: ${tally.sent.toLocaleString('en-US')} keys not in the file deleted`));
+      await client.query(options.dropSql);
       broken = false;
       return tally.sent;
     } catch (err) {
@@ -79,16 +105,20 @@ const FILE_SKUS = 'dasy_sync_skus';
 
 const PAGE = 5000;
 
-/** Tombstones for every sku of products that is not in dasy_sync_skus, a page at a time. */
-async function sendAbsent(client: PoolClient, writer: ProductsWriter, tally: { sent: number }, onPage: () => void): Promise<void> {
+/** Tombstones for every row absentSql finds, a page at a time. */
+async function sendAbsent(
+  client: PoolClient,
+  options: { absentSql: string; keyOf(row: string[]): string },
+  writer: ProductsWriter,
+  tally: { sent: number },
+  onPage: () => void,
+): Promise<void> {
   // WITH HOLD, outside a transaction block: the anti-join runs in the statement's own transaction,
   // and its rows are kept by the server for the pages that follow, read with no transaction open
-  await client.query(
-    `DECLARE dasy_absent NO SCROLL CURSOR WITH HOLD FOR SELECT p.sku FROM products p WHERE NOT EXISTS (SELECT 1 FROM ${FILE_SKUS} f WHERE f.sku = p.sku)`,
-  );
+  await client.query(`DECLARE dasy_absent NO SCROLL CURSOR WITH HOLD FOR ${options.absentSql}`);
   for (;;) {
-    const { rows } = await client.query<{ sku: string }>(`FETCH ${PAGE} FROM dasy_absent`);
-    for (const r of rows) writer.put(r.sku, null);
+    const { rows } = await client.query<string[]>({ text: `FETCH ${PAGE} FROM dasy_absent`, rowMode: 'array' });
+    for (const r of rows) writer.put(options.keyOf(r), null);
     tally.sent += rows.length;
     await writer.flushIfFull();
     onPage();

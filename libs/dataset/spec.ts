@@ -1,5 +1,6 @@
 import * as fs from 'fs';
 import { parseDocument } from 'yaml';
+import { DATA_TABLES } from '../db/schema';
 import { InputError } from '../errors';
 
 /**
@@ -57,21 +58,7 @@ export const NAME_PATTERN = /^[a-z][a-z0-9_]{0,39}$/;
  * Names a dataset or an aggregate cannot take: dasy's own tables and topics in the namespace
  * (products is the built-in spec's), and the suffixes of a dataset's topics (`.rejects`, `.dlq`).
  */
-const RESERVED_TABLES = new Set([
-  'product_count',
-  'product_count_outbox',
-  'score_stats',
-  'score_sessions',
-  'score_buckets',
-  'score_pushes',
-  'score_requests',
-  'score_dead_letters',
-  'ad_counters',
-  'csv_files',
-  'scores',
-  'rejects',
-  'dlq',
-]);
+const RESERVED_TABLES = new Set([...DATA_TABLES.filter((t) => t !== 'products'), 'scores', 'rejects', 'dlq']);
 
 const TOP_KEYS = ['name', 'key', 'columns', 'aggregates'];
 const AGGREGATE_KEYS = ['group_by', 'measures'];

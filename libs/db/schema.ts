@@ -31,6 +31,24 @@ export const LEGACY_TABLES = [
   'dasy_dead_letters',
 ];
 
+/**
+ * dasy's own tables that hold data (not bookkeeping): `make reset` empties them, and no declared
+ * dataset may take their names (libs/dataset/spec.ts). Apps with their own tables add them here.
+ */
+export const DATA_TABLES = [
+  'products',
+  'product_count',
+  'product_count_outbox',
+  // the HTTP api's (migrations/1732300001000-Api.ts)
+  'score_stats',
+  'score_sessions',
+  'score_buckets',
+  'score_pushes',
+  'ad_counters',
+  'score_dead_letters', // migrations/1732300004000-ScoreDeadLetters.ts
+  'score_requests', // migrations/1732300022000-ScoreRequests.ts
+];
+
 export async function createSchema(db: Sql, namespace: string): Promise<void> {
   await db.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(namespace)}`);
 }
