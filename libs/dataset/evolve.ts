@@ -1,4 +1,4 @@
-import { AggregateSpec, ColumnSpec, DatasetSpec, SpecError } from './spec';
+import { AggregateSpec, ColumnSpec, DatasetSpec, MeasureSpec, SpecError } from './spec';
 
 /** What a changed spec adds to the dataset as it is stored: the only changes dasy makes by itself. */
 export interface SpecChanges {
@@ -30,10 +30,23 @@ export function specChanges(stored: DatasetSpec, wanted: DatasetSpec, source: st
   for (const old of stored.aggregates) {
     const now = wanted.aggregates.find((a) => a.name === old.name);
     if (!now) refuse(`aggregate ${old.name} was removed`);
-    if (JSON.stringify(now) !== JSON.stringify(old)) refuse(`aggregate ${old.name} changed`);
+    if (!sameAggregate(now!, old)) refuse(`aggregate ${old.name} changed`);
   }
   const aggregates = wanted.aggregates.filter((a) => !stored.aggregates.some((old) => old.name === a.name));
   return { columns, aggregates };
+}
+
+/**
+ * Field by field: the stored spec comes back from jsonb, which orders an object's keys its own way
+ * (a JSON text of it never equals the parsed spec's).
+ */
+function sameAggregate(a: AggregateSpec, b: AggregateSpec): boolean {
+  const measure = (m: MeasureSpec) => [m.name, m.fn, m.column ?? null];
+  return (
+    a.name === b.name &&
+    JSON.stringify(a.groupBy) === JSON.stringify(b.groupBy) &&
+    JSON.stringify(a.measures.map(measure)) === JSON.stringify(b.measures.map(measure))
+  );
 }
 
 function typeName(c: ColumnSpec): string {
