@@ -1,5 +1,6 @@
 import { Pool, PoolClient } from 'pg';
 import { specChanges } from './evolve';
+import { checkNewGroups } from './new-groups';
 import { DatasetSpec, SpecError } from './spec';
 import { addColumnSql, createAggregateTableSql, createGroupIndexSql, createTableSql, fillAggregateSql } from './sql';
 
@@ -66,6 +67,7 @@ async function create(client: PoolClient, spec: DatasetSpec, source: string): Pr
 
 async function evolve(client: PoolClient, stored: DatasetSpec, spec: DatasetSpec, source: string): Promise<TablesOutcome> {
   const changes = specChanges(stored, spec, source);
+  for (const a of changes.aggregates) await checkNewGroups(client, stored, spec, a, source);
   for (const c of changes.columns) await client.query(addColumnSql(spec, c));
   for (const a of changes.aggregates) {
     await client.query(createGroupIndexSql(spec, a));
