@@ -17,9 +17,16 @@ export const DATASET_OUTBOX_CHANNEL = 'dasy_dataset_outbox';
  * changed row, its old group, the group of a deleted row). A row that does not change marks
  * nothing: a re-ingest writes nothing.
  */
+/**
+ * The batch table's own columns, beside the spec's: names no spec column can take (NAME_PATTERN
+ * has no space), so that a column named ord or alive is not ambiguous.
+ */
+const ORD = '"dasy ord"';
+const ALIVE = '"dasy alive"';
+
 export function datasetRowsUpsert(spec: DatasetSpec): BatchApp<DecodedRow> {
   const batchTable = `dasy_batch_${spec.name}`;
-  const prepareBatch = `CREATE TEMP TABLE IF NOT EXISTS ${q(batchTable)} (ord integer NOT NULL, alive text, ${spec.columns
+  const prepareBatch = `CREATE TEMP TABLE IF NOT EXISTS ${q(batchTable)} (${ORD} integer NOT NULL, ${ALIVE} text, ${spec.columns
     .map((_, i) => `c${i} text`)
     .join(', ')}) ON COMMIT DELETE ROWS; TRUNCATE ${q(batchTable)}`;
   const sql = applySql(spec, batchTable);
@@ -58,8 +65,9 @@ function distinctness(spec: DatasetSpec, alias: string): string {
 
 /**
  * The batch's one statement. Every part of a WITH sees the table as it was before the statement:
- * `old` is the touched keys' rows before, `up` the rows written (new or changed: an unchanged
- * row is not written and not returned), `gone` the rows deleted.
+ * `dasy_old` is the touched keys' rows before, `dasy_up` the rows written (new or changed: an
+ * unchanged row is not written and not returned), `dasy_gone` the rows deleted. The parts' names
+ * start with dasy_, which no dataset can take: a part never hides the dataset's table.
  */
 export function applySql(spec: DatasetSpec, batchTable: string): string {
   const cols = spec.columns.map((c) => c.name);
@@ -72,31 +80,31 @@ export function applySql(spec: DatasetSpec, batchTable: string): string {
   // what a mark needs of a row: its key (to find its old row) and every group-by column
   const touched = [...new Set([...spec.key, ...spec.aggregates.flatMap((a) => a.groupBy)])];
   const marks = spec.aggregates.map(
-    (a) => `SELECT $1::text, ${lit(a.name)}, array_agg(DISTINCT ${groupKeyText(spec, a, 'x')}) FROM touched x HAVING count(*) > 0`,
+    (a) => `SELECT $1::text, ${lit(a.name)}, array_agg(DISTINCT ${groupKeyText(spec, a, 'x')}) FROM dasy_touched x HAVING count(*) > 0`,
   );
   const mark = marks.length
     ? `INSERT INTO dasy_dataset_outbox (dataset, aggregate, keys)\n  ${marks.join('\n  UNION ALL ')}\n  RETURNING 1`
     : 'SELECT 1 WHERE false';
   return `
-WITH latest AS (
-  SELECT DISTINCT ON (${list(spec.key)}) * FROM (SELECT ord, alive, ${typed} FROM ${q(batchTable)}) b ORDER BY ${list(spec.key)}, ord DESC
-), old AS (
-  SELECT ${list(touched, 't.')} FROM ${q(spec.name)} t JOIN latest l ON ${keyMatch('t', 'l')}
-), up AS (
-  INSERT INTO ${q(spec.name)} AS t (${list(cols)}) SELECT ${list(cols)} FROM latest WHERE alive IS NOT NULL
+WITH dasy_latest AS (
+  SELECT DISTINCT ON (${list(spec.key)}) * FROM (SELECT ${ORD}, ${ALIVE}, ${typed} FROM ${q(batchTable)}) b ORDER BY ${list(spec.key)}, ${ORD} DESC
+), dasy_old AS (
+  SELECT ${list(touched, 't.')} FROM ${q(spec.name)} t JOIN dasy_latest l ON ${keyMatch('t', 'l')}
+), dasy_up AS (
+  INSERT INTO ${q(spec.name)} AS t (${list(cols)}) SELECT ${list(cols)} FROM dasy_latest WHERE ${ALIVE} IS NOT NULL
   ON CONFLICT (${list(spec.key)}) ${onConflict}
   RETURNING ${list(touched, 't.')}
-), gone AS (
-  DELETE FROM ${q(spec.name)} t USING latest l WHERE l.alive IS NULL AND ${keyMatch('t', 'l')}
+), dasy_gone AS (
+  DELETE FROM ${q(spec.name)} t USING dasy_latest l WHERE l.${ALIVE} IS NULL AND ${keyMatch('t', 'l')}
   RETURNING ${list(touched, 't.')}
-), touched AS (
-  SELECT ${list(touched)} FROM up
-  UNION ALL SELECT ${list(touched, 'o.')} FROM old o JOIN up ON ${keyMatch('o', 'up')}
-  UNION ALL SELECT ${list(touched)} FROM gone
-), marked AS (
+), dasy_touched AS (
+  SELECT ${list(touched)} FROM dasy_up
+  UNION ALL SELECT ${list(touched, 'o.')} FROM dasy_old o JOIN dasy_up u ON ${keyMatch('o', 'u')}
+  UNION ALL SELECT ${list(touched)} FROM dasy_gone
+), dasy_marked AS (
   ${mark}
 )
-SELECT CASE WHEN EXISTS (SELECT 1 FROM marked) THEN pg_notify('${DATASET_OUTBOX_CHANNEL}', $1) END AS notified`;
+SELECT CASE WHEN EXISTS (SELECT 1 FROM dasy_marked) THEN pg_notify('${DATASET_OUTBOX_CHANNEL}', $1) END AS notified`;
 }
 
 /** A string literal of a name (NAME_PATTERN: letters, digits and _ only). */

@@ -488,6 +488,60 @@ test('a new aggregate grouping by a column stored as written: refused while a st
   expect([await table(), await aggregatesExact(bySeller)]).toEqual(after);
 });
 
+test("names of dasy's own statements (a dataset keys or latest, columns ord and alive): tables and aggregates exact", async () => {
+  const specs = {
+    keys: 'name: keys\nkey: id\ncolumns: {id: text, ord: integer, g: text}\naggregates:\n  keys_by_g:\n    group_by: g\n    measures: {c: count, top: max(ord)}\n',
+    latest:
+      'name: latest\nkey: id\ncolumns: {id: text, alive: boolean, g: text}\naggregates:\n  latest_by_g:\n    group_by: [g, alive]\n    measures: {c: count}\n',
+  };
+  const files = {
+    keys: [
+      ['id,ord,g', 'a,1,x', 'b,2,x'],
+      ['id,ord,g', 'a,3,y', 'c,4,y', 'd,5,y'],
+    ],
+    latest: [
+      ['id,alive,g', 'a,true,x', 'b,false,x'],
+      ['id,alive,g', 'a,true,y', 'c,true,y', 'd,false,y'],
+    ],
+  };
+  const checks = {
+    keys: {
+      keys_by_g: ['SELECT g, c::text, top::text FROM keys_by_g ORDER BY g', 'SELECT g, count(*)::text, max(ord)::text FROM keys GROUP BY g ORDER BY g'] as [
+        string,
+        string,
+      ],
+    },
+    latest: {
+      latest_by_g: [
+        'SELECT g, alive, c::text FROM latest_by_g ORDER BY g, alive',
+        'SELECT g, alive, count(*)::text FROM latest GROUP BY g, alive ORDER BY g, alive',
+      ] as [string, string],
+    },
+  };
+  const found: Record<string, unknown>[] = [];
+  for (const name of ['keys', 'latest'] as const) {
+    const spec = writeTmp(t, `${name}.yaml`, specs[name]);
+    for (const [i, lines] of files[name].entries()) await succeed(t, ['ingest', '--file', linesFile(t, `${name}-${i}.csv`, lines), '--dataset', spec]);
+    found.push(await aggregatesExact(checks[name]));
+  }
+  // a moved from group x to y, b stays in x
+  expect(found).toEqual([
+    {
+      keys_by_g: [
+        ['x', '1', '2'],
+        ['y', '3', '5'],
+      ],
+    },
+    {
+      latest_by_g: [
+        ['x', false, '1'],
+        ['y', false, '1'],
+        ['y', true, '2'],
+      ],
+    },
+  ]);
+});
+
 test('hostile names: a spec naming SQL is refused by the check, a header holding SQL is only text', async () => {
   await t.pool.query('CREATE TABLE canary (x int)');
   const file = linesFile(t, 'plain.csv', ['id', 'a']);
@@ -526,7 +580,10 @@ test('hostile names: a spec naming SQL is refused by the check, a header holding
   );
   expect(await datasetState()).toEqual(before);
   expect(
-    await tuples(t, `SELECT to_regclass('canary')::text, (SELECT count(*)::int FROM dasy_datasets WHERE name NOT IN ('sales', 'visits', 'staff'))`),
+    await tuples(
+      t,
+      `SELECT to_regclass('canary')::text, (SELECT count(*)::int FROM dasy_datasets WHERE name NOT IN ('sales', 'visits', 'staff', 'keys', 'latest'))`,
+    ),
   ).toEqual([['canary', 0]]);
 });
 
@@ -555,5 +612,5 @@ test('a spec with an unknown key, type, column or measure: one line each, naming
     const spec = writeTmp(t, `bad-${i}.yaml`, yaml);
     expect(await refused(t, ['ingest', '--file', file, '--dataset', spec])).toBe(`dasy: ${spec}: ${line}`);
   }
-  expect(await tuples(t, `SELECT name FROM dasy_datasets ORDER BY name`)).toEqual([['sales'], ['staff'], ['visits']]);
+  expect(await tuples(t, `SELECT name FROM dasy_datasets ORDER BY name`)).toEqual([['keys'], ['latest'], ['sales'], ['staff'], ['visits']]);
 });
