@@ -2,7 +2,7 @@ import { PoolClient } from 'pg';
 import { DasyConfig } from '../../libs/config';
 import { createPool } from '../../libs/db';
 import { DatasetSpec } from '../../libs/dataset/spec';
-import { list, q, sqlType } from '../../libs/dataset/sql';
+import { canonicalText, list, q, sqlType } from '../../libs/dataset/sql';
 import { rejectsTopic, rowsTopic } from '../../libs/dataset/topics';
 import { messageKey } from '../../libs/dataset/wire';
 import { isPostgresUnavailable } from '../../libs/errors/classify';
@@ -104,7 +104,7 @@ async function sendAbsent(client: PoolClient, spec: DatasetSpec, writer: Product
   const keys = keysSpec(spec);
   const match = spec.key.map((k) => `f.${q(k)} = t.${q(k)}`).join(' AND ');
   await client.query(
-    `DECLARE dasy_absent NO SCROLL CURSOR WITH HOLD FOR SELECT ${spec.key.map((k) => `t.${q(k)}::text`).join(', ')} FROM ${q(spec.name)} t
+    `DECLARE dasy_absent NO SCROLL CURSOR WITH HOLD FOR SELECT ${keys.columns.map((c) => canonicalText(c, `t.${q(c.name)}`)).join(', ')} FROM ${q(spec.name)} t
       WHERE NOT EXISTS (SELECT 1 FROM ${FILE_KEYS} f WHERE ${match})`,
   );
   for (;;) {

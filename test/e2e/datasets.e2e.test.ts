@@ -351,6 +351,35 @@ test('a composite key: ingest, delete by a keys file naming the key columns in a
       ['cy', '1', '1', '9'],
     ],
   });
+
+  // ingest --sync on a composite key with a date, the server writing dates its own way (not ISO)
+  const db = (await tuples(t, 'SELECT current_database()'))[0][0] as string;
+  await t.pool.query(`ALTER DATABASE "${db}" SET DateStyle = 'SQL, DMY'`);
+  try {
+    const whole = linesFile(t, 'visits-whole.csv', ['user,day,pages,dur', 'cy,2024-01-01,1,9', 'dee,2024-01-03,5,']);
+    const synced = await succeed(t, ['ingest', '--sync', '--file', whole, '--dataset', visits, '--rejects', rejectsFile('visits-whole')]);
+    expect(timeless(synced.summary)).toEqual({
+      file: whole,
+      dataset: visits,
+      records: 2,
+      accepted: 2,
+      rejected: 0,
+      deleted: 1,
+      rows: 2,
+      aggregates: { per_user: 2 },
+    });
+  } finally {
+    await t.pool.query(`ALTER DATABASE "${db}" RESET DateStyle`);
+  }
+  expect(await tuples(t, `SELECT "user", to_char(day, 'YYYY-MM-DD'), pages::text, dur::text FROM visits ORDER BY "user", day`)).toEqual([
+    ['cy', '2024-01-01', '1', '9'],
+    ['dee', '2024-01-03', '5', null],
+  ]);
+  expect(await tuples(t, 'SELECT "user", visits::text, pages::text, longest::text FROM per_user ORDER BY "user"')).toEqual([
+    ['cy', '1', '1', '9'],
+    ['dee', '1', '5', null],
+  ]);
+  expect(await messagesIn(admin, `${t.namespace}.visits.dlq`)).toBe(0);
 });
 
 test('rebuild --dataset: the same tables from the topic alone', async () => {
