@@ -3,14 +3,15 @@ import * as path from 'path';
 import { parse } from 'csv-parse/sync';
 import { Admin, Kafka } from '../../libs/kafka/port';
 import { kafkaOf, messagesIn, readMessages, sleep } from './faults-kit';
-import { createTestEnv, runCli, startCli, TestEnv, waitFor, writeTmp } from './harness';
+import { createTestEnv, runCli, RunningCli, startCli, TestEnv, waitFor, writeTmp } from './harness';
 import { linesFile, succeed, timeless, tuples } from './datasets-kit';
 
 /**
  * DESIGN.md §6 and §8 for a declared dataset, against the real Kafka and PostgreSQL: a message of
  * `<ns>.<dataset>` that can never be applied goes to `<ns>.<dataset>.dlq` and the rest of its
- * batch is applied; the rows consumers SIGKILLed inside their transactions, mid-ingest, leave the
- * table and its aggregates exactly what the file says (later record wins by key).
+ * batch is applied; the rows consumers and the followers (relay, recounts) SIGKILLed inside their
+ * transactions, mid-ingest, leave the table and its aggregates exactly what the file says (later
+ * record wins by key).
  */
 
 let t: TestEnv;
@@ -96,9 +97,8 @@ test('poison messages of <ns>.<dataset> go to its .dlq with their reasons; the r
   expect(await tuples(t, 'SELECT topic, messages::int FROM dasy_dead_letters')).toEqual([[`${topic}.dlq`, 5]]);
 });
 
-/** A deterministic file of `records` records over `keys` keys and `groups` groups (a small LCG). */
-function generated(records: number, keys: number, groups: number): string[] {
-  let seed = 12345;
+/** A deterministic file of `records` records over `keys` keys and `groups` groups (a small LCG from `seed`). */
+function generated(records: number, keys: number, groups: number, seed: number): string[] {
   const next = (n: number) => {
     seed = (seed * 1103515245 + 12345) % 2 ** 31;
     return seed % n;
@@ -113,9 +113,9 @@ function generated(records: number, keys: number, groups: number): string[] {
 
 type Row = { grp: string; n: number; cents: bigint; flag: boolean; at: string };
 
-/** The table and aggregates the file must give, computed here: the last record of each key wins. */
-function expectedOf(file: string) {
-  const records = parse(fs.readFileSync(file), { columns: true }) as Record<string, string>[];
+/** The table and aggregates the files, in this order, must give, computed here: the last record of each key wins. */
+function expectedOf(...files: string[]) {
+  const records = files.flatMap((file) => parse(fs.readFileSync(file), { columns: true }) as Record<string, string>[]);
   const rows = new Map<string, Row>();
   for (const r of records)
     rows.set(r.id, { grp: r.grp, n: Number(r.n), cents: BigInt(r.amt.replace('.', '')), flag: r.flag === 'true', at: r.at.replace('T', ' ').replace('Z', '') });
@@ -167,12 +167,33 @@ function childrenOf(pid: number, command: string): number[] {
   return found;
 }
 
-/** Whether a rows consumer of the dataset is inside its transaction, waiting for a lock. */
-async function consumerBlocked(): Promise<boolean> {
+/** Whether a part of this PostgreSQL application name is inside its transaction, waiting for a lock. */
+async function blockedInTransaction(appName: string): Promise<boolean> {
   const { rows } = await t.pool.query(
-    `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'dasy-bigds-consumer' AND xact_start IS NOT NULL AND wait_event_type = 'Lock' LIMIT 1`,
+    `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1 AND xact_start IS NOT NULL AND wait_event_type = 'Lock' LIMIT 1`,
+    [appName],
   );
   return rows.length > 0;
+}
+
+/**
+ * SIGKILL every process of a part an ingest forked (`command`) inside a transaction: a SHARE lock
+ * on the table it writes holds its next batch there; the kill lands, then the lock goes. The
+ * table's rows at the kill, returned.
+ */
+async function killInTransaction(ingest: RunningCli, table: string, appName: string, command: string): Promise<{ victims: number; rows: number }> {
+  const lock = await t.pool.connect();
+  try {
+    await lock.query('BEGIN');
+    await lock.query(`LOCK TABLE ${table} IN SHARE MODE`);
+    await waitFor(`${appName} blocked in its transaction`, () => blockedInTransaction(appName), 60_000, 20);
+    const victims = childrenOf(ingest.child.pid!, command);
+    for (const pid of victims) process.kill(pid, 'SIGKILL');
+    return { victims: victims.length, rows: Number((await tuples(t, 'SELECT count(*) FROM bigds'))[0][0]) };
+  } finally {
+    await lock.query('ROLLBACK');
+    lock.release();
+  }
 }
 
 /** The table and both aggregates exactly the expectation. */
@@ -185,7 +206,7 @@ async function expectExact(expected: ReturnType<typeof expectedOf>): Promise<voi
   expect(diff(byGrpFlag, expected.byGrpFlag)).toEqual(exactly(expected.byGrpFlag));
 }
 
-test('the rows consumers SIGKILLed inside their transactions mid-ingest: table and aggregates exactly the file', async () => {
+test('the rows consumers, then the followers, SIGKILLed inside their transactions mid-ingest: table and aggregates exactly the files', async () => {
   const spec = writeTmp(
     t,
     'bigds.yaml',
@@ -202,43 +223,42 @@ test('the rows consumers SIGKILLed inside their transactions mid-ingest: table a
       '    measures: {rows: count, total: sum(n)}',
     ].join('\n') + '\n',
   );
-  const file = linesFile(t, 'bigds.csv', generated(30_000, 20_000, 50));
-  const expected = expectedOf(file);
+  const file1 = linesFile(t, 'bigds-1.csv', generated(30_000, 20_000, 50, 12345));
+  const file2 = linesFile(t, 'bigds-2.csv', generated(20_000, 20_000, 50, 54321));
   await succeed(t, ['migrate', 'up', '--dataset', spec]);
+  const ingest = (file: string) => startCli(t, ['ingest', '--file', file, '--dataset', spec, '--consumers', '2', '--rejects', `${file}.rejects`]);
 
-  const ingest = startCli(t, ['ingest', '--file', file, '--dataset', spec, '--consumers', '2', '--rejects', path.join(t.tmp, 'bigds.rejects.csv')]);
-  const kills: { victims: number; rows: number }[] = [];
+  // the rows consumers, twice
+  const first = ingest(file1);
+  const expected1 = expectedOf(file1);
+  const kills = [];
   for (let round = 0; round < 2; round++) {
-    // a SHARE lock on the table holds the consumers' next batch inside its transaction: the kill lands there
-    const lock = await t.pool.connect();
-    try {
-      await lock.query('BEGIN');
-      await lock.query('LOCK TABLE bigds IN SHARE MODE');
-      await waitFor('a rows consumer blocked in its transaction', consumerBlocked, 60_000, 20);
-      const victims = childrenOf(ingest.child.pid!, 'dataset-consumer');
-      for (const pid of victims) process.kill(pid, 'SIGKILL');
-      kills.push({ victims: victims.length, rows: Number((await tuples(t, 'SELECT count(*) FROM bigds'))[0][0]) });
-    } finally {
-      await lock.query('ROLLBACK');
-      lock.release();
-    }
+    kills.push(await killInTransaction(first, 'bigds', 'dasy-bigds-consumer', 'dataset-consumer'));
     await sleep(500);
   }
   // both consumers killed each time, before the table was whole; the run went on with their restarts
-  expect(kills.map((k) => [k.victims, k.rows < expected.rows.size])).toEqual([
+  expect(kills.map((k) => [k.victims, k.rows < expected1.rows.size])).toEqual([
     [2, true],
     [2, true],
   ]);
-  expect(await ingest.exited).toEqual({ code: 0, signal: null });
+  expect(await first.exited).toEqual({ code: 0, signal: null });
+  await expectExact(expected1);
+
+  // the followers (the relay and the recounts), in a recount's transaction, as a second file updates the first's rows
+  const second = ingest(file2);
+  const killed = await killInTransaction(second, 'big_by_grp', 'dasy-bigds.big_by_grp-consumer', 'dataset-aggregates');
+  expect(killed.victims).toBe(1);
+  expect(await second.exited).toEqual({ code: 0, signal: null });
+  const expected = expectedOf(file1, file2);
   await expectExact(expected);
 
   // and the file again, to completion: exact still
-  const { summary } = await succeed(t, ['ingest', '--file', file, '--dataset', spec, '--rejects', path.join(t.tmp, 'bigds-2.rejects.csv')]);
+  const { summary } = await succeed(t, ['ingest', '--file', file2, '--dataset', spec, '--rejects', path.join(t.tmp, 'bigds-again.rejects.csv')]);
   expect(timeless(summary)).toEqual({
-    file,
+    file: file2,
     dataset: spec,
-    records: 30_000,
-    accepted: 30_000,
+    records: 20_000,
+    accepted: 20_000,
     rejected: 0,
     rows: expected.rows.size,
     aggregates: { big_by_grp: expected.byGrp.size, big_by_grp_flag: expected.byGrpFlag.size },
