@@ -458,6 +458,16 @@ test('a changed spec: a new optional column and a new aggregate added and filled
     ],
   });
 
+  // the messages from before the change have no channel: a rebuild reads it NULL, the same tables again
+  const evolved = async () => [
+    await salesTable(),
+    await tuples(t, 'SELECT id, channel FROM sales ORDER BY id'),
+    await aggregatesExact({ ...AGGREGATE_CHECKS, by_day: BY_DAY }),
+  ];
+  const beforeRebuild = await evolved();
+  await succeed(t, ['rebuild', '--dataset', v2]);
+  expect(await evolved()).toEqual(beforeRebuild);
+
   const before = await datasetState();
   const retyped = writeTmp(t, 'sales-retyped.yaml', SALES_V2.replace('units: integer', 'units: numeric'));
   expect(await refused(t, ['migrate', 'up', '--dataset', retyped])).toBe(
@@ -636,6 +646,10 @@ test('a spec with an unknown key, type, column or measure: one line each, naming
     [base + 'aggregates:\n  t:\n    group_by: id\n    measures: {c: sum(m)}\n', 'aggregates.t.measures.c: unknown column "m"'],
     [base + 'aggregates:\n  t:\n    group_by: m\n    measures: {c: count}\n', 'aggregates.t.group_by: unknown column "m"'],
     ['name: h\nkey: m\ncolumns: {id: text}\n', 'key: unknown column "m"'],
+    [
+      base + 'aggregates:\n  t:\n    group_by: id\n    measures: &m {c: count}\n  u:\n    group_by: id\n    measures: *m\n',
+      'an alias (*name) is not taken; write the value out (Alias resolution is disabled)',
+    ],
   ];
   for (const [i, [yaml, line]] of bad.entries()) {
     const spec = writeTmp(t, `bad-${i}.yaml`, yaml);
