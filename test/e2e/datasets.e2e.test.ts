@@ -475,6 +475,11 @@ test('a changed spec: a new optional column and a new aggregate added and filled
   );
   const removed = writeTmp(t, 'sales-removed.yaml', SALES_V2.replace('  note: text?\n', '').replace(', min_note: min(note)', ''));
   expect(await refused(t, ['ingest', '--file', file, '--dataset', removed])).toMatch(new RegExp(`^dasy: ${removed}: column note was removed; `));
+  // a new aggregate named as another dataset's table
+  const taken = writeTmp(t, 'sales-taken.yaml', SALES_V2 + '  visits:\n    group_by: region\n    measures: {n: count}\n');
+  expect(await refused(t, ['migrate', 'up', '--dataset', taken])).toBe(
+    `dasy: ${taken}: visits exists in the namespace (a table or an index) and is not this dataset's; choose other names, or drop it`,
+  );
   expect(await datasetState()).toEqual(before);
 });
 
