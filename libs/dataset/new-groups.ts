@@ -19,8 +19,9 @@ const UNTRIMMED = `^[${TRIMMED.join('')}]|[${TRIMMED.join('')}]$`;
 export async function checkNewGroups(client: PoolClient, stored: DatasetSpec, spec: DatasetSpec, aggregate: AggregateSpec, source: string): Promise<void> {
   const wasTrimmed = trimmedColumns(stored);
   const newlyTrimmed = aggregate.groupBy.filter((g) => {
+    // (a column new in this change is optional, never a group_by: specChanges and spec.ts see to it)
     const at = stored.columns.findIndex((c) => c.name === g);
-    return stored.columns[at].type === 'text' && !wasTrimmed[at];
+    return at >= 0 && stored.columns[at].type === 'text' && !wasTrimmed[at];
   });
   const bytes = aggregate.groupBy.map((g) => `octet_length(${q(g)}::text)`).join(' + ');
   const untrimmed = newlyTrimmed.map((g) => `${q(g)} = '' OR ${q(g)} ~ $2`);
