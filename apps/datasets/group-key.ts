@@ -1,15 +1,17 @@
 import { AggregateSpec, DatasetSpec } from '../../libs/dataset/spec';
-import { columnType, q, sqlType } from '../../libs/dataset/sql';
+import { canonicalText, columnType, q, sqlType } from '../../libs/dataset/sql';
 
 /**
  * A group's key as the text of its message on `<ns>.<dataset>.<aggregate>` (and of its mark in
  * the outbox): one group-by column, its value as text; several, a JSON array of them. Group-by
  * columns are of types whose text is one per value (text, integer, date, boolean: spec.ts), so
- * a group always has one key, and so one partition and one writer.
+ * a group always has one key, and so one partition and one writer; a date's is written
+ * YYYY-MM-DD whatever the session's DateStyle (sql.ts canonicalText).
  */
 export function groupKeyText(spec: DatasetSpec, aggregate: AggregateSpec, alias: string): string {
-  if (aggregate.groupBy.length === 1) return `${alias}.${q(aggregate.groupBy[0])}::text`;
-  return `json_build_array(${aggregate.groupBy.map((g) => `${alias}.${q(g)}::text`).join(', ')})::text`;
+  const text = (g: string) => canonicalText(columnType(spec, g), `${alias}.${q(g)}`);
+  if (aggregate.groupBy.length === 1) return text(aggregate.groupBy[0]);
+  return `json_build_array(${aggregate.groupBy.map(text).join(', ')})::text`;
 }
 
 /** The group-by columns, typed, from a key text (`k`: the expression of the text). */

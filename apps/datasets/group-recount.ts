@@ -34,7 +34,8 @@ export function decodeGroupKey(message: KafkaMessage): string {
  * One statement per batch: the distinct groups' measures, each from a probe of the group index
  * (LATERAL), groups with no rows deleted, the rest set (an unchanged row is not written). A key
  * that is not a value of the group's types fails its cast (SQLSTATE class 22): the consumer base
- * dead-letters that message alone.
+ * dead-letters that message alone. The parts' names start with dasy_, which no dataset can take:
+ * a part never hides the dataset's table.
  */
 export function recountSql(spec: DatasetSpec, aggregate: AggregateSpec): string {
   const g = aggregate.groupBy;
@@ -43,17 +44,17 @@ export function recountSql(spec: DatasetSpec, aggregate: AggregateSpec): string 
   const join = (a: string, b: string) => g.map((c) => `${a}.${q(c)} = ${b}.${q(c)}`).join(' AND ');
   const measures = aggregate.measures.map((x) => `${measureExpression(x, 't')} AS ${q(x.name)}`).join(', ');
   return `
-WITH keys AS (
+WITH dasy_keys AS (
   SELECT DISTINCT ${groupColumnsOfKey(spec, aggregate, 'm.k')} FROM unnest($1::text[]) AS m(k)
-), measured AS MATERIALIZED (
-  SELECT ${list(g, 'k.')}, s.* FROM keys k CROSS JOIN LATERAL (
+), dasy_measured AS MATERIALIZED (
+  SELECT ${list(g, 'k.')}, s.* FROM dasy_keys k CROSS JOIN LATERAL (
     SELECT count(*) AS "dasy rows", ${measures} FROM ${q(spec.name)} t WHERE ${match}
   ) s
-), gone AS (
-  DELETE FROM ${q(aggregate.name)} a USING measured c WHERE ${join('a', 'c')} AND c."dasy rows" = 0
+), dasy_gone AS (
+  DELETE FROM ${q(aggregate.name)} a USING dasy_measured c WHERE ${join('a', 'c')} AND c."dasy rows" = 0
 )
 INSERT INTO ${q(aggregate.name)} AS a (${list([...g, ...m])})
-SELECT ${list([...g, ...m])} FROM measured WHERE "dasy rows" > 0
+SELECT ${list([...g, ...m])} FROM dasy_measured WHERE "dasy rows" > 0
 ON CONFLICT (${list(g)}) DO UPDATE SET ${m.map((x) => `${q(x)} = excluded.${q(x)}`).join(', ')}
   WHERE (${list(m, 'a.')}) IS DISTINCT FROM (${list(m, 'excluded.')})`;
 }

@@ -17,9 +17,17 @@ export const DATASET_OUTBOX_CHANNEL = 'dasy_dataset_outbox';
  * changed row, its old group, the group of a deleted row). A row that does not change marks
  * nothing: a re-ingest writes nothing.
  */
+/**
+ * The batch table's own columns, beside the spec's: names no spec column can take (NAME_PATTERN
+ * has no space), so that a column named ord or alive is not ambiguous.
+ */
+const ORD = '"dasy ord"';
+const ALIVE = '"dasy alive"';
+const INSERTED = '"dasy inserted"';
+
 export function datasetRowsUpsert(spec: DatasetSpec): BatchApp<DecodedRow> {
   const batchTable = `dasy_batch_${spec.name}`;
-  const prepareBatch = `CREATE TEMP TABLE IF NOT EXISTS ${q(batchTable)} (ord integer NOT NULL, alive text, ${spec.columns
+  const prepareBatch = `CREATE TEMP TABLE IF NOT EXISTS ${q(batchTable)} (${ORD} integer NOT NULL, ${ALIVE} text, ${spec.columns
     .map((_, i) => `c${i} text`)
     .join(', ')}) ON COMMIT DELETE ROWS; TRUNCATE ${q(batchTable)}`;
   const sql = applySql(spec, batchTable);
@@ -58,10 +66,11 @@ function distinctness(spec: DatasetSpec, alias: string): string {
 
 /**
  * The batch's one statement. Every part of a WITH sees the table as it was before the statement:
- * `up` is the rows written (new or changed: an unchanged row is not written, not returned),
- * `old` the rows `up` updated as they were before (xmax = 0 is a row the statement inserted, an
- * updated one carries its lock: a first ingest, nearly all inserts, probes nothing), `gone` the
- * rows deleted.
+ * `dasy_up` is the rows written (new or changed: an unchanged row is not written, not returned),
+ * `dasy_old` the rows `dasy_up` updated as they were before (xmax = 0 is a row the statement
+ * inserted, an updated one carries its lock: a first ingest, nearly all inserts, probes nothing),
+ * `dasy_gone` the rows deleted. The parts' names start with dasy_ (and the batch table's own
+ * columns hold a space), which no dataset can take: a part never hides the dataset's table.
  */
 export function applySql(spec: DatasetSpec, batchTable: string): string {
   const cols = spec.columns.map((c) => c.name);
@@ -75,30 +84,30 @@ export function applySql(spec: DatasetSpec, batchTable: string): string {
   // what a mark needs of a row: its key (to find its old row) and every group-by column
   const touched = [...new Set([...spec.key, ...spec.aggregates.flatMap((a) => a.groupBy)])];
   // kept as they come: the relay sends each group once per drain (SELECT DISTINCT)
-  const marks = spec.aggregates.map((a) => `SELECT $1::text, ${lit(a.name)}, array_agg(${groupKeyText(spec, a, 'x')}) FROM touched x HAVING count(*) > 0`);
+  const marks = spec.aggregates.map((a) => `SELECT $1::text, ${lit(a.name)}, array_agg(${groupKeyText(spec, a, 'x')}) FROM dasy_touched x HAVING count(*) > 0`);
   const mark = marks.length
     ? `INSERT INTO dasy_dataset_outbox (dataset, aggregate, keys)\n  ${marks.join('\n  UNION ALL ')}\n  RETURNING 1`
     : 'SELECT 1 WHERE false';
   return `
-WITH latest AS (
-  SELECT DISTINCT ON (${list(spec.key)}) * FROM (SELECT ord, alive, ${typed} FROM ${q(batchTable)}) b ORDER BY ${list(spec.key)}, ord DESC
-), up AS (
-  INSERT INTO ${q(spec.name)} AS t (${list(cols)}) SELECT ${list(cols)} FROM latest WHERE alive IS NOT NULL
+WITH dasy_latest AS (
+  SELECT DISTINCT ON (${list(spec.key)}) * FROM (SELECT ${ORD}, ${ALIVE}, ${typed} FROM ${q(batchTable)}) b ORDER BY ${list(spec.key)}, ${ORD} DESC
+), dasy_up AS (
+  INSERT INTO ${q(spec.name)} AS t (${list(cols)}) SELECT ${list(cols)} FROM dasy_latest WHERE ${ALIVE} IS NOT NULL
   ON CONFLICT (${list(spec.key)}) ${onConflict}
-  RETURNING ${list(touched, 't.')}, t.xmax = 0 AS inserted
-), old AS (
-  SELECT ${list(touched, 'o.')} FROM up JOIN ${q(spec.name)} o ON ${keyMatch('o', 'up')} WHERE NOT up.inserted
-), gone AS (
-  DELETE FROM ${q(spec.name)} t USING latest l WHERE l.alive IS NULL AND ${keyMatch('t', 'l')}
+  RETURNING ${list(touched, 't.')}, t.xmax = 0 AS ${INSERTED}
+), dasy_old AS (
+  SELECT ${list(touched, 'o.')} FROM dasy_up u JOIN ${q(spec.name)} o ON ${keyMatch('o', 'u')} WHERE NOT u.${INSERTED}
+), dasy_gone AS (
+  DELETE FROM ${q(spec.name)} t USING dasy_latest l WHERE l.${ALIVE} IS NULL AND ${keyMatch('t', 'l')}
   RETURNING ${list(touched, 't.')}
-), touched AS (
-  SELECT ${list(touched)} FROM up
-  UNION ALL SELECT ${list(touched)} FROM old
-  UNION ALL SELECT ${list(touched)} FROM gone
-), marked AS (
+), dasy_touched AS (
+  SELECT ${list(touched)} FROM dasy_up
+  UNION ALL SELECT ${list(touched)} FROM dasy_old
+  UNION ALL SELECT ${list(touched)} FROM dasy_gone
+), dasy_marked AS (
   ${mark}
 )
-SELECT CASE WHEN EXISTS (SELECT 1 FROM marked) THEN pg_notify('${DATASET_OUTBOX_CHANNEL}', $1) END AS notified`;
+SELECT CASE WHEN EXISTS (SELECT 1 FROM dasy_marked) THEN pg_notify('${DATASET_OUTBOX_CHANNEL}', $1) END AS notified`;
 }
 
 /** A string literal of a name (NAME_PATTERN: letters, digits and _ only). */

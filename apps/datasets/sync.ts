@@ -1,7 +1,7 @@
 import { PoolClient } from 'pg';
 import { DasyConfig } from '../../libs/config';
 import { DatasetSpec } from '../../libs/dataset/spec';
-import { list, q, sqlType } from '../../libs/dataset/sql';
+import { canonicalText, list, q, sqlType } from '../../libs/dataset/sql';
 import { rejectsTopic, rowsTopic } from '../../libs/dataset/topics';
 import { messageKey } from '../../libs/dataset/wire';
 import { Logger } from '../../libs/log';
@@ -30,7 +30,7 @@ export async function deleteAbsentDatasetKeys(options: {
     ...options,
     topics: { changelog: rowsTopic(config.namespace, spec), rejects: rejectsTopic(config.namespace, spec) },
     loadFileKeys: (client) => loadFileKeys(client, spec, options.file),
-    absentSql: `SELECT ${spec.key.map((k) => `t.${q(k)}::text`).join(', ')} FROM ${q(spec.name)} t WHERE NOT EXISTS (SELECT 1 FROM ${FILE_KEYS} f WHERE ${match})`,
+    absentSql: `SELECT ${keys.columns.map((c) => canonicalText(c, `t.${q(c.name)}`)).join(', ')} FROM ${q(spec.name)} t WHERE NOT EXISTS (SELECT 1 FROM ${FILE_KEYS} f WHERE ${match})`,
     keyOf: (row) => messageKey(keys, row),
     dropSql: `DROP TABLE ${FILE_KEYS}`,
   });

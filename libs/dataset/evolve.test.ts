@@ -42,3 +42,18 @@ test.each([
     `orders.yaml: ${what}; dasy adds new optional columns and new aggregates only: restore the spec as it was, or declare a dataset of another name (make reset drops this one)`,
   );
 });
+
+/** A spec as dasy_datasets gives it back: jsonb orders each object's keys (shorter first). */
+function asJsonb(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(asJsonb);
+  if (value === null || typeof value !== 'object') return value;
+  const keys = Object.keys(value).sort((a, b) => a.length - b.length || (a < b ? -1 : 1));
+  return Object.fromEntries(keys.map((k) => [k, asJsonb((value as Record<string, unknown>)[k])]));
+}
+
+test("the same spec in jsonb's own key order (shorter keys first): no change; a measure changed: refused", () => {
+  const stored = asJsonb(spec(base)) as ReturnType<typeof spec>;
+  expect(JSON.stringify(stored)).not.toBe(JSON.stringify(spec(base)));
+  expect(specChanges(stored, spec(base), 'orders.yaml')).toEqual({ columns: [], aggregates: [] });
+  expect(() => specChanges(stored, spec(base.replace('sum(amount)', 'max(amount)')), 'orders.yaml')).toThrow(/^orders.yaml: aggregate totals changed; /);
+});

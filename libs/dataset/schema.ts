@@ -1,8 +1,9 @@
 import { Pool, PoolClient } from 'pg';
 import { withTransaction } from '../db/transaction';
 import { specChanges } from './evolve';
+import { checkNewGroups } from './new-groups';
 import { DatasetSpec, SpecError } from './spec';
-import { addColumnSql, createAggregateTableSql, createGroupIndexSql, createTableSql, fillAggregateSql, list } from './sql';
+import { addColumnSql, createAggregateTableSql, createGroupIndexSql, createTableSql, fillAggregateSql, groupIndexName, list } from './sql';
 
 /** What ensureDatasetTables did. */
 export type TablesOutcome = { created: true } | { created: false; addedColumns: string[]; addedAggregates: string[] };
@@ -50,13 +51,7 @@ export async function storedSpecs(db: Pool | PoolClient): Promise<DatasetSpec[]>
 }
 
 async function create(client: PoolClient, spec: DatasetSpec, source: string): Promise<TablesOutcome> {
-  const tables = [spec.name, ...spec.aggregates.map((a) => a.name)];
-  const { rows } = await client.query<{ t: string }>(
-    `SELECT relname AS t FROM pg_class WHERE relname = ANY($1) AND relnamespace = current_schema()::regnamespace`,
-    [tables],
-  );
-  if (rows.length)
-    throw new SpecError(`${source}: table ${rows[0].t} exists in the namespace and is not this dataset's; choose other names, or drop the table`);
+  await refuseTaken(client, [spec.name, ...spec.aggregates.flatMap((a) => [a.name, groupIndexName(a)])], source);
   await client.query(createTableSql(spec));
   for (const a of spec.aggregates) {
     await client.query(createGroupIndexSql(spec, a));
@@ -67,6 +62,12 @@ async function create(client: PoolClient, spec: DatasetSpec, source: string): Pr
 
 async function evolve(client: PoolClient, stored: DatasetSpec, spec: DatasetSpec, source: string): Promise<TablesOutcome> {
   const changes = specChanges(stored, spec, source);
+  await refuseTaken(
+    client,
+    changes.aggregates.flatMap((a) => [a.name, groupIndexName(a)]),
+    source,
+  );
+  for (const a of changes.aggregates) await checkNewGroups(client, stored, spec, a, source);
   for (const c of changes.columns) await client.query(addColumnSql(spec, c));
   for (const a of changes.aggregates) {
     await client.query(createGroupIndexSql(spec, a));
@@ -88,4 +89,15 @@ export async function dropDatasets(pool: Pool, specs: DatasetSpec[]): Promise<vo
     await client.query('DELETE FROM dasy_dataset_outbox WHERE dataset = ANY($1)', [names]);
     await client.query('DELETE FROM dasy_datasets WHERE name = ANY($1)', [names]);
   });
+}
+
+/** Tables and indexes the dataset would make that exist already (another dataset's, anyone's): refused in one line. */
+async function refuseTaken(client: PoolClient, tables: string[], source: string): Promise<void> {
+  if (!tables.length) return;
+  const { rows } = await client.query<{ t: string }>(
+    `SELECT relname AS t FROM pg_class WHERE relname = ANY($1) AND relnamespace = current_schema()::regnamespace ORDER BY relname LIMIT 1`,
+    [tables],
+  );
+  if (rows.length)
+    throw new SpecError(`${source}: ${rows[0].t} exists in the namespace (a table or an index) and is not this dataset's; choose other names, or drop it`);
 }

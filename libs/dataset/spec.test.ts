@@ -154,3 +154,10 @@ test.each([
 ])('a hostile or unusable name (%s) never reaches SQL: refused at the spec', (_, text, start) => {
   expect(refused(text).startsWith(start)).toBe(true);
 });
+
+test('an alias is refused as a spec error naming the file, not a crash', () => {
+  const yaml =
+    'name: al\nkey: id\ncolumns: &c {id: text}\naggregates:\n  x:\n    group_by: id\n    measures: &m {c: count}\n  y:\n    group_by: id\n    measures: *m\n';
+  expect(() => parseDatasetSpec(yaml, 'al.yaml')).toThrow(SpecError);
+  expect(() => parseDatasetSpec(yaml, 'al.yaml')).toThrow(/^al\.yaml: an alias \(\*name\) is not taken; write the value out \(/);
+});

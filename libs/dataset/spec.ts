@@ -81,7 +81,13 @@ export function parseDatasetSpec(text: string, source: string): DatasetSpec {
   };
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, strict: true });
   if (doc.errors.length) fail(`not valid YAML: ${doc.errors[0].message.split('\n')[0]}`);
-  const root: unknown = doc.toJS({ maxAliasCount: 0 });
+  let root: unknown;
+  try {
+    root = doc.toJS({ maxAliasCount: 0 });
+  } catch (err) {
+    // an alias (*name) is all toJS refuses here: aliases are off (no billion laughs)
+    fail(`an alias (*name) is not taken; write the value out (${err instanceof Error ? err.message : String(err)})`);
+  }
   const top = mapping(root, 'the spec', fail);
   onlyKeys(top, TOP_KEYS, 'the spec', fail);
   const name = identifier(top.name, 'name', fail);

@@ -32,6 +32,15 @@ export function columnType(spec: DatasetSpec, name: string): ColumnSpec {
   return c;
 }
 
+/**
+ * A key or group_by column's value as its canonical text (values.ts), whatever the session's
+ * settings: a date through to_char (`::text` follows DateStyle: `05/01/2024` under 'SQL, DMY');
+ * integer, boolean and text have one text each. `expr`: the column, qualified.
+ */
+export function canonicalText(column: ColumnSpec, expr: string): string {
+  return column.type === 'date' ? `to_char(${expr}, 'YYYY-MM-DD')` : `${expr}::text`;
+}
+
 /** The SQL type a measure is kept in: count a bigint, sum a numeric, min and max their column's. */
 export function measureType(spec: DatasetSpec, m: MeasureSpec): string {
   if (m.fn === 'count') return 'bigint';
