@@ -62,6 +62,11 @@ function field(spec: DatasetSpec, i: number, value: Buffer, start: number, end: 
     return null;
   }
   if (tag !== VALUE) throw new PoisonMessageError(`${column.name}: not a field of the compact format`);
-  if (trimmed[i] && !isTrimmedUtf8(value, start + 1, end)) throw new PoisonMessageError(`${column.name}: is empty or not trimmed`);
-  return value.subarray(start + 1, end);
+  const text = value.subarray(start + 1, end);
+  if (!trimmed[i] || isTrimmedUtf8(text, 0, text.length)) return text;
+  // a key or group-by column's text is trimmed, as the CSV rules trim it (a column grouped by
+  // since the message was written held its text as written): only an empty one is refused
+  const trimmedText = Buffer.from(text.toString('utf8').trim(), 'utf8');
+  if (!trimmedText.length) throw new PoisonMessageError(`${column.name}: is empty`);
+  return trimmedText;
 }
