@@ -154,7 +154,9 @@ test("an install from before namespaces had schemas: namespace dasy's first migr
       );
       // the moved tables, and those of the migrations after them (ScoreDeadLetters, CsvFiles, ScoreRequests, Datasets)
       expect(where).toEqual(
-        [...LEGACY_TABLES, 'score_dead_letters', 'dasy_csv_files', 'score_requests', 'dasy_datasets', 'dasy_dataset_outbox'].sort().map((t) => ({ schema: 'dasy', t })),
+        [...LEGACY_TABLES, 'score_dead_letters', 'dasy_csv_files', 'score_requests', 'dasy_datasets', 'dasy_dataset_outbox']
+          .sort()
+          .map((t) => ({ schema: 'dasy', t })),
       );
       expect(await rows(dasy, 'SELECT sku, name, description FROM products ORDER BY sku')).toEqual([
         { sku: 'a-1', name: 'Al', description: 'one' },
