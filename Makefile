@@ -27,11 +27,12 @@ SYNC ?=
 DELETE ?=
 
 .PHONY: help node-check build up down reset create-migrations destroy-migrations data products-producer \
-        products-consumer product-count-producer product-count-consumer ingest delete rebuild api metrics status demo \
+        products-consumer product-count-producer product-count-consumer dataset-consumer dataset-aggregates \
+        ingest delete rebuild api metrics status demo \
         test test-unit test-e2e bench chaos lint format
 
 help:
-	@echo "dasy: make demo | make test | make up | make down | make ingest FILE=... [SYNC=1] | make delete FILE=skus.csv"
+	@echo "dasy: make demo | make test | make up | make down | make ingest FILE=... [DATASET=spec] [SYNC=1] | make delete FILE=skus.csv"
 	@echo "      make rebuild | make products-producer FILE=... [DELETE=1] | make api | make status | make bench"
 	@echo "see README.md for every target"
 
@@ -81,6 +82,15 @@ product-count-producer: build
 # the heap cap that `make ingest` gives it too (apps/components.ts: heapMb)
 product-count-consumer: build
 	node --max-old-space-size=192 dist/apps/cli/main.js product-count-consumer
+
+# a declared dataset's parts on their own (README: Datasets): one rows consumer; the relay and the recounts
+dataset-consumer: build
+	@if [[ -z "$(DATASET)" ]]; then echo "make dataset-consumer needs DATASET=<spec, e.g. datasets/orders.yaml>" >&2; exit 2; fi
+	$(DASY) dataset-consumer --dataset $(DATASET)
+
+dataset-aggregates: build
+	@if [[ -z "$(DATASET)" ]]; then echo "make dataset-aggregates needs DATASET=<spec, e.g. datasets/orders.yaml>" >&2; exit 2; fi
+	$(DASY) dataset-aggregates --dataset $(DATASET)
 
 ingest: build
 	$(DASY) ingest --file $(FILE) --consumers $(CONSUMERS) $(if $(REJECTS),--rejects $(REJECTS)) $(if $(filter-out 0 no false off,$(SYNC)),--sync) $(if $(DATASET),--dataset $(DATASET))
