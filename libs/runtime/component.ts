@@ -15,6 +15,8 @@ export interface Component {
   onAssigned?(listener: (partitions: number[]) => void): void;
   /** consumers: the part's group members (its metrics observe them: --metrics-port) */
   readonly consumers?: BatchConsumer[];
+  /** consumers: the group's full name, when the spec cannot say it (a declared dataset's, known once its spec is read) */
+  readonly group?: string;
 }
 
 /**
@@ -61,9 +63,10 @@ export async function runComponent<O>(
   component.onAssigned?.((partitions) => {
     tellParent({ type: 'assigned', partitions });
     // once, on stdout: a part started by hand (or a test) knows it has joined its group
-    if (announced || !spec.consumes) return;
+    const group = component.group ?? (spec.consumes && groupId(config.namespace, spec.consumes.group));
+    if (announced || !group) return;
     announced = true;
-    console.log(`${spec.name} running in group ${groupId(config.namespace, spec.consumes.group)}, partitions ${partitions.join(',') || 'none'}`);
+    console.log(`${spec.name} running in group ${group}, partitions ${partitions.join(',') || 'none'}`);
   });
   let signalled = false;
   const stopped = untilSignal([component], () => (signalled = true));

@@ -78,6 +78,7 @@ export async function consumerComponent<H>(
   return {
     consumers,
     pool,
+    group: groupId(config.namespace, part.group),
     async start() {
       await Promise.all(consumers.map((c) => c.start()));
     },
