@@ -1,12 +1,13 @@
 import { Pool } from 'pg';
 import { storedSpecs } from '../../libs/dataset/schema';
-import { AggregateSpec, ColumnType, DatasetSpec, MeasureSpec } from '../../libs/dataset/spec';
+import { AggregateSpec, ColumnType, DatasetSpec } from '../../libs/dataset/spec';
+import { jsonColumns, measureValueType } from '../api/dataset-json';
 import { columnType, q } from '../../libs/dataset/sql';
 import { datasetGroups, rowsGroupApp } from '../../libs/dataset/topics';
 import { groupId } from '../../libs/kafka/topics';
 import { StatusReport } from '../status';
 
-/** A value of a dataset's table in JSON: integers as numbers (as strings past 2^53), numeric as strings, dates and instants as ISO text. */
+/** A value of a dataset's table in JSON, as the api gives it (apps/api/dataset-json.ts). */
 export type DatasetValue = string | number | boolean | null;
 
 /** An aggregate's biggest groups: by its first measure, descending; group_by columns then measures. */
@@ -51,41 +52,17 @@ async function aggregateTop(pool: Pool, spec: DatasetSpec, aggregate: AggregateS
     ...aggregate.groupBy.map((g) => ({ name: g, type: columnType(spec, g).type })),
     ...aggregate.measures.map((m) => ({ name: m.name, type: measureValueType(spec, m) })),
   ];
-  const { rows } = await pool.query<Record<string, string | boolean | null>>(topGroupsSql(aggregate, columns));
-  return { ...summary, top: rows.map((r) => Object.fromEntries(columns.map((c) => [c.name, jsonValue(c.type, r[c.name])]))) };
+  const { rows } = await pool.query<Record<string, DatasetValue>>(topGroupsSql(aggregate, columns));
+  return { ...summary, top: rows };
 }
 
 /**
- * The top groups' query; every value comes out as text but booleans, for jsonValue. ORDER BY names
- * the table's columns (t.), not the output's: those are text, and "100" < "12.50".
+ * The top groups' query, each value made JSON by PostgreSQL as the api makes it (apps/api/dataset-json.ts).
+ * ORDER BY names the table's columns (t.), not the output's.
  */
 export function topGroupsSql(aggregate: AggregateSpec, columns: { name: string; type: ColumnType }[]): string {
   const order = [`t.${q(aggregate.measures[0].name)} DESC NULLS LAST`, ...aggregate.groupBy.map((g) => `t.${q(g)}`)];
-  return `SELECT ${columns.map((c) => `${valueSql(c.type, `t.${q(c.name)}`)} AS ${q(c.name)}`).join(', ')}
-    FROM ${q(aggregate.name)} AS t ORDER BY ${order.join(', ')} LIMIT ${TOP_GROUPS}`;
-}
-
-/** A measure's values are of this type: a count an integer, a sum a numeric, min and max their column's. */
-export function measureValueType(spec: DatasetSpec, m: MeasureSpec): ColumnType {
-  if (m.fn === 'count') return 'integer';
-  if (m.fn === 'sum') return 'numeric';
-  return columnType(spec, m.column!).type;
-}
-
-/** The SQL that reads a column as jsonValue takes it: exact text (an instant in UTC, to the microsecond). */
-export function valueSql(type: ColumnType, column: string): string {
-  if (type === 'boolean' || type === 'text') return column;
-  if (type === 'date') return `to_char(${column}, 'YYYY-MM-DD')`;
-  if (type === 'timestamp') return `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
-  return `${column}::text`;
-}
-
-/** The JSON of a value read by valueSql: integers as numbers while exact, an instant's zero fraction dropped. */
-export function jsonValue(type: ColumnType, raw: string | boolean | null | undefined): DatasetValue {
-  if (raw === null || raw === undefined || typeof raw === 'boolean') return raw ?? null;
-  if (type === 'integer') return Number.isSafeInteger(Number(raw)) ? Number(raw) : raw;
-  if (type === 'timestamp') return raw.replace(/\.?0+Z$/, 'Z');
-  return raw;
+  return `SELECT ${jsonColumns(columns, 't')} FROM ${q(aggregate.name)} AS t ORDER BY ${order.join(', ')} LIMIT ${TOP_GROUPS}`;
 }
 
 /** Each dataset's progress from the pipeline's status: rows, lag summed over its groups, and its rows consumer's rate. */

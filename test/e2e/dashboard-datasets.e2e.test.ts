@@ -70,9 +70,9 @@ const BY_STORE = [
 ];
 const BY_DAY = [
   { day: '2024-05-03', paid: false, sales: 9, first: '2024-05-03T01:02:03.000001Z' },
-  { day: '2024-05-02', paid: true, sales: 2, first: '2024-05-02T06:00:00Z' },
-  { day: '2024-05-01', paid: false, sales: 1, first: '2024-05-01T10:00:00.25Z' },
-  { day: '2024-05-01', paid: true, sales: 1, first: '2024-05-01T09:00:00Z' },
+  { day: '2024-05-02', paid: true, sales: 2, first: '2024-05-02T06:00:00.000000Z' },
+  { day: '2024-05-01', paid: false, sales: 1, first: '2024-05-01T10:00:00.250000Z' },
+  { day: '2024-05-01', paid: true, sales: 1, first: '2024-05-01T09:00:00.000000Z' },
 ];
 
 /** Marks sent to by_store's topic with its consumer not running: that group's lag, and the dataset's. */
