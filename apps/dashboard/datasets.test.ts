@@ -1,6 +1,5 @@
 import { parseDatasetSpec } from '../../libs/dataset/spec';
 import type { StatusReport } from '../status';
-import { measureValueType } from '../api/dataset-json';
 import { summarizeDatasets, topGroupsSql } from './datasets';
 
 const SPEC = parseDatasetSpec(
