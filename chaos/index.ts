@@ -18,7 +18,8 @@ import { generateProducts } from '../apps/data/generate';
 import { GROUPS } from '../apps/components';
 import { waitingNames } from '../apps/product-count-producer';
 import { deletesUnderKills } from './deletes';
-import { appliedShare, killLands, killPlan, nextDue, Planned, Role, unannounced, WorkLeft } from './schedule';
+import { appliedShare, DatasetRole, Injector, killLands, killPlan, nextDue, PART_ROLES, Planned, Reading, Role, unannounced } from './schedule';
+import { datasetUnderKills } from './dataset';
 import { compareTables, Expected, expectedFromRecords, readRecords, writeBadFile } from './expect';
 import { IngestRun, Result, Scenario, World } from './world';
 
@@ -27,6 +28,7 @@ import { IngestRun, Result, Scenario, World } from './world';
  * `products` and `product_count` are exactly what a clean run gives (computed independently from
  * the file), that nothing waits in the outbox and every group applied its topic to the end. Each
  * scenario runs in its own database (`dasy_chaos`, recreated) and namespace, never a user's.
+ * `dataset` (dataset.ts) does the same for a declared dataset, its table and aggregates.
  *
  * It restarts things on this machine: the local stack's Kafka broker (broker-restart) and the
  * machine's PostgreSQL (pg-restart); cluster3 runs its own three brokers on other ports.
@@ -124,6 +126,14 @@ const SCENARIO_RUNS: Record<Scenario, ScenarioRun> = {
   'bad-input': badInput,
   sigkill,
   deletes: (world, options) => deletesUnderKills(world, options, { startDasy, killAsApplied, productsApplied, verify, logSummary, dropNamespace }),
+  dataset: (world, options) =>
+    datasetUnderKills(world, options, {
+      startDasy,
+      killAtProgress: (w, run, plan, progress) => injectAtProgress(w, run, plan, progress, pipelineKiller(run)),
+      logSummary,
+      dropNamespace,
+      quietLogger,
+    }),
   'pg-restart': pgRestart,
   'broker-restart': brokerRestart,
   cluster3,
@@ -166,24 +176,29 @@ function startDasy(world: World, args: string[], logName: string, env: NodeJS.Pr
   return { child, done, running: () => !exited, logFile };
 }
 
-/** The ingest's pipeline processes (its children), with their role. */
-function pipelineChildren(parent: number): { pid: number; role: string }[] {
-  const found: { pid: number; role: string }[] = [];
+/** The ingest's pipeline processes (its children), with their role (PART_ROLES: the command on their command line) and age. */
+function pipelineChildren(parent: number): { pid: number; role: string; ageMs: number }[] {
+  const found: { pid: number; role: string; ageMs: number }[] = [];
+  const uptimeMs = Number(fs.readFileSync('/proc/uptime', 'utf8').split(' ')[0]) * 1000;
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid !== parent) continue;
+      // the fields after the command: state, ppid, ... starttime (field 22) in clock ticks since boot
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[1]) !== parent) continue;
       const cmd = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-      const role = cmd.find((a) => ['products-consumer', 'product-count-producer', 'product-count-consumer'].includes(a));
-      if (role) found.push({ pid: Number(entry), role });
+      const role = cmd.find((a) => (PART_ROLES as readonly string[]).includes(a));
+      if (role) found.push({ pid: Number(entry), role, ageMs: uptimeMs - (Number(fields[19]) * 1000) / CLOCK_TICKS });
     } catch {
       // gone meanwhile
     }
   }
   return found;
 }
+
+/** USER_HZ, the unit of /proc's times: 100 on every Linux architecture dasy runs on. */
+const CLOCK_TICKS = 100;
 
 /** After the ingest: tables against the expectation, outbox empty, every group at its topic's end, dead letters as expected. */
 async function verify(world: World, expected: Expected, summary: Record<string, unknown>, deadLetters: { products: number; productCount: number }) {
@@ -350,12 +365,6 @@ async function marksWaiting(world: World, pool: Pool): Promise<boolean> {
   return rows.length > 0;
 }
 
-/** What the scenario reads of a run between its faults: the share of its records applied, and the work it has left. */
-interface Reading {
-  share: number;
-  left: WorkLeft;
-}
-
 /**
  * Reads the progress of a run of `records` (appliedShare), counted from `start`, or, with
  * `fromStart`, from the log start once the run set the offsets back (rebuild). With `admin`, the
@@ -381,12 +390,6 @@ function progressOf(world: World, pool: Pool, records: number, options: { start:
     }
     return last;
   };
-}
-
-/** Something a scenario does to the pipeline: whether it can now (its target is up, and has work), and doing it (what was done, or undefined if it could not). */
-interface Injector<K extends string> {
-  ready(kind: K, reading: Reading): boolean;
-  inject(kind: K): Promise<string | undefined>;
 }
 
 /**
@@ -425,14 +428,10 @@ async function injectAtProgress<K extends string>(
 const VICTIM_MIN_AGE_MS = 500;
 
 /** SIGKILLs of the run's pipeline processes (each restarted by it): a random process of the role, one up for a moment at least. */
-function pipelineKiller(run: IngestRun): Injector<Role> {
-  const firstSeen = new Map<number, number>(); // pid: when the scenario first saw it
-  const victims = (role: Role) => {
-    const now = Date.now();
-    const processes = pipelineChildren(run.child.pid!).filter((c) => c.role === role);
-    for (const c of processes) if (!firstSeen.has(c.pid)) firstSeen.set(c.pid, now);
-    return processes.filter((c) => now - firstSeen.get(c.pid)! >= VICTIM_MIN_AGE_MS);
-  };
+function pipelineKiller<R extends Role | DatasetRole>(run: IngestRun): Injector<R> {
+  // its age from its start time (/proc), not from when the scenario first looked: that is when a
+  // kill falls due, and a pipeline that applies a file in a second was done 500 ms later
+  const victims = (role: R) => pipelineChildren(run.child.pid!).filter((c) => c.role === role && c.ageMs >= VICTIM_MIN_AGE_MS);
   return {
     ready: (role, reading) => killLands(reading.left) && victims(role).length > 0,
     async inject(role) {

@@ -1,5 +1,5 @@
 import { prng } from '../libs/random';
-import { appliedShare, killLands, killPlan, nextDue, Planned, spread, unannounced } from './schedule';
+import { appliedShare, killLands, killPlan, nextDue, Planned, rolesPlan, spread, unannounced } from './schedule';
 
 describe('spread', () => {
   test('puts the first point at the start, the last at the end, the others evenly between', () => {
@@ -26,6 +26,22 @@ describe('killPlan', () => {
     expect(new Set(firstHalf).size).toBe(3);
     expect(killPlan({ products: 8, relay: 4, counter: 4 }, prng(3))).toEqual(plan);
     expect(killPlan({ products: 8, relay: 4, counter: 4 }, prng(4)).map((p) => p.kind)).not.toEqual(plan.map((p) => p.kind));
+  });
+});
+
+describe('rolesPlan', () => {
+  test("any roles (a dataset's parts): each kill of each, in a seeded order, spread over [from, to]", () => {
+    const plan = rolesPlan(
+      [
+        ['dataset-consumer', 4],
+        ['dataset-aggregates', 3],
+      ],
+      prng(5),
+    );
+    expect(plan.filter((p) => p.kind === 'dataset-consumer').length).toBe(4);
+    expect(plan.filter((p) => p.kind === 'dataset-aggregates').length).toBe(3);
+    expect([plan[0].at, Math.round(plan[6].at * 100) / 100]).toEqual([0.05, 0.6]);
+    expect(rolesPlan([['x', 2]], prng(5), 0.2, 0.4).map((p) => p.at)).toEqual([0.2, 0.4]);
   });
 });
 

@@ -16,6 +16,18 @@ export interface Planned<K extends string = string> {
 /** The pipeline processes a scenario SIGKILLs (their CLI command). */
 export type Role = 'products-consumer' | 'product-count-producer' | 'product-count-consumer';
 
+/** A declared dataset's pipeline processes (`ingest --dataset` forks them): its rows consumers, and the relay with the recounts. */
+export type DatasetRole = 'dataset-consumer' | 'dataset-aggregates';
+
+/** Every part a scenario can SIGKILL, as its command line names it. */
+export const PART_ROLES: readonly (Role | DatasetRole)[] = [
+  'products-consumer',
+  'product-count-producer',
+  'product-count-consumer',
+  'dataset-consumer',
+  'dataset-aggregates',
+];
+
 export interface Kills {
   products: number;
   relay: number;
@@ -38,11 +50,21 @@ export function spread(count: number, from: number, to: number): number[] {
  * are applied a fetch at a time (progress moves in steps), and the kills must fit in the work.
  */
 export function killPlan(kills: Kills, random: () => number, from = 0.05, to = 0.6): Planned<Role>[] {
-  const roles: Role[] = [
-    ...Array<Role>(kills.products).fill('products-consumer'),
-    ...Array<Role>(kills.relay).fill('product-count-producer'),
-    ...Array<Role>(kills.counter).fill('product-count-consumer'),
-  ];
+  return rolesPlan<Role>(
+    [
+      ['products-consumer', kills.products],
+      ['product-count-producer', kills.relay],
+      ['product-count-consumer', kills.counter],
+    ],
+    random,
+    from,
+    to,
+  );
+}
+
+/** killPlan for any roles: `count` kills of each, in a random order, spread over [from, to]. */
+export function rolesPlan<K extends string>(counts: [K, number][], random: () => number, from = 0.05, to = 0.6): Planned<K>[] {
+  const roles: K[] = counts.flatMap(([role, n]) => Array<K>(n).fill(role));
   for (let i = roles.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
     [roles[i], roles[j]] = [roles[j], roles[i]];
@@ -70,6 +92,18 @@ export interface WorkLeft {
   marks: boolean;
   /** recounts in the product-count topic not yet applied */
   recounts: boolean;
+}
+
+/** What a scenario reads of a run between its faults: the share of its records applied, and the work it has left. */
+export interface Reading {
+  share: number;
+  left: WorkLeft;
+}
+
+/** Something a scenario does to the pipeline: whether it can now (its target is up, and has work), and doing it (what was done, or undefined if it could not). */
+export interface Injector<K extends string> {
+  ready(kind: K, reading: Reading): boolean;
+  inject(kind: K): Promise<string | undefined>;
 }
 
 /**

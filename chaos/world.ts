@@ -3,7 +3,7 @@ import { DasyConfig, DevConfig } from '../libs/config';
 
 /** What the chaos harness (index.ts), its scenarios (deletes.ts) and its command share. */
 
-export const SCENARIOS = ['bad-input', 'sigkill', 'deletes', 'pg-restart', 'broker-restart', 'cluster3'] as const;
+export const SCENARIOS = ['bad-input', 'sigkill', 'deletes', 'dataset', 'pg-restart', 'broker-restart', 'cluster3'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 export interface Result {

@@ -124,6 +124,15 @@ test('consumer tuning: for every part, or one part by name', () => {
   });
 });
 
+test("consumer tuning: a dataset's parts by name (underscores, and a dot before the aggregate's name)", () => {
+  expect(
+    loadConfig({ DASY_CONSUMER_TUNING: 'orders_2024-consumer.maxBytesPerPartition=65536,orders_2024.customer_totals-consumer.members=2' }).consumerTuning,
+  ).toEqual({
+    'orders_2024-consumer': { maxBytesPerPartition: 65536 },
+    'orders_2024.customer_totals-consumer': { members: 2 },
+  });
+});
+
 test('every setting is declared once, with a meaning; the variables are distinct', () => {
   const settings = describeSettings();
   expect(new Set(settings.map((s) => s.variable)).size).toBe(settings.length);

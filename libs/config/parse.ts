@@ -140,7 +140,8 @@ const TUNING_KEYS = ['members', 'concurrency', 'maxBytesPerPartition'] as const;
 
 /**
  * DASY_CONSUMER_TUNING="members=2,concurrency=2" for every pipeline consumer, or keys prefixed
- * with a part's name for one: "products-consumer.concurrency=3,product-count-consumer.members=2".
+ * with a part's name for one: "products-consumer.concurrency=3,product-count-consumer.members=2",
+ * a dataset's too: "orders-consumer.maxBytesPerPartition=65536,orders.customer_totals-consumer.members=2".
  * Returns part (or '*') → tuning.
  */
 export function parseConsumerTuning(value: string | undefined): Record<string, ConsumerTuning> {
@@ -151,7 +152,9 @@ export function parseConsumerTuning(value: string | undefined): Record<string, C
     .split(',')
     .map((p) => p.trim())
     .filter(Boolean)) {
-    const m = /^(?:([a-z-]+)\.)?([A-Za-z]+)=(\d+)$/.exec(part);
+    // a part's name: products' (`products-consumer`) or a dataset's (`orders-consumer`,
+    // `orders.customer_totals-consumer`: underscores, and a dot before the aggregate)
+    const m = /^(?:([a-z][a-z0-9_.-]*)\.)?([A-Za-z]+)=(\d+)$/.exec(part);
     const key = m?.[2] as (typeof TUNING_KEYS)[number] | undefined;
     if (!m || !key || !TUNING_KEYS.includes(key)) {
       throw new ConfigError('DASY_CONSUMER_TUNING', `${JSON.stringify(part)} is not [part.]key=number with key one of ${TUNING_KEYS.join(', ')}`);
