@@ -90,4 +90,24 @@ maybe('a broker restart mid-ingest', () => {
     expect(unavailable.length).toBeLessThanOrEqual(12);
     expect(linesMatching(log, / ERROR /)).toEqual([]);
   }, 180000);
+
+  test('a declared dataset: the same outage while its file streams in; its table and aggregate exact', async () => {
+    const admin = createKafka({ brokers: [BROKER], clientId: 'faults-broker', logger: createLogger('faults-broker', 'error') }).admin();
+    await admin.connect();
+    const file = path.join(t.tmp, 'broker-dataset.csv');
+    expect((await runCli(t, ['data', '--rows', '30000', '--seed', '43', '--out', file])).code).toBe(0);
+    const expected = expectedFromFiles(file);
+    // the products file declared as a dataset of its own (the bench's): sku, name, description, a count per name
+    const spec = path.join(ROOT, 'bench', 'specs', 'catalog.yaml');
+    const ingest = startCli(t, ['ingest', '--file', file, '--dataset', spec, '--consumers', '2', '--rejects', path.join(t.tmp, 'rejects-dataset.csv')]);
+    await waitFor('records flowing', async () => (await messagesIn(admin, `${t.namespace}.catalog`)) > 0, 60000, 50);
+    await stack('stop-node', '1');
+    await sleep(5000);
+    await stack('start-node', '1');
+    const { code } = await ingest.exited;
+    await admin.disconnect();
+    expect({ code, tail: ingest.stderr().split('\n').slice(-5) }).toMatchObject({ code: 0 });
+    expect(await diffTables(t.pool, expected, { rows: 'catalog', counts: 'catalog_count' })).toEqual(exact(expected));
+    expect(linesMatching(ingest.stderr(), / ERROR /)).toEqual([]);
+  }, 180000);
 });

@@ -63,10 +63,10 @@ export interface TableDiff {
   countsDiffer: string[];
 }
 
-/** products and product_count against the expectation: the first few differences of each kind (empty lists = exact). */
-export async function diffTables(pool: Pool, expected: Expected): Promise<TableDiff> {
-  const products = (await pool.query<{ sku: string; name: string; description: string }>('SELECT sku, name, description FROM products')).rows;
-  const counts = (await pool.query<{ name: string; no_of_products: number }>('SELECT name, no_of_products FROM product_count')).rows;
+/** products and product_count (or a declared dataset's tables of their shape) against the expectation: the first few differences of each kind (empty lists = exact). */
+export async function diffTables(pool: Pool, expected: Expected, tables = { rows: 'products', counts: 'product_count' }): Promise<TableDiff> {
+  const products = (await pool.query<{ sku: string; name: string; description: string }>(`SELECT sku, name, description FROM ${tables.rows}`)).rows;
+  const counts = (await pool.query<{ name: string; no_of_products: number }>(`SELECT name, no_of_products::int FROM ${tables.counts}`)).rows;
   const first = (xs: string[]) => xs.slice(0, 5);
   const seen = new Set<string>();
   const productsExtra: string[] = [];

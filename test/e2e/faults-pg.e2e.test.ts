@@ -2,7 +2,7 @@ import * as net from 'net';
 import * as path from 'path';
 import { Admin } from '../../libs/kafka/port';
 import { caughtUp, diffTables, exact, expectedFromFiles, kafkaOf, linesMatching, pipelineParts, sleep } from './faults-kit';
-import { createTestEnv, runCli, TestEnv, waitFor } from './harness';
+import { createTestEnv, ROOT, runCli, startCli, TestEnv, waitFor } from './harness';
 
 /**
  * PostgreSQL unreachable for the pipeline's parts: they reach it through a TCP proxy this test
@@ -178,3 +178,39 @@ test('backends terminated inside their transactions (pg_terminate_backend): the 
     await w.cleanup();
   }
 });
+
+test('a declared dataset: PostgreSQL unreachable mid-ingest; the run waits, resumes, exits 0; its table and aggregate exact', async () => {
+  const direct = new URL(t.databaseUrl);
+  const proxy = await pgProxy({ host: direct.hostname, port: Number(direct.port || 5432) });
+  const viaProxy = new URL(t.databaseUrl);
+  viaProxy.hostname = '127.0.0.1';
+  viaProxy.port = String(proxy.port);
+  try {
+    const file = path.join(t.tmp, 'pg-dataset.csv');
+    expect((await runCli(t, ['data', '--rows', '20000', '--seed', '33', '--out', file])).code).toBe(0);
+    const expected = expectedFromFiles(file);
+    // the products file declared as a dataset of its own (the bench's): sku, name, description, a count per name
+    const spec = path.join(ROOT, 'bench', 'specs', 'catalog.yaml');
+    const ingest = startCli(t, ['ingest', '--file', file, '--dataset', spec, '--rejects', path.join(t.tmp, 'rejects-dataset.csv')], {
+      DATABASE_URL: viaProxy.toString(),
+    });
+    await waitFor(
+      'rows applied',
+      async () => {
+        const { rows } = await t.pool.query<{ t: string | null }>(`SELECT to_regclass('catalog')::text AS t`);
+        return rows[0].t !== null && (await t.pool.query('SELECT 1 FROM catalog LIMIT 1')).rows.length > 0;
+      },
+      60000,
+      20,
+    );
+    proxy.cut();
+    await sleep(5000);
+    proxy.restore();
+    const { code } = await ingest.exited;
+    expect({ code, tail: ingest.stderr().split('\n').slice(-5) }).toMatchObject({ code: 0 });
+    expect(await diffTables(t.pool, expected, { rows: 'catalog', counts: 'catalog_count' })).toEqual(exact(expected));
+    expect(linesMatching(ingest.stderr(), /ERROR|at .*\.js:\d+/)).toEqual([]);
+  } finally {
+    await proxy.close();
+  }
+}, 180000);
