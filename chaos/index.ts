@@ -665,8 +665,10 @@ async function pgRestart(world: World, options: { rows: number; seed: number }):
     : [];
   if (!versions.length) throw new Error('pg-restart needs pg_ctlcluster (a Debian/Ubuntu PostgreSQL in /etc/postgresql)');
   const version = versions[versions.length - 1];
-  // a larger file: more of the ingest between and after the restarts
-  const { file, expected, records } = await generate(world, options.rows * 3, options.seed);
+  // a larger file: more of the ingest between and after the restarts (at three times the rows, a
+  // faster machine applied the rest of the file while PostgreSQL came back from the first restart,
+  // and the second was never due)
+  const { file, expected, records } = await generate(world, options.rows * 6, options.seed);
   const said = `PostgreSQL ${version} restarted (pg_ctlcluster restart)`;
   const plan: Planned<'restart'>[] = [
     { kind: 'restart', at: 0.2 },
