@@ -139,28 +139,30 @@ function registerDatasetPartCommands(program: Command, logger: Logger): void {
         ),
       ),
     );
-  program
-    .command(datasetAggregates.name)
-    .description(datasetAggregates.description)
-    .addOption(datasetOption())
+  const aggregates = program.command(datasetAggregates.name).description(datasetAggregates.description).addOption(datasetOption());
+  relayOptions(aggregates, 'group').action((opts: { dataset: string; maxDelay: number; quiet: number } & MetricsOptions) =>
+    runMain(async () =>
+      runComponent(
+        datasetAggregates,
+        { dataset: opts.dataset, maxDelayMs: opts.maxDelay, quietMs: opts.quiet },
+        { config: loadConfig(), logger, prepare: prepareDataset(opts.dataset), metrics: metricsEndpoint(opts) },
+      ),
+    ),
+  );
+}
+
+/** A relay's timing (libs/outbox/relay.ts) and the metrics endpoint, as the products' and the datasets' relays take them. */
+function relayOptions(command: Command, key: 'name' | 'group'): Command {
+  return command
     .option(
       '--max-delay <ms>',
-      'longest a mark waits for more marks of its group before it is sent',
+      `longest a mark waits for more marks of its ${key} before it is sent`,
       count('--max-delay', 1, 3_600_000),
       RELAY_DEFAULTS.maxDelayMs,
     )
     .option('--quiet <ms>', 'send once no new mark arrived for this long', count('--quiet', 1, 3_600_000), RELAY_DEFAULTS.quietMs)
     .addOption(metricsPortOption())
-    .addOption(metricsHostOption())
-    .action((opts: { dataset: string; maxDelay: number; quiet: number } & MetricsOptions) =>
-      runMain(async () =>
-        runComponent(
-          datasetAggregates,
-          { dataset: opts.dataset, maxDelayMs: opts.maxDelay, quietMs: opts.quiet },
-          { config: loadConfig(), logger, prepare: prepareDataset(opts.dataset), metrics: metricsEndpoint(opts) },
-        ),
-      ),
-    );
+    .addOption(metricsHostOption());
 }
 
 /** What the development entry point adds to `ingest` (dev/commands.ts: `--phases-file`, for the bench). */
@@ -179,18 +181,8 @@ export interface RelayExtra {
 
 /** `product-count-producer`: the shipped command, and the development entry point's with its extra option. */
 export function registerRelayCommand(program: Command, logger: Logger, extra?: RelayExtra): void {
-  const command = program
-    .command('product-count-producer')
-    .description(productCountRelay.description)
-    .option(
-      '--max-delay <ms>',
-      'longest a mark waits for more marks of its name before it is sent',
-      count('--max-delay', 1, 3_600_000),
-      RELAY_DEFAULTS.maxDelayMs,
-    )
-    .option('--quiet <ms>', 'send once no new mark arrived for this long', count('--quiet', 1, 3_600_000), RELAY_DEFAULTS.quietMs)
-    .addOption(metricsPortOption())
-    .addOption(metricsHostOption());
+  const command = program.command('product-count-producer').description(productCountRelay.description);
+  relayOptions(command, 'name');
   if (extra) command.addOption(extra.option);
   command.action((opts: { maxDelay: number; quiet: number } & MetricsOptions) =>
     runMain(async () =>

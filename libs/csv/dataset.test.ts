@@ -2,19 +2,7 @@ import { KEY_MAX_BYTES } from '../db/key-limit';
 import type { DatasetSpec } from '../dataset/spec';
 import { InputError } from '../errors';
 import { DatasetCsv, DatasetRow, Reject } from './dataset';
-
-const ORDERS: DatasetSpec = {
-  name: 'orders',
-  key: ['order_id'],
-  columns: [
-    { name: 'order_id', type: 'text', optional: false },
-    { name: 'customer', type: 'text', optional: false },
-    { name: 'amount', type: 'numeric', optional: false },
-    { name: 'placed_at', type: 'timestamp', optional: false },
-    { name: 'note', type: 'text', optional: true },
-  ],
-  aggregates: [{ name: 'customer_totals', groupBy: ['customer'], measures: [{ name: 'orders', fn: 'count' }] }],
-};
+import { ORDERS_SPEC as ORDERS } from '../dataset/test-specs';
 
 const LINES: DatasetSpec = {
   name: 'lines',

@@ -1,19 +1,7 @@
 import { PoisonMessageError } from '../errors';
 import type { DatasetSpec } from './spec';
 import { decodeRow, jsonMessageValue, keyValues, messageKey, messageValue } from './wire';
-
-const ORDERS: DatasetSpec = {
-  name: 'orders',
-  key: ['order_id'],
-  columns: [
-    { name: 'order_id', type: 'text', optional: false },
-    { name: 'customer', type: 'text', optional: false },
-    { name: 'amount', type: 'numeric', optional: false },
-    { name: 'placed_at', type: 'timestamp', optional: false },
-    { name: 'note', type: 'text', optional: true },
-  ],
-  aggregates: [{ name: 'customer_totals', groupBy: ['customer'], measures: [{ name: 'orders', fn: 'count' }] }],
-};
+import { ORDERS_SPEC as ORDERS } from './test-specs';
 
 // a composite key, its columns out of the spec's order
 const LINES: DatasetSpec = {

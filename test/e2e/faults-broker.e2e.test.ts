@@ -48,6 +48,13 @@ maybe('a broker restart mid-ingest', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  /** The broker stopped for 5 s, then started again. */
+  async function outage() {
+    await stack('stop-node', '1');
+    await sleep(5000);
+    await stack('start-node', '1');
+  }
+
   async function brokerAnswers() {
     await waitFor(
       'the test broker',
@@ -74,9 +81,7 @@ maybe('a broker restart mid-ingest', () => {
     const ingest = startCli(t, ['ingest', '--file', file, '--consumers', '2', '--rejects', path.join(t.tmp, 'rejects.csv')]);
     // the moment the file starts streaming in: the producer, the consumers and the relay all lose the broker
     await waitFor('records flowing', async () => (await messagesIn(admin, topicName(t.namespace, 'products'))) > 0, 60000, 50);
-    await stack('stop-node', '1');
-    await sleep(5000);
-    await stack('start-node', '1');
+    await outage();
     const { code } = await ingest.exited;
     await admin.disconnect();
     expect({ code, tail: ingest.stderr().split('\n').slice(-5) }).toMatchObject({ code: 0 });
@@ -101,9 +106,7 @@ maybe('a broker restart mid-ingest', () => {
     const spec = path.join(ROOT, 'bench', 'specs', 'catalog.yaml');
     const ingest = startCli(t, ['ingest', '--file', file, '--dataset', spec, '--consumers', '2', '--rejects', path.join(t.tmp, 'rejects-dataset.csv')]);
     await waitFor('records flowing', async () => (await messagesIn(admin, `${t.namespace}.catalog`)) > 0, 60000, 50);
-    await stack('stop-node', '1');
-    await sleep(5000);
-    await stack('start-node', '1');
+    await outage();
     const { code } = await ingest.exited;
     await admin.disconnect();
     expect({ code, tail: ingest.stderr().split('\n').slice(-5) }).toMatchObject({ code: 0 });

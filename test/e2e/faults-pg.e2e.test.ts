@@ -68,12 +68,18 @@ async function pgProxy(target: { host: string; port: number }) {
   };
 }
 
-test('PostgreSQL unreachable: the consumers and the relay say so once, retry with backoff, resume; tables exact', async () => {
-  const direct = new URL(t.databaseUrl);
+/** A proxy to the test's PostgreSQL, and the database URL that goes through it. */
+async function proxied(databaseUrl: string) {
+  const direct = new URL(databaseUrl);
   const proxy = await pgProxy({ host: direct.hostname, port: Number(direct.port || 5432) });
-  const viaProxy = new URL(t.databaseUrl);
+  const viaProxy = new URL(databaseUrl);
   viaProxy.hostname = '127.0.0.1';
   viaProxy.port = String(proxy.port);
+  return { proxy, viaProxy };
+}
+
+test('PostgreSQL unreachable: the consumers and the relay say so once, retry with backoff, resume; tables exact', async () => {
+  const { proxy, viaProxy } = await proxied(t.databaseUrl);
   try {
     const file = path.join(t.tmp, 'pg.csv');
     expect((await runCli(t, ['data', '--rows', '6000', '--seed', '31', '--out', file])).code).toBe(0);
@@ -180,11 +186,7 @@ test('backends terminated inside their transactions (pg_terminate_backend): the 
 });
 
 test('a declared dataset: PostgreSQL unreachable mid-ingest; the run waits, resumes, exits 0; its table and aggregate exact', async () => {
-  const direct = new URL(t.databaseUrl);
-  const proxy = await pgProxy({ host: direct.hostname, port: Number(direct.port || 5432) });
-  const viaProxy = new URL(t.databaseUrl);
-  viaProxy.hostname = '127.0.0.1';
-  viaProxy.port = String(proxy.port);
+  const { proxy, viaProxy } = await proxied(t.databaseUrl);
   try {
     const file = path.join(t.tmp, 'pg-dataset.csv');
     expect((await runCli(t, ['data', '--rows', '20000', '--seed', '33', '--out', file])).code).toBe(0);
