@@ -1,5 +1,5 @@
 import { AggregateSpec, DatasetSpec } from '../../libs/dataset/spec';
-import { canonicalText, columnType, q, sqlType } from '../../libs/dataset/sql';
+import { canonicalText, columnType, q, castType } from '../../libs/dataset/sql';
 
 /**
  * A group's key as the text of its message on `<ns>.<dataset>.<aggregate>` (and of its mark in
@@ -16,7 +16,7 @@ export function groupKeyText(spec: DatasetSpec, aggregate: AggregateSpec, alias:
 
 /** The group-by columns, typed, from a key text (`k`: the expression of the text). */
 export function groupColumnsOfKey(spec: DatasetSpec, aggregate: AggregateSpec, k: string): string {
-  const cast = (g: string) => sqlType(spec, columnType(spec, g)).replace(' COLLATE "C"', '');
+  const cast = (g: string) => castType(columnType(spec, g));
   if (aggregate.groupBy.length === 1) return `${k}::${cast(aggregate.groupBy[0])} AS ${q(aggregate.groupBy[0])}`;
   return aggregate.groupBy.map((g, i) => `(${k}::json->>${i})::${cast(g)} AS ${q(g)}`).join(', ');
 }

@@ -1,18 +1,15 @@
 import { DasyConfig } from '../../libs/config';
 import { createPool, Pool } from '../../libs/db';
-import { storedOffsets } from '../../libs/db/offsets';
 import { q } from '../../libs/dataset/sql';
 import { DatasetSpec } from '../../libs/dataset/spec';
 import { datasetGroups } from '../../libs/dataset/topics';
-import { isKafkaUnavailable } from '../../libs/errors/classify';
 import { createKafka } from '../../libs/kafka/client';
 import { Admin } from '../../libs/kafka/port';
-import { endOffsets, totalLag } from '../../libs/kafka/topics';
 import { createLogger, Logger } from '../../libs/log';
-import { outageNotice, retry, sleep } from '../../libs/resilience';
+import { outageNotice, sleep } from '../../libs/resilience';
 import { Supervisor } from '../../libs/runtime';
 import { PIPELINE_RELAY_MAX_DELAY_MS, PIPELINE_RELAY_QUIET_MS } from '../pipeline/parts';
-import { retryPostgres } from '../pipeline/progress';
+import { retryPostgres, untilGroupApplied } from '../pipeline/progress';
 import { RunProgress, RunStage, trackRun } from '../pipeline/run-progress';
 import { marksWaiting } from './outbox';
 import { prepareDataset } from './prepare';
@@ -114,14 +111,7 @@ export async function waitDatasetCaughtUp(options: {
   const notice = outageNotice(options.logger ?? createLogger('dasy').namespace('ingest'), 'PostgreSQL');
   const pgRetry = <T>(read: () => Promise<T>) => retryPostgres(read, notice);
   const [rows, ...aggregates] = datasetGroups(options.config.namespace, spec);
-  const untilApplied = async ({ group, topic }: { group: string; topic: string }) => {
-    const end = await retry(() => endOffsets(admin, topic), { isRetriable: isKafkaUnavailable });
-    for (;;) {
-      const lag = totalLag(end, await pgRetry(() => storedOffsets(pool, group, topic)));
-      if (lag === 0n) return;
-      await sleep(pollMs);
-    }
-  };
+  const untilApplied = ({ group, topic }: { group: string; topic: string }) => untilGroupApplied({ admin, pool, group, topic, pgRetry, pollMs });
   await untilApplied(rows);
   options.onRowsApplied?.();
   while (await pgRetry(() => marksWaiting(pool, spec))) {

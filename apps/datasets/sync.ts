@@ -1,7 +1,7 @@
 import { PoolClient } from 'pg';
 import { DasyConfig } from '../../libs/config';
 import { DatasetSpec } from '../../libs/dataset/spec';
-import { canonicalText, list, q, sqlType } from '../../libs/dataset/sql';
+import { canonicalText, castType, list, q, sqlType } from '../../libs/dataset/sql';
 import { rejectsTopic, rowsTopic } from '../../libs/dataset/topics';
 import { messageKey } from '../../libs/dataset/wire';
 import { Logger } from '../../libs/log';
@@ -48,7 +48,7 @@ async function loadFileKeys(client: PoolClient, spec: DatasetSpec, file: string)
     page = [];
     const arrays = keys.columns.map((_, i) => rows.map((r) => r[i]));
     const unnest = keys.columns.map((c, i) => `$${i + 1}::text[]`).join(', ');
-    const typed = keys.columns.map((c, i) => `k${i}::${sqlType(spec, c).replace(' COLLATE "C"', '')}`).join(', ');
+    const typed = keys.columns.map((c, i) => `k${i}::${castType(c)}`).join(', ');
     await client.query(
       `INSERT INTO ${FILE_KEYS} (${list(spec.key)}) SELECT ${typed} FROM unnest(${unnest}) AS u(${keys.columns.map((_, i) => `k${i}`).join(', ')}) ON CONFLICT DO NOTHING`,
       arrays,

@@ -40,17 +40,16 @@ export async function waitCaughtUp(options: {
   const notice = outageNotice(options.logger ?? createLogger('dasy').namespace('ingest'), 'PostgreSQL');
   // every read through here: a lost connection is retried, not the end of the run
   const pgRetry = <T>(read: () => Promise<T>) => retryPostgres(read, notice);
-  // the client says it once when Kafka does not answer
-  const kafkaRetry = <T>(fn: () => Promise<T>) => retry(fn, { isRetriable: isKafkaUnavailable });
-  const untilApplied = async (group: string, topic: string, what: string) => {
-    const end = await kafkaRetry(() => endOffsets(admin, topic));
-    for (;;) {
-      const lag = totalLag(end, await pgRetry(() => storedOffsets(pool, group, topic)));
-      if (lag === 0n) return;
-      options.progress?.update(`ingest: ${what} lag ${lag.toLocaleString('en-US')}`);
-      await sleep(pollMs);
-    }
-  };
+  const untilApplied = (group: string, topic: string, what: string) =>
+    untilGroupApplied({
+      admin,
+      pool,
+      group,
+      topic,
+      pgRetry,
+      pollMs,
+      onLag: (lag) => options.progress?.update(`ingest: ${what} lag ${lag.toLocaleString('en-US')}`),
+    });
   await untilApplied(groupId(config.namespace, GROUPS.products), topicName(config.namespace, 'products'), 'products');
   const productsAt = Date.now();
   options.onProductsApplied?.();
@@ -62,6 +61,31 @@ export async function waitCaughtUp(options: {
   const outboxAt = Date.now();
   await untilApplied(groupId(config.namespace, GROUPS.productCount), topicName(config.namespace, 'productCount'), 'product-count');
   return { productsAt, outboxAt, countsAt: Date.now() };
+}
+
+/**
+ * Until a group's stored offsets reach the end offsets its topic had when this began (the stage
+ * of a pipeline run is caught up): end offsets read once from Kafka, retried while it does not
+ * answer; stored offsets polled through `pgRetry`.
+ */
+export async function untilGroupApplied(options: {
+  admin: Admin;
+  pool: Pool;
+  group: string;
+  topic: string;
+  pgRetry: <T>(read: () => Promise<T>) => Promise<T>;
+  pollMs: number;
+  onLag?: (lag: bigint) => void;
+}): Promise<void> {
+  const { admin, pool, group, topic } = options;
+  // the client says it once when Kafka does not answer
+  const end = await retry(() => endOffsets(admin, topic), { isRetriable: isKafkaUnavailable });
+  for (;;) {
+    const lag = totalLag(end, await options.pgRetry(() => storedOffsets(pool, group, topic)));
+    if (lag === 0n) return;
+    options.onLag?.(lag);
+    await sleep(options.pollMs);
+  }
 }
 
 /** Whether names wait in the namespace's outbox: a probe of the (namespace, id) index, not a count of what may be millions of marks. */

@@ -220,10 +220,3 @@ function parseMeasures(value: unknown, where: string, byName: Map<string, Column
     return { name, fn, column };
   });
 }
-
-/** The spec's column by name. */
-export function columnOf(spec: DatasetSpec, name: string): ColumnSpec {
-  const c = spec.columns.find((col) => col.name === name);
-  if (!c) throw new Error(`dataset ${spec.name} has no column ${name}`);
-  return c;
-}

@@ -23,7 +23,12 @@ function isKeyed(spec: DatasetSpec, column: ColumnSpec): boolean {
 
 /** The column's SQL type, with COLLATE "C" for a text key or group-by column. */
 export function sqlType(spec: DatasetSpec, column: ColumnSpec): string {
-  return column.type === 'text' && isKeyed(spec, column) ? 'text COLLATE "C"' : SQL_TYPES[column.type];
+  return column.type === 'text' && isKeyed(spec, column) ? 'text COLLATE "C"' : castType(column);
+}
+
+/** The column's SQL type as a cast names it (`x::bigint`): no collation. */
+export function castType(column: ColumnSpec): string {
+  return SQL_TYPES[column.type];
 }
 
 export function columnType(spec: DatasetSpec, name: string): ColumnSpec {
