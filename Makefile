@@ -79,9 +79,9 @@ products-consumer: build
 product-count-producer: build
 	$(DASY) product-count-producer
 
-# the heap cap that `make ingest` gives it too (apps/components.ts: heapMb)
+# the heap cap (apps/components.ts: heapMb) and the semi-space cap (libs/runtime/supervisor.ts) that `make ingest` gives it too
 product-count-consumer: build
-	node --max-old-space-size=192 dist/apps/cli/main.js product-count-consumer
+	node --max-semi-space-size=16 --max-old-space-size=192 dist/apps/cli/main.js product-count-consumer
 
 # a declared dataset's parts on their own (README: Datasets): one rows consumer; the relay and the recounts
 dataset-consumer: build

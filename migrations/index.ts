@@ -7,6 +7,7 @@ import { SkuOrder1732300005000 } from './1732300005000-SkuOrder';
 import { CsvFiles1732300013000 } from './1732300013000-CsvFiles';
 import { ScoreRequests1732300022000 } from './1732300022000-ScoreRequests';
 import { Datasets1732300024000 } from './1732300024000-Datasets';
+import { OutboxLz41732300025000 } from './1732300025000-OutboxLz4';
 
 /** Every migration, oldest first. A new migration file is added here too. */
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   CsvFiles1732300013000,
   ScoreRequests1732300022000,
   Datasets1732300024000,
+  OutboxLz41732300025000,
 ];

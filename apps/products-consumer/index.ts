@@ -119,16 +119,17 @@ WITH latest AS (
   -- tombstones: skus whose last message is one, so no row is touched twice
   DELETE FROM products p USING latest d WHERE d.name IS NULL AND p.sku = d.sku
   RETURNING p.name
-), marked AS (
+), marks AS MATERIALIZED (
   -- a new sku counts for its name; a sku that changed name, for both names; a deleted one, for
   -- its name. One pass over each, kept as they come: the relay sends each name once per drain
   -- (SELECT DISTINCT), so deduplicating here too only cost a hash of every name (a seventh of
   -- this statement's CPU on a first ingest). array_agg of no rows is NULL: nothing marked, no row.
+  -- MATERIALIZED: inlined, the array was built twice, once for the test and once for the row.
+  SELECT (SELECT array_agg(name) FILTER (WHERE old_name IS DISTINCT FROM name) || array_agg(old_name) FILTER (WHERE old_name <> name) FROM up)
+      || (SELECT array_agg(name) FROM gone) AS names
+), marked AS (
   INSERT INTO product_count_outbox (namespace, names)
-  SELECT $1, names FROM (
-    SELECT (SELECT array_agg(name) FILTER (WHERE old_name IS DISTINCT FROM name) || array_agg(old_name) FILTER (WHERE old_name <> name) FROM up)
-        || (SELECT array_agg(name) FROM gone) AS names
-  ) m WHERE names IS NOT NULL
+  SELECT $1, names FROM marks WHERE names IS NOT NULL
   RETURNING 1
 )
 -- wakes the relay when this transaction commits (NOTIFY is delivered on commit only)

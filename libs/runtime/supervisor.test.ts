@@ -3,16 +3,31 @@ import * as os from 'os';
 import * as path from 'path';
 import { createLogger } from '../log';
 import { RestartPolicy } from './restart-policy';
-import { childExecArgv, Replica, restartWhen } from './supervisor';
+import { childExecArgv, PART_SEMI_SPACE_MB, Replica, restartWhen } from './supervisor';
 import { productCountConsumer } from '../../apps/components';
 
 describe('childExecArgv', () => {
-  it("keeps this process's Node options when the part declares no heap cap", () => {
-    expect(childExecArgv(undefined)).toEqual(process.execArgv);
+  const own = process.execArgv.filter((flag) => !flag.startsWith('--max-semi-space-size'));
+  const withFlags = (argv: string[], fn: () => string[]) => {
+    const saved = process.execArgv;
+    process.execArgv = argv;
+    try {
+      return fn();
+    } finally {
+      process.execArgv = saved;
+    }
+  };
+
+  it("keeps this process's Node options and caps the parts' semi-spaces when the part declares no heap cap", () => {
+    expect(withFlags(own, () => childExecArgv(undefined))).toEqual([...own, `--max-semi-space-size=${PART_SEMI_SPACE_MB}`]);
   });
 
-  it('adds the cap last, so that it wins over one this process was started with', () => {
-    expect(childExecArgv(192)).toEqual([...process.execArgv, '--max-old-space-size=192']);
+  it('adds the heap cap last, so that it wins over one this process was started with', () => {
+    expect(withFlags(own, () => childExecArgv(192))).toEqual([...own, '--max-semi-space-size=16', '--max-old-space-size=192']);
+  });
+
+  it('leaves a semi-space size this process was started with to the part', () => {
+    expect(withFlags(['--max-semi-space-size=64'], () => childExecArgv(undefined))).toEqual(['--max-semi-space-size=64']);
   });
 
   it('is declared for the product-count consumer, whose working set is a few fetches of names', () => {

@@ -19,9 +19,21 @@ export interface ReplicaSpec {
   heapMb?: number;
 }
 
-/** This process's Node options for a child, with the part's heap cap when it has one (the last flag wins). */
+/**
+ * V8's semi-space cap (MB) of every forked part, unless this process's own options set one. Node
+ * 24 sizes the young generation from the machine's memory, and a part decoding fetches of
+ * megabytes filled it before each scavenge: the products consumers peaked at 344 MB RSS in a
+ * 500,000-row ingest, 227 MB with 16 MB semi-spaces, and their CPU did not grow (bench, 2 runs each
+ * way).
+ */
+export const PART_SEMI_SPACE_MB = 16;
+
+/** This process's Node options for a child: the parts' semi-space cap, and its heap cap when it has one (the last flag wins). */
 export function childExecArgv(heapMb: number | undefined): string[] {
-  return heapMb === undefined ? process.execArgv : [...process.execArgv, `--max-old-space-size=${heapMb}`];
+  const argv = [...process.execArgv];
+  if (!argv.some((flag) => flag.startsWith('--max-semi-space-size'))) argv.push(`--max-semi-space-size=${PART_SEMI_SPACE_MB}`);
+  if (heapMb !== undefined) argv.push(`--max-old-space-size=${heapMb}`);
+  return argv;
 }
 
 /** How long a replica may take to stop after SIGTERM before it is killed. */
