@@ -1,3 +1,4 @@
+import * as fs from 'fs';
 import { createTestEnv, runCli, startCli, TestEnv, waitFor } from './harness';
 
 /** Long-running commands stop cleanly on SIGTERM/SIGINT and exit 0 (DESIGN.md §4). */
@@ -34,6 +35,52 @@ test.each([
   const lines = running.stdout().split('\n').filter(Boolean);
   expect({ code, killedBy, stderr: running.stderr(), lines: lines.length }).toEqual({ code: 0, killedBy: null, stderr: '', lines: processes });
   for (const line of lines) expect(line).toMatch(new RegExp(`^${joined.replace(/\./g, '\\.')}(\\d+(,\\d+)*|none)$`));
+});
+
+/** The command lines of a process's children (Linux: /proc). */
+function childCommandLines(parent: number): string[][] {
+  return fs
+    .readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .flatMap((pid) => {
+      try {
+        const ppid = /^PPid:\s+(\d+)$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+        return Number(ppid) === parent ? [fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean)] : [];
+      } catch {
+        return []; // gone meanwhile
+      }
+    });
+}
+
+test('the parts a supervisor forks run with 16 MB semi-spaces (README: Memory)', async () => {
+  const running = startCli(t, ['products-consumer', '--consumers', '2']);
+  try {
+    await waitFor('2 processes to join the group', async () => running.stdout().split('\n').filter(Boolean).length === 2, 30000);
+    const children = childCommandLines(running.child.pid!).filter((argv) => argv.includes('products-consumer'));
+    expect(children.map((argv) => argv.filter((a) => a.startsWith('--max-semi-space-size')))).toEqual([
+      ['--max-semi-space-size=16'],
+      ['--max-semi-space-size=16'],
+    ]);
+  } finally {
+    running.child.kill('SIGTERM');
+    expect((await running.exited).code).toBe(0);
+  }
+});
+
+test("the outboxes' arrays are compressed with lz4 where PostgreSQL has it, pglz otherwise", async () => {
+  const lz4 = await t.pool.query('CREATE TEMP TABLE dasy_lz4_probe (x text COMPRESSION lz4)').then(
+    () => true,
+    () => false,
+  );
+  const { rows } = await t.pool.query<{ attname: string; attcompression: string }>(
+    `SELECT attname, attcompression FROM pg_attribute
+      WHERE attrelid IN ('product_count_outbox'::regclass, 'dasy_dataset_outbox'::regclass) AND attname IN ('names', 'keys') ORDER BY attname`,
+  );
+  const method = lz4 ? 'l' : '';
+  expect(rows).toEqual([
+    { attname: 'keys', attcompression: method },
+    { attname: 'names', attcompression: method },
+  ]);
 });
 
 test('status shows every group with per-partition lag, and the table counts', async () => {
