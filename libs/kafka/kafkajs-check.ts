@@ -5,6 +5,7 @@ import produceRequest from 'kafkajs/src/protocol/requests/produce/v3/request';
 import decodeMessages from 'kafkajs/src/protocol/requests/fetch/v4/decodeMessages';
 import decodeRecordBatch from 'kafkajs/src/protocol/recordBatch/v0/decoder';
 import RequestQueue from 'kafkajs/src/network/requestQueue';
+import requestFrame from 'kafkajs/src/protocol/request';
 
 /**
  * dasy needs kafkajs 2.2.4 with the fixes of patches/kafkajs+2.2.4.patch (applied by `npm ci`'s
@@ -14,7 +15,7 @@ import RequestQueue from 'kafkajs/src/network/requestQueue';
  */
 export const KAFKAJS_VERSION = '2.2.4';
 /** the marker each patched module exports; a new revision of the patch changes it */
-export const KAFKAJS_PATCH = 'dasy-kafkajs-2.2.4-4';
+export const KAFKAJS_PATCH = 'dasy-kafkajs-2.2.4-5';
 
 export interface InstalledKafkajs {
   version: string;
@@ -31,6 +32,7 @@ export const installedKafkajs: InstalledKafkajs = {
     "a fetch's records end at each record batch's end (fetch/v4/decodeMessages)": decodeMessages,
     'record batch decoder (recordBatch/v0/decoder)': decodeRecordBatch,
     'no idle timer loop (network/requestQueue)': RequestQueue,
+    'one copy per request frame (protocol/request)': requestFrame,
   },
 };
 

@@ -121,3 +121,38 @@ declare module 'kafkajs/src/network/requestQueue' {
   }
   export = RequestQueue;
 }
+
+declare module 'kafkajs/src/protocol/request' {
+  /** an Encoder as kafkajs's protocol writes it: its bytes are buf[0, offset) */
+  interface Encoder {
+    buf: Buffer;
+    offset: number;
+    readonly buffer: Buffer;
+  }
+  /** a request's frame: its size, the header (api key and version, correlation id, client id), the payload */
+  function requestFrame(args: {
+    correlationId: number;
+    clientId: string;
+    request: { apiKey: number; apiVersion: number; encode(): Promise<Encoder> | Encoder };
+  }): Promise<Encoder>;
+  namespace requestFrame {
+    const DASY_PATCH: string | undefined;
+  }
+  export = requestFrame;
+}
+
+declare module 'kafkajs/src/protocol/encoder' {
+  class Encoder {
+    constructor(initialSize?: number);
+    buf: Buffer;
+    offset: number;
+    readonly buffer: Buffer;
+    writeInt16(value: number): Encoder;
+    writeInt32(value: number): Encoder;
+    writeString(value: string | null): Encoder;
+    writeEncoder(value: Encoder): Encoder;
+    writeBuffer(value: Buffer): Encoder;
+    size(): number;
+  }
+  export = Encoder;
+}
