@@ -61,9 +61,9 @@ export function statsReply(name: string, m: Moments, first: Date | null, last: D
 }
 
 /**
- * Current-session statistics by name. Concurrent lookups are coalesced into one
- * `WHERE name = ANY($1)` query (a push's reply, a GET): fewer round trips under load, and a lookup
- * only ever joins a query that starts after it was asked, so it sees every commit before it.
+ * Current-session statistics by name. Concurrent lookups are coalesced into one query (a push's
+ * reply, a GET): fewer round trips under load, and a lookup only ever joins a query that starts
+ * after it was asked, so it sees every commit before it.
  */
 export class StatsReader {
   private readonly batcher: MicroBatcher<string, CurrentStats | undefined>;
@@ -80,7 +80,11 @@ export class StatsReader {
     const unique = [...new Set(names)];
     const { rows } = await this.pool.query<CurrentStatsRow>({
       name: 'dasy_api_stats',
-      text: 'SELECT name, session, count, sum, sum_sq, min, max, first_at, last_at, started_offset FROM score_stats WHERE name = ANY($1::text[])',
+      // One primary-key lookup per name (LIMIT 1 keeps each a lookup): on a small table the
+      // planner answered `WHERE name = ANY($1)` with a scan of every row against every name
+      // (1,000 products, 12 names: 0.13-0.22 ms a query against 0.08 ms, pgbench).
+      text: `SELECT s.* FROM unnest($1::text[]) AS n(name),
+               LATERAL (SELECT name, session, count, sum, sum_sq, min, max, first_at, last_at, started_offset FROM score_stats WHERE name = n.name LIMIT 1) s`,
       values: [unique],
     });
     const byName = new Map(rows.map((r) => [r.name, currentStats(r)]));
