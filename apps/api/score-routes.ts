@@ -4,7 +4,8 @@ import { Authorize } from './authorize';
 import { PushBatches } from './push-batch';
 import { parseIdempotencyKey } from './score-requests';
 import { ScoreWrites } from './score-writes';
-import { history, sessions, statsReply, windowStats } from './store';
+import { StatsBodies } from './stats-body';
+import { history, sessions, windowStats } from './store';
 import { ApiError, validateHistory, validateName, validateWindow } from './validate';
 
 export interface ScoreRoutesDeps {
@@ -17,6 +18,7 @@ export interface ScoreRoutesDeps {
 
 /** The scores of DESIGN.md §7: pushes and resets (authorized), statistics, history and sessions. */
 export function registerScoreRoutes(app: ApiApp, { pool, scores, batches, authorize }: ScoreRoutesDeps): void {
+  const bodies = new StatsBodies();
   // the hot route: one parse of the key, then the push
   app.post('/api/push', ({ req, body }) => scores.push(body, parseIdempotencyKey(req.headers['idempotency-key'])), { authorize });
   app.post('/api/push/batch', ({ req, body }) => batches.push(body, parseIdempotencyKey(req.headers['idempotency-key'])), { authorize });
@@ -24,10 +26,7 @@ export function registerScoreRoutes(app: ApiApp, { pool, scores, batches, author
   app.get('/api/products/:name/stats', async ({ params, query }) => {
     const name = validateName(params.name);
     const w = validateWindow(query);
-    if (!w.from && !w.to) {
-      const row = await scores.current(name);
-      return { ...statsReply(row.name, row, row.first_at, row.last_at), session: row.session };
-    }
+    if (!w.from && !w.to) return bodies.of(await scores.currentText(name));
     await scores.current(name);
     return windowStats(pool, name, w);
   });

@@ -7,7 +7,7 @@ import { EventSender, NotSentError } from './event-sender';
 import { encode, ScoreMessage } from './messages';
 import { Placement } from './producer';
 import { AppliedAt, fingerprint, keyedRow, RequestRef, ScoreRequests, unkeyedRequest } from './score-requests';
-import { CurrentStats, endedSession, includesPush, sessionOfPush, StatsReader } from './store';
+import { CurrentStats, currentStats, endedSession, includesPush, parseStatsText, sessionOfPush, StatsReader, StatsText } from './store';
 import { ApiError, PushRequest, validatePush, validateReset } from './validate';
 
 export interface ScoreWritesDeps {
@@ -84,6 +84,11 @@ export class ScoreWrites {
 
   /** The current statistics of `name`; 404 when it has no scores. */
   async current(name: string): Promise<CurrentStats> {
+    return currentStats(parseStatsText(await this.currentText(name)));
+  }
+
+  /** The current statistics of `name` as PostgreSQL's text (a GET's body is made from it); 404 when it has no scores. */
+  async currentText(name: string): Promise<StatsText> {
     const row = await this.stats.load(name);
     if (!row) throw new ApiError(404, 'not_found', `no product named ${JSON.stringify(name)} has scores`, 'name');
     return row;

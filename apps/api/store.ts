@@ -1,4 +1,4 @@
-import { Pool } from 'pg';
+import { CustomTypesConfig, Pool, types } from 'pg';
 import { chanMerge, EMPTY, fromDecimal, Moments, StatsView, view } from '../../libs/stats';
 import { MicroBatcher } from './batcher';
 import { Interval, INTERVAL_MS, Window } from './validate';
@@ -60,34 +60,78 @@ export function statsReply(name: string, m: Moments, first: Date | null, last: D
   return { name, ...view(m), first_at: isoOrNull(first), last_at: isoOrNull(last) };
 }
 
+/** A score_stats row as PostgreSQL's text (null: NULL), every column as StatsReader reads it. */
+export interface StatsText {
+  name: string;
+  session: string;
+  count: string;
+  sum: string;
+  sum_sq: string;
+  min: string | null;
+  max: string | null;
+  first_at: string | null;
+  last_at: string | null;
+  started_offset: string | null;
+}
+
+/** The columns of a StatsText, in the order the query reads them. */
+export const STATS_COLUMNS = ['name', 'session', 'count', 'sum', 'sum_sq', 'min', 'max', 'first_at', 'last_at', 'started_offset'] as const;
+
+/** pg's own parsers for the typed columns: a decoded StatsText is what pg would have returned. */
+const parseTimestamptz = types.getTypeParser(types.builtins.TIMESTAMPTZ) as (text: string) => Date;
+const parseFloat8 = types.getTypeParser(types.builtins.FLOAT8) as (text: string) => number;
+const parseInt4 = types.getTypeParser(types.builtins.INT4) as (text: string) => number;
+const orNull =
+  <T>(parse: (text: string) => T) =>
+  (text: string | null): T | null =>
+    text === null ? null : parse(text);
+const floatOrNull = orNull(parseFloat8);
+const dateOrNull = orNull(parseTimestamptz);
+
+/** A row read as text, as the row pg parses (CurrentStatsRow). */
+export function parseStatsText(t: StatsText): CurrentStatsRow {
+  return {
+    ...t,
+    session: parseInt4(t.session),
+    min: floatOrNull(t.min),
+    max: floatOrNull(t.max),
+    first_at: dateOrNull(t.first_at),
+    last_at: dateOrNull(t.last_at),
+  };
+}
+
+/** Every column as PostgreSQL sent it: an unchanged row needs no decoding at all (stats-body.ts). */
+const AS_TEXT: CustomTypesConfig = { getTypeParser: () => (text: string) => text };
+
 /**
- * Current-session statistics by name. Concurrent lookups are coalesced into one query (a push's
- * reply, a GET): fewer round trips under load, and a lookup only ever joins a query that starts
- * after it was asked, so it sees every commit before it.
+ * Current-session statistics by name, as PostgreSQL's text. Concurrent lookups are coalesced into
+ * one query (a push's reply, a GET): fewer round trips under load, and a lookup only ever joins a
+ * query that starts after it was asked, so it sees every commit before it.
  */
 export class StatsReader {
-  private readonly batcher: MicroBatcher<string, CurrentStats | undefined>;
+  private readonly batcher: MicroBatcher<string, StatsText | undefined>;
 
   constructor(private readonly pool: Pool) {
     this.batcher = new MicroBatcher((names) => this.loadMany(names), { maxBatch: 512, maxConcurrent: 3 });
   }
 
-  load(name: string): Promise<CurrentStats | undefined> {
+  load(name: string): Promise<StatsText | undefined> {
     return this.batcher.submit(name);
   }
 
-  private async loadMany(names: string[]): Promise<(CurrentStats | undefined)[]> {
+  private async loadMany(names: string[]): Promise<(StatsText | undefined)[]> {
     const unique = [...new Set(names)];
-    const { rows } = await this.pool.query<CurrentStatsRow>({
+    const { rows } = await this.pool.query<StatsText>({
       name: 'dasy_api_stats',
       // One primary-key lookup per name (LIMIT 1 keeps each a lookup): on a small table the
       // planner answered `WHERE name = ANY($1)` with a scan of every row against every name
       // (1,000 products, 12 names: 0.13-0.22 ms a query against 0.08 ms, pgbench).
       text: `SELECT s.* FROM unnest($1::text[]) AS n(name),
-               LATERAL (SELECT name, session, count, sum, sum_sq, min, max, first_at, last_at, started_offset FROM score_stats WHERE name = n.name LIMIT 1) s`,
+               LATERAL (SELECT ${STATS_COLUMNS.join(', ')} FROM score_stats WHERE name = n.name LIMIT 1) s`,
       values: [unique],
+      types: AS_TEXT,
     });
-    const byName = new Map(rows.map((r) => [r.name, currentStats(r)]));
+    const byName = new Map(rows.map((r) => [r.name, r]));
     return names.map((n) => byName.get(n));
   }
 }
