@@ -7,7 +7,7 @@ import { EventSender, NotSentError } from './event-sender';
 import { encode, ScoreMessage } from './messages';
 import { Placement } from './producer';
 import { AppliedAt, fingerprint, keyedRow, RequestRef, ScoreRequests, unkeyedRequest } from './score-requests';
-import { CurrentStats, currentStats, endedSession, includesPush, parseStatsText, sessionOfPush, StatsReader, StatsText } from './store';
+import { CurrentStats, currentStatsOfText, endedSession, includesPush, sessionOfPush, StatsReader, StatsText } from './store';
 import { ApiError, PushRequest, validatePush, validateReset } from './validate';
 
 export interface ScoreWritesDeps {
@@ -84,7 +84,7 @@ export class ScoreWrites {
 
   /** The current statistics of `name`; 404 when it has no scores. */
   async current(name: string): Promise<CurrentStats> {
-    return currentStats(parseStatsText(await this.currentText(name)));
+    return currentStatsOfText(await this.currentText(name));
   }
 
   /** The current statistics of `name` as PostgreSQL's text (a GET's body is made from it); 404 when it has no scores. */

@@ -1,9 +1,9 @@
 import { JsonText } from './reply';
-import { currentStats, parseStatsText, STATS_COLUMNS, StatsText, statsReply } from './store';
+import { currentStatsOfText, STATS_COLUMNS, StatsText, statsReply } from './store';
 
 /** The body of `GET /api/products/:name/stats` (the current session) made from its row. */
 export function statsBody(t: StatsText): string {
-  const row = currentStats(parseStatsText(t));
+  const row = currentStatsOfText(t);
   return JSON.stringify({ ...statsReply(row.name, row, row.first_at, row.last_at), session: row.session });
 }
 

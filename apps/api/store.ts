@@ -100,6 +100,11 @@ export function parseStatsText(t: StatsText): CurrentStatsRow {
   };
 }
 
+/** A row read as text, as the current statistics (a push's answer, a GET's body). */
+export function currentStatsOfText(t: StatsText): CurrentStats {
+  return currentStats(parseStatsText(t));
+}
+
 /** Every column as PostgreSQL sent it: an unchanged row needs no decoding at all (stats-body.ts). */
 const AS_TEXT: CustomTypesConfig = { getTypeParser: () => (text: string) => text };
 

@@ -123,12 +123,7 @@ declare module 'kafkajs/src/network/requestQueue' {
 }
 
 declare module 'kafkajs/src/protocol/request' {
-  /** an Encoder as kafkajs's protocol writes it: its bytes are buf[0, offset) */
-  interface Encoder {
-    buf: Buffer;
-    offset: number;
-    readonly buffer: Buffer;
-  }
+  import Encoder from 'kafkajs/src/protocol/encoder';
   /** a request's frame: its size, the header (api key and version, correlation id, client id), the payload */
   function requestFrame(args: {
     correlationId: number;
@@ -142,6 +137,7 @@ declare module 'kafkajs/src/protocol/request' {
 }
 
 declare module 'kafkajs/src/protocol/encoder' {
+  /** kafkajs's protocol writer: its bytes are buf[0, offset) */
   class Encoder {
     constructor(initialSize?: number);
     buf: Buffer;
