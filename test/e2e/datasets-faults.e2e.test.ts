@@ -3,7 +3,7 @@ import * as path from 'path';
 import { parse } from 'csv-parse/sync';
 import { Admin, Kafka } from '../../libs/kafka/port';
 import { kafkaOf, messagesIn, readMessages, sleep } from './faults-kit';
-import { createTestEnv, runCli, RunningCli, startCli, TestEnv, waitFor, writeTmp } from './harness';
+import { childProcesses, createTestEnv, runCli, RunningCli, startCli, TestEnv, waitFor, writeTmp } from './harness';
 import { linesFile, succeed, timeless, tuples } from './datasets-kit';
 
 /**
@@ -154,17 +154,9 @@ const exactly = (expected: Map<string, unknown[]>) => ({ count: expected.size, m
 
 /** The pids of a process's children whose command line holds `command`. */
 function childrenOf(pid: number, command: string): number[] {
-  const found: number[] = [];
-  for (const entry of fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === pid && fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').includes(command)) found.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return found;
+  return childProcesses(pid)
+    .filter((child) => child.argv.includes(command))
+    .map((child) => child.pid);
 }
 
 /** Whether a part of this PostgreSQL application name is inside its transaction, waiting for a lock. */

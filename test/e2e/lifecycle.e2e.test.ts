@@ -1,5 +1,4 @@
-import * as fs from 'fs';
-import { createTestEnv, runCli, startCli, TestEnv, waitFor } from './harness';
+import { childProcesses, createTestEnv, runCli, startCli, TestEnv, waitFor } from './harness';
 
 /** Long-running commands stop cleanly on SIGTERM/SIGINT and exit 0 (DESIGN.md §4). */
 
@@ -37,26 +36,13 @@ test.each([
   for (const line of lines) expect(line).toMatch(new RegExp(`^${joined.replace(/\./g, '\\.')}(\\d+(,\\d+)*|none)$`));
 });
 
-/** The command lines of a process's children (Linux: /proc). */
-function childCommandLines(parent: number): string[][] {
-  return fs
-    .readdirSync('/proc')
-    .filter((entry) => /^\d+$/.test(entry))
-    .flatMap((pid) => {
-      try {
-        const ppid = /^PPid:\s+(\d+)$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-        return Number(ppid) === parent ? [fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean)] : [];
-      } catch {
-        return []; // gone meanwhile
-      }
-    });
-}
-
 test('the parts a supervisor forks run with 16 MB semi-spaces (README: Memory)', async () => {
   const running = startCli(t, ['products-consumer', '--consumers', '2']);
   try {
     await waitFor('2 processes to join the group', async () => running.stdout().split('\n').filter(Boolean).length === 2, 30000);
-    const children = childCommandLines(running.child.pid!).filter((argv) => argv.includes('products-consumer'));
+    const children = childProcesses(running.child.pid!)
+      .map((child) => child.argv)
+      .filter((argv) => argv.includes('products-consumer'));
     expect(children.map((argv) => argv.filter((a) => a.startsWith('--max-semi-space-size')))).toEqual([
       ['--max-semi-space-size=16'],
       ['--max-semi-space-size=16'],
