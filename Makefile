@@ -12,6 +12,9 @@ NODE_MAJOR ?=
 export NODE_MAJOR
 export PATH := $(if $(NODE_MAJOR),$(CURDIR)/node_modules/.node$(NODE_MAJOR):)$(CURDIR)/node_modules/.bin:$(PATH)
 DASY := node dist/apps/cli/main.js
+# the commands that stream a file into Kafka from their own process: the forked parts' semi-space
+# cap (libs/runtime/supervisor.ts: STREAMING_COMMANDS), as bin/dasy gives them
+DASY_STREAMING := node --max-semi-space-size=16 dist/apps/cli/main.js
 # the development entry point (dev/main.ts): bench, chaos; not part of the shipped dasy (bin/dasy)
 DASY_DEV := node dist/dev/main.js
 SOURCES := $(shell find apps libs migrations bench chaos dev -name '*.ts' -not -name '*.test.ts' 2>/dev/null) tsconfig.json tsconfig.base.json
@@ -71,7 +74,7 @@ data: build
 	$(DASY) data --rows $(ROWS) --seed $(SEED) --out $(FILE)
 
 products-producer: build
-	$(DASY) products-producer --file $(FILE) $(if $(REJECTS),--rejects $(REJECTS)) $(if $(filter-out 0 no false off,$(DELETE)),--delete)
+	$(DASY_STREAMING) products-producer --file $(FILE) $(if $(REJECTS),--rejects $(REJECTS)) $(if $(filter-out 0 no false off,$(DELETE)),--delete)
 
 products-consumer: build
 	$(DASY) products-consumer --consumers $(CONSUMERS)
@@ -93,12 +96,12 @@ dataset-aggregates: build
 	$(DASY) dataset-aggregates --dataset $(DATASET)
 
 ingest: build
-	$(DASY) ingest --file $(FILE) --consumers $(CONSUMERS) $(if $(REJECTS),--rejects $(REJECTS)) $(if $(filter-out 0 no false off,$(SYNC)),--sync) $(if $(DATASET),--dataset $(DATASET))
+	$(DASY_STREAMING) ingest --file $(FILE) --consumers $(CONSUMERS) $(if $(REJECTS),--rejects $(REJECTS)) $(if $(filter-out 0 no false off,$(SYNC)),--sync) $(if $(DATASET),--dataset $(DATASET))
 
 # FILE has no default here: a CSV of the skus to delete (a sku column)
 delete: build
 	@if [[ "$(origin FILE)" != "command line" && "$(origin FILE)" != "environment" ]]; then echo "make delete needs FILE=<csv with a sku column, or the key columns of DATASET>" >&2; exit 2; fi
-	$(DASY) delete --file $(FILE) --consumers $(CONSUMERS) $(if $(REJECTS),--rejects $(REJECTS)) $(if $(DATASET),--dataset $(DATASET))
+	$(DASY_STREAMING) delete --file $(FILE) --consumers $(CONSUMERS) $(if $(REJECTS),--rejects $(REJECTS)) $(if $(DATASET),--dataset $(DATASET))
 
 rebuild: build
 	$(DASY) rebuild --consumers $(CONSUMERS) $(if $(DATASET),--dataset $(DATASET))

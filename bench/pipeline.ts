@@ -11,6 +11,7 @@ import { IDLE_IN_TRANSACTION_DEFAULT_MS } from '../libs/config';
 import { createPool, quoteIdent } from '../libs/db';
 import { runMigrations } from '../libs/db/migrate';
 import { sleep } from '../libs/resilience';
+import { streamingExecArgv } from '../libs/runtime/supervisor';
 import { busyShare, byLabel, findKafkaPid, machineTicks, ProcSampler } from './proc';
 
 export const CLI = path.join(__dirname, '..', 'apps', 'cli', 'main.js');
@@ -86,7 +87,7 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv, sample: { p
   const backends = backendTracker(sample.pool, sample.database);
   const started = process.hrtime.bigint();
   const ticks = machineTicks();
-  const child = fork(cli, args, { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  const child = fork(cli, args, { env, execArgv: streamingExecArgv(args[0]), stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
   liveChildren.add(child);
   const sampler = new ProcSampler(child.pid!, () => [...backends.pids(), ...(kafkaPid ? [kafkaPid] : [])], 200, backends.label).start();
   let stdout = '';

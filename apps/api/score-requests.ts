@@ -1,5 +1,7 @@
-import { createHash, randomBytes } from 'crypto';
+import { createHash } from 'crypto';
 import { Pool, PoolClient } from 'pg';
+import { numbersLiteral, textsLiteral } from '../../libs/db/array-literal';
+import { randomId } from '../../libs/random/ids';
 import { ApiError } from './validate';
 
 /**
@@ -31,7 +33,7 @@ export type Claim = { kind: 'go'; ref: RequestRef } | { kind: 'answered'; answer
 export const UNKEYED_APPLIED_TTL_MS = 2 * 3_600_000;
 
 export function unkeyedRequest(): RequestRef {
-  return { key: `r:${randomBytes(16).toString('base64url')}`, attempt: 1, keyed: false };
+  return { key: `r:${randomId()}`, attempt: 1, keyed: false };
 }
 
 /** What makes two requests the same request: the route and the fields applied (after validation). */
@@ -238,11 +240,11 @@ export async function admitRequests(client: PoolClient, requests: MessageRequest
     name: 'dasy-scores-admit',
     text: ADMIT,
     values: [
-      list.map((r) => r.key),
-      list.map((r) => r.attempt),
-      list.map((r) => r.partition),
-      list.map((r) => r.offset.toString()),
-      list.map((r) => r.at),
+      textsLiteral(list.map((r) => r.key)),
+      numbersLiteral(list.map((r) => r.attempt)),
+      numbersLiteral(list.map((r) => r.partition)),
+      numbersLiteral(list.map((r) => r.offset)),
+      numbersLiteral(list.map((r) => r.at)),
       UNKEYED_APPLIED_TTL_MS,
     ],
   });

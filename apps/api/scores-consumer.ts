@@ -1,5 +1,6 @@
 import { PoolClient } from 'pg';
 import { BatchApp, BatchInfo, DeadLetter } from '../../libs/consumer';
+import { numbersLiteral, textsLiteral } from '../../libs/db/array-literal';
 import { EMPTY, Moments, toDecimal, welford } from '../../libs/stats';
 import { AppliedBatch, appliedChannel, appliedPayload, PROCESS_ORIGIN } from './applied-channel';
 import { decodeScore, ScoreItem } from './messages';
@@ -98,40 +99,40 @@ const RESET = `WITH r AS (
 function statsParams(segments: Map<string, Agg>): unknown[] {
   const rows = [...segments];
   return [
-    rows.map(([name]) => name),
-    rows.map(([, a]) => a.m.count),
-    rows.map(([, a]) => toDecimal(a.m.sum)),
-    rows.map(([, a]) => toDecimal(a.m.sumSq)),
-    rows.map(([, a]) => a.m.min),
-    rows.map(([, a]) => a.m.max),
-    rows.map(([, a]) => a.first),
-    rows.map(([, a]) => a.last),
+    textsLiteral(rows.map(([name]) => name)),
+    numbersLiteral(rows.map(([, a]) => a.m.count)),
+    numbersLiteral(rows.map(([, a]) => toDecimal(a.m.sum))),
+    numbersLiteral(rows.map(([, a]) => toDecimal(a.m.sumSq))),
+    numbersLiteral(rows.map(([, a]) => a.m.min)),
+    numbersLiteral(rows.map(([, a]) => a.m.max)),
+    numbersLiteral(rows.map(([, a]) => a.first)),
+    numbersLiteral(rows.map(([, a]) => a.last)),
   ];
 }
 
 function bucketParams(buckets: Map<string, { name: string; minute: number; agg: Agg }>): unknown[] {
   const rows = [...buckets.values()];
   return [
-    rows.map((b) => b.name),
-    rows.map((b) => b.minute),
-    rows.map((b) => b.agg.m.count),
-    rows.map((b) => toDecimal(b.agg.m.sum)),
-    rows.map((b) => toDecimal(b.agg.m.sumSq)),
-    rows.map((b) => b.agg.m.min),
-    rows.map((b) => b.agg.m.max),
-    rows.map((b) => b.agg.first),
-    rows.map((b) => b.agg.last),
+    textsLiteral(rows.map((b) => b.name)),
+    numbersLiteral(rows.map((b) => b.minute)),
+    numbersLiteral(rows.map((b) => b.agg.m.count)),
+    numbersLiteral(rows.map((b) => toDecimal(b.agg.m.sum))),
+    numbersLiteral(rows.map((b) => toDecimal(b.agg.m.sumSq))),
+    numbersLiteral(rows.map((b) => b.agg.m.min)),
+    numbersLiteral(rows.map((b) => b.agg.m.max)),
+    numbersLiteral(rows.map((b) => b.agg.first)),
+    numbersLiteral(rows.map((b) => b.agg.last)),
   ];
 }
 
 function auditParams(pushes: (ScoreItem & { type: 'push' })[], partitionOf: (i: number) => number): unknown[] {
   return [
-    pushes.map((p) => p.name),
-    pushes.map((p) => p.score),
-    pushes.map((p) => p.username),
-    pushes.map((p) => p.at),
-    pushes.map((p) => p.offset.toString()),
-    pushes.map((_, i) => partitionOf(i)),
+    textsLiteral(pushes.map((p) => p.name)),
+    numbersLiteral(pushes.map((p) => p.score)),
+    textsLiteral(pushes.map((p) => p.username)),
+    numbersLiteral(pushes.map((p) => p.at)),
+    numbersLiteral(pushes.map((p) => p.offset)),
+    numbersLiteral(pushes.map((_, i) => partitionOf(i))),
   ];
 }
 

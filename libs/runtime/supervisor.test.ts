@@ -3,7 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { createLogger } from '../log';
 import { RestartPolicy } from './restart-policy';
-import { childExecArgv, PART_SEMI_SPACE_MB, Replica, restartWhen } from './supervisor';
+import { childExecArgv, PART_SEMI_SPACE_MB, Replica, restartWhen, streamingExecArgv } from './supervisor';
 import { productCountConsumer } from '../../apps/components';
 
 describe('childExecArgv', () => {
@@ -32,6 +32,30 @@ describe('childExecArgv', () => {
 
   it('is declared for the product-count consumer, whose working set is a few fetches of names', () => {
     expect(productCountConsumer.heapMb).toBe(192);
+  });
+});
+
+describe('streamingExecArgv', () => {
+  const own = process.execArgv.filter((flag) => !flag.startsWith('--max-semi-space-size'));
+  const withFlags = (argv: string[], fn: () => string[]) => {
+    const saved = process.execArgv;
+    process.execArgv = argv;
+    try {
+      return fn();
+    } finally {
+      process.execArgv = saved;
+    }
+  };
+
+  it('caps the semi-spaces of the commands that stream a file, and only theirs', () => {
+    for (const command of ['ingest', 'delete', 'products-producer']) {
+      expect(withFlags(own, () => streamingExecArgv(command))).toEqual([...own, '--max-semi-space-size=16']);
+    }
+    for (const command of ['api', 'rebuild', 'status', 'products-consumer']) expect(withFlags(own, () => streamingExecArgv(command))).toEqual(own);
+  });
+
+  it('leaves a semi-space size this process was started with', () => {
+    expect(withFlags(['--max-semi-space-size=64'], () => streamingExecArgv('ingest'))).toEqual(['--max-semi-space-size=64']);
   });
 });
 

@@ -1,10 +1,11 @@
+import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { parse } from 'csv-parse/sync';
 import { createKafka } from '../../libs/kafka/client';
 import { topicName } from '../../libs/kafka/topics';
 import { createLogger } from '../../libs/log';
-import { createTestEnv, rows, runCli, TestEnv, writeTmp } from './harness';
+import { createTestEnv, rows, runCli, TestEnv, waitFor, writeTmp } from './harness';
 
 /** The products-ingest rules (DESIGN.md §5), through the real `dasy ingest` against Kafka and PostgreSQL. */
 
@@ -174,4 +175,25 @@ test('a missing file is one clear line, not a stack trace', async () => {
   const r = await runCli(t, ['products-producer', '--file', path.join(t.tmp, 'nope.csv')]);
   expect(r.code).toBe(2);
   expect(r.stderr.trim()).toBe(`dasy: cannot read ${path.join(t.tmp, 'nope.csv')}: no such file`);
+});
+
+test('`bin/dasy ingest` runs its own process with 16 MB semi-spaces, as the forked parts (README: Memory)', async () => {
+  const file = writeTmp(t, 'semi.csv', 'sku,name,description\nsemi-1,Semi Space,x\nsemi-2,Semi Space,y\n');
+  const child = spawn(path.join(__dirname, '..', '..', 'bin', 'dasy'), ['ingest', '--file', file], { env: t.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // bin/dasy execs node: the same pid, once it runs dasy's entry point
+  const argv = await waitFor(
+    'bin/dasy to exec node',
+    async () => {
+      const a = fs.readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0');
+      return a.some((x) => x.endsWith('main.js')) ? a : undefined;
+    },
+    10000,
+    5,
+  );
+  expect(argv.filter((a) => a.startsWith('--max-semi-space-size'))).toEqual(['--max-semi-space-size=16']);
+  expect(await exited).toBe(0);
+  expect(JSON.parse(out.trim().split('\n').pop()!)).toMatchObject({ records: 2, accepted: 2, rejected: 0 });
 });
