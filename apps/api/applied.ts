@@ -24,13 +24,12 @@ export class NotAppliedError extends DasyError {
  */
 export type Outcome = { kind: 'applied'; stats: CurrentStats | undefined } | { kind: 'dead-lettered'; reason: string } | { kind: 'passed' };
 
+/** A message waited for; `done` is called once, when it is past (a group's timeout ends the others' waits). */
 interface Waiter {
   offset: bigint;
   name: string | undefined;
   since: number;
-  resolve: (outcome: Outcome) => void;
-  reject: (err: unknown) => void;
-  timer: NodeJS.Timeout;
+  done: (outcome: Outcome) => void;
 }
 
 const PASSED: Outcome = Object.freeze({ kind: 'passed' });
@@ -115,9 +114,8 @@ export class AppliedTracker {
     const still: Waiter[] = [];
     for (const w of list) {
       if (w.offset < nextOffset) {
-        clearTimeout(w.timer);
         this.observeWait?.((Date.now() - w.since) / 1000);
-        w.resolve(outcome(w, batch));
+        w.done(outcome(w, batch));
       } else still.push(w);
     }
     if (still.length) this.waiters.set(partition, still);
@@ -129,32 +127,64 @@ export class AppliedTracker {
    * what the applying batch told about it when it was this process's; rejects with
    * NotAppliedError after timeoutMs.
    */
-  waitApplied(partition: number, offset: bigint, timeoutMs: number, name?: string): Promise<Outcome> {
-    const known = this.known.get(partition);
-    if (known !== undefined && known > offset) {
-      this.observeWait?.(0);
-      return Promise.resolve(PASSED);
-    }
-    return new Promise<Outcome>((resolve, reject) => {
-      const waiter: Waiter = {
-        offset,
-        name,
-        since: Date.now(),
-        resolve,
-        reject,
-        timer: setTimeout(() => {
-          const list = this.waiters.get(partition);
-          if (list) {
-            const i = list.indexOf(waiter);
-            if (i >= 0) list.splice(i, 1);
-            if (!list.length) this.waiters.delete(partition);
-          }
-          reject(new NotAppliedError(partition, offset, timeoutMs));
-        }, timeoutMs),
+  async waitApplied(partition: number, offset: bigint, timeoutMs: number, name?: string): Promise<Outcome> {
+    const [outcome] = await this.waitAppliedAll([{ partition, offset, name }], timeoutMs);
+    if (outcome instanceof NotAppliedError) throw outcome;
+    return outcome;
+  }
+
+  /**
+   * waitApplied for a group of messages (a batch of pushes) with one timer: resolves once every
+   * one is past, or after timeoutMs with NotAppliedError for those that are not.
+   */
+  waitAppliedAll(messages: readonly { partition: number; offset: bigint; name?: string }[], timeoutMs: number): Promise<(Outcome | NotAppliedError)[]> {
+    return new Promise((resolve) => {
+      const results = new Array<Outcome | NotAppliedError | undefined>(messages.length);
+      let left = messages.length;
+      // called by advance() only, after the timer below is set
+      const finish = () => {
+        clearTimeout(timer);
+        resolve(results as (Outcome | NotAppliedError)[]);
       };
-      let list = this.waiters.get(partition);
-      if (!list) this.waiters.set(partition, (list = []));
-      list.push(waiter);
+      const since = Date.now();
+      const waiting = new Map<Waiter, { partition: number; index: number }>();
+      messages.forEach(({ partition, offset, name }, i) => {
+        const known = this.known.get(partition);
+        if (known !== undefined && known > offset) {
+          this.observeWait?.(0);
+          results[i] = PASSED;
+          left--;
+          return;
+        }
+        const waiter: Waiter = {
+          offset,
+          name,
+          since,
+          done: (o) => {
+            results[i] = o;
+            waiting.delete(waiter);
+            if (--left === 0) finish();
+          },
+        };
+        waiting.set(waiter, { partition, index: i });
+        let list = this.waiters.get(partition);
+        if (!list) this.waiters.set(partition, (list = []));
+        list.push(waiter);
+      });
+      if (left === 0) return resolve(results as Outcome[]);
+      const timer = setTimeout(() => {
+        const partitions = new Set<number>();
+        for (const [waiter, { partition, index }] of waiting) {
+          partitions.add(partition);
+          results[index] = new NotAppliedError(partition, waiter.offset, timeoutMs);
+        }
+        for (const partition of partitions) {
+          const list = this.waiters.get(partition)?.filter((w) => !waiting.has(w));
+          if (list?.length) this.waiters.set(partition, list);
+          else this.waiters.delete(partition);
+        }
+        finish();
+      }, timeoutMs);
     });
   }
 

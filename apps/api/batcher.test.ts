@@ -1,4 +1,4 @@
-import { MicroBatcher, QueueFullError, WithdrawnError } from './batcher';
+import { MicroBatcher, QueueFullError, Settled, WithdrawnError } from './batcher';
 
 const tick = () => new Promise((r) => setImmediate(r));
 
@@ -153,4 +153,66 @@ test('clear rejects what waits and leaves the run in flight alone', async () => 
   await expect(first).resolves.toBe(1);
   await batcher.drained();
   expect(runs).toEqual([[1]]);
+});
+
+describe('enqueueAll: a group with one deadline and a callback per item', () => {
+  const outcomes = () => {
+    const seen: Record<number, unknown> = {};
+    const settle = (i: number, o: Settled<number>) => {
+      if (i in seen) throw new Error(`item ${i} settled twice`);
+      seen[i] = o.ok ? o.value : (o.error as Error).name;
+    };
+    return { seen, settle };
+  };
+
+  test('each item settles once with its own result; a group splits over runs like single items', async () => {
+    const { batcher, runs, release } = hanging();
+    const first = batcher.submit(0);
+    await tick();
+    const { seen, settle } = outcomes();
+    batcher.enqueueAll([1, 2, 3], Infinity, settle);
+    expect(seen).toEqual({});
+    release();
+    await first;
+    await tick();
+    expect(runs).toEqual([[0], [1, 2, 3]]);
+    release();
+    await batcher.drained();
+    expect(seen).toEqual({ 0: 1, 1: 2, 2: 3 });
+  });
+
+  test('withdraw takes back the items no run took, and only those', async () => {
+    const { batcher, runs, release } = hanging();
+    const { seen, settle } = outcomes();
+    // two runs' worth: maxBatch 100, so the first run takes 100 items and the rest wait
+    const group = batcher.enqueueAll(
+      Array.from({ length: 150 }, (_, i) => i),
+      Infinity,
+      settle,
+    );
+    await tick();
+    expect(runs.map((r) => r.length)).toEqual([100]);
+    expect(group.withdraw()).toEqual(Array.from({ length: 50 }, (_, i) => 100 + i));
+    expect(group.withdraw()).toEqual([]);
+    release();
+    await batcher.drained();
+    expect(runs.map((r) => r.length)).toEqual([100]);
+    expect(Object.values(seen).filter((v) => v === 'WithdrawnError')).toHaveLength(50);
+    expect(seen[99]).toBe(99);
+  });
+
+  test('items beyond maxQueued are refused at once (QueueFullError); the others go on', async () => {
+    const { batcher, release } = hanging({ maxQueued: 2 });
+    const first = batcher.submit(0);
+    await tick();
+    const { seen, settle } = outcomes();
+    batcher.enqueueAll([1, 2, 3, 4], Infinity, settle);
+    expect(seen).toEqual({ 2: 'QueueFullError', 3: 'QueueFullError' });
+    release();
+    await first;
+    await tick();
+    release();
+    await batcher.drained();
+    expect(seen).toEqual({ 0: 1, 1: 2, 2: 'QueueFullError', 3: 'QueueFullError' });
+  });
 });

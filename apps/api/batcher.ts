@@ -14,6 +14,9 @@ export class WithdrawnError extends Error {
   }
 }
 
+/** How one item of a group ended: its result, or why it has none. */
+export type Settled<O> = { ok: true; value: O } | { ok: false; error: unknown };
+
 /** An item submitted with a deadline: its result, and a way to take it back while it is queued. */
 export interface Queued<O> {
   result: Promise<O>;
@@ -88,6 +91,49 @@ export class MicroBatcher<I, O> {
         e.reject(new WithdrawnError('withdrawn'));
         this.settleIdle();
         return true;
+      },
+    };
+  }
+
+  /**
+   * Queue a group of items (a batch of pushes) with one deadline, without a promise per item:
+   * `settle(i, outcome)` is called once for each item, when its run ends or it leaves the queue
+   * (QueueFullError at once for an item beyond `maxQueued`). `withdraw()` removes the group's items
+   * that no run took yet (each settled with WithdrawnError) and returns their indexes.
+   */
+  enqueueAll(items: readonly I[], deadline: number, settle: (index: number, outcome: Settled<O>) => void): { withdraw(): number[] } {
+    const entries: (Entry<I, O> | undefined)[] = items.map((item, i) => {
+      if (this.options.maxQueued !== undefined && this.queue.length >= this.options.maxQueued) {
+        this.dropExpired();
+        if (this.queue.length >= this.options.maxQueued) {
+          settle(i, { ok: false, error: new QueueFullError(this.options.maxQueued) });
+          return undefined;
+        }
+      }
+      const entry: Entry<I, O> = {
+        item,
+        weight: this.options.weigh?.(item) ?? 0,
+        deadline,
+        resolve: (value) => settle(i, { ok: true, value }),
+        reject: (error) => settle(i, { ok: false, error }),
+      };
+      this.queue.push(entry);
+      return entry;
+    });
+    this.schedule();
+    return {
+      withdraw: () => {
+        const queued = new Set(this.queue);
+        const withdrawn: number[] = [];
+        entries.forEach((e, i) => {
+          if (e && queued.has(e)) withdrawn.push(i);
+        });
+        if (!withdrawn.length) return withdrawn;
+        const gone = new Set(withdrawn.map((i) => entries[i]));
+        this.queue = this.queue.filter((e) => !gone.has(e));
+        for (const i of withdrawn) entries[i]!.reject(new WithdrawnError('withdrawn'));
+        this.settleIdle();
+        return withdrawn;
       },
     };
   }

@@ -1,7 +1,7 @@
 import { errorMessage } from '../../libs/errors';
 import { Logger } from '../../libs/log';
 import { OutageNotice, outageNotice } from '../../libs/resilience/outage';
-import { QueueFullError, WithdrawnError } from './batcher';
+import { QueueFullError, Settled, WithdrawnError } from './batcher';
 import { EventProducer, Placement } from './producer';
 import { ApiError } from './validate';
 
@@ -42,40 +42,67 @@ export class EventSender {
 
   /** Send one event; rejects with NotSentError when Kafka has not acknowledged it by the deadline. */
   async send(topic: string, key: string, value: Buffer, deadline: number): Promise<Placement> {
-    const queued = this.producer.send(topic, key, value, deadline);
-    const wait: Waiting = { deadline, timer: undefined, giveUp: () => undefined };
-    const late = new Promise<never>((_, reject) => {
+    const [sent] = await this.sendAll(topic, [{ key, value }], deadline);
+    if (sent instanceof NotSentError) throw sent;
+    return sent;
+  }
+
+  /**
+   * Send a group of events of one topic (a batch of pushes) with one deadline and one timer; resolves
+   * once each is acknowledged or refused, or at the deadline, with each one's placement or its
+   * NotSentError: an event still queued then is withdrawn (never sent afterwards).
+   */
+  sendAll(topic: string, events: readonly { key: string; value: Buffer }[], deadline: number): Promise<(Placement | NotSentError)[]> {
+    if (!events.length) return Promise.resolve([]);
+    return new Promise((resolve) => {
+      const results = new Array<Placement | NotSentError | undefined>(events.length);
+      let left = events.length;
+      let done = false;
+      let givingUp = false;
+      const wait: Waiting = { deadline, timer: undefined, giveUp: () => undefined };
+      const finish = () => {
+        done = true;
+        clearTimeout(wait.timer);
+        this.waiting.delete(wait);
+        resolve(results as (Placement | NotSentError)[]);
+      };
+      const settle = (i: number, outcome: Settled<Placement>) => {
+        if (done || results[i] !== undefined) return;
+        if (outcome.ok) this.kafka.ok();
+        results[i] = outcome.ok
+          ? outcome.value
+          : this.notSent(
+              givingUp && outcome.error instanceof WithdrawnError
+                ? new NotSentError(false, `Kafka did not take the event in time; it was not sent and will not be: retry`)
+                : outcome.error,
+            );
+        if (--left === 0) finish();
+      };
+      const queued = this.producer.sendAll(topic, events, deadline, settle);
+      if (done) return; // every event refused at once (a full queue)
       wait.giveUp = () => {
-        const neverSent = queued.withdraw();
-        reject(
-          new NotSentError(
-            !neverSent,
-            neverSent
-              ? `Kafka did not take the event in time; it was not sent and will not be: retry`
-              : `Kafka did not acknowledge the event within ${this.timeoutMs / 1000} s`,
-          ),
-        );
+        givingUp = true;
+        queued.withdraw();
+        if (done) return;
+        // the rest were in a send that has not come back
+        const late = new NotSentError(true, `Kafka did not acknowledge the event within ${this.timeoutMs / 1000} s`);
+        for (let i = 0; i < results.length; i++) if (results[i] === undefined) results[i] = this.notSent(late);
+        finish();
       };
       wait.timer = setTimeout(wait.giveUp, Math.max(0, deadline - Date.now()));
+      this.waiting.add(wait);
     });
-    queued.result.catch(() => undefined); // a withdrawn event's rejection is answered by `late`
-    this.waiting.add(wait);
-    try {
-      const placement = await Promise.race([queued.result, late]);
-      this.kafka.ok();
-      return placement;
-    } catch (err) {
-      if (err instanceof QueueFullError) {
-        throw new NotSentError(false, `${err.maxQueued} events wait for Kafka already (DASY_API_SEND_QUEUE); this one was not sent: retry later`);
-      }
-      this.kafka.failed(errorMessage(err));
-      if (err instanceof ApiError) throw err;
-      if (err instanceof WithdrawnError) throw new NotSentError(false, 'the api is stopping; the event was not sent: retry');
-      throw new NotSentError(true, 'the event could not be written to Kafka; it may not have been recorded, retry later');
-    } finally {
-      clearTimeout(wait.timer);
-      this.waiting.delete(wait);
+  }
+
+  /** Why an event was not sent, as its request's 503; that Kafka does not acknowledge is noted (once). */
+  private notSent(err: unknown): NotSentError {
+    if (err instanceof QueueFullError) {
+      return new NotSentError(false, `${err.maxQueued} events wait for Kafka already (DASY_API_SEND_QUEUE); this one was not sent: retry later`);
     }
+    this.kafka.failed(errorMessage(err));
+    if (err instanceof NotSentError) return err;
+    if (err instanceof WithdrawnError) return new NotSentError(false, 'the api is stopping; the event was not sent: retry');
+    return new NotSentError(true, 'the event could not be written to Kafka; it may not have been recorded, retry later');
   }
 
   /**

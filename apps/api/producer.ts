@@ -2,7 +2,7 @@ import { Kafka, Message, Producer, TopicMessages } from '../../libs/kafka/port';
 import { partitionFor } from '../../libs/kafka/murmur2';
 import { createProducer } from '../../libs/kafka/producer';
 import { UnavailableError } from '../../libs/errors';
-import { MicroBatcher, Queued } from './batcher';
+import { MicroBatcher, Settled } from './batcher';
 
 /** Where a message landed: the reply to a push waits for this offset to be applied. */
 export interface Placement {
@@ -40,7 +40,7 @@ export class EventProducer {
     this.producer = createProducer(kafka);
     // A send holds one record batch per partition; the broker refuses one over message.max.bytes
     // (1 MB by default), so a send carries at most 512 KiB of keys and values.
-    this.batcher = new MicroBatcher((items) => this.sendAll(items), {
+    this.batcher = new MicroBatcher((items) => this.produce(items), {
       maxBatch: options.maxBatch ?? 1000,
       maxConcurrent: 1,
       weigh: (item) => Buffer.byteLength(item.key) + item.value.length + 64,
@@ -70,12 +70,19 @@ export class EventProducer {
   }
 
   /**
-   * Resolves once the broker acknowledged the message (acks=all), with where it landed. It is
-   * never sent after `deadline` (ms since the epoch) nor once withdrawn; a full queue rejects it
-   * at once (QueueFullError).
+   * Send a group of messages of one topic with one deadline (one push, or a batch of them):
+   * `settle(i, outcome)` is called once per message, with where it landed once the broker
+   * acknowledged it (acks=all), or why not. A message is never sent after `deadline` (ms since the
+   * epoch) nor once withdrawn; one beyond a full queue is refused at once (QueueFullError).
    */
-  send(topic: string, key: string, value: Buffer, deadline = Infinity): Queued<Placement> {
-    return this.batcher.enqueue({ topic, partition: this.partitionFor(topic, key), key, value }, deadline);
+  sendAll(
+    topic: string,
+    events: readonly { key: string; value: Buffer }[],
+    deadline: number,
+    settle: (index: number, outcome: Settled<Placement>) => void,
+  ): { withdraw(): number[] } {
+    const items = events.map(({ key, value }) => ({ topic, partition: this.partitionFor(topic, key), key, value }));
+    return this.batcher.enqueueAll(items, deadline, settle);
   }
 
   /**
@@ -91,7 +98,8 @@ export class EventProducer {
     await this.producer.disconnect().catch(() => undefined);
   }
 
-  private async sendAll(items: Outgoing[]): Promise<Placement[]> {
+  /** One run of the batcher: one sendBatch to Kafka; each message's placement. */
+  private async produce(items: Outgoing[]): Promise<Placement[]> {
     const byTopic = new Map<string, Message[]>();
     const index = new Map<string, number>();
     const position: number[] = [];

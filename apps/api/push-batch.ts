@@ -102,19 +102,34 @@ export class PushBatches {
   }
 
   private async apply(items: BatchItem[], key: string | undefined): Promise<BatchAnswer> {
-    const results = await Promise.all(items.map((item, index) => this.outcome(item, index, key)));
+    const results = key === undefined ? await this.applyAll(items) : await Promise.all(items.map((item, index) => this.outcome(item, index, key)));
     const applied = results.filter((r) => r.status === 200).length;
     return { applied, failed: results.length - applied, results };
   }
 
-  private async outcome(item: BatchItem, index: number, key: string | undefined): Promise<BatchOutcome> {
-    if ('error' in item) return { index, status: item.error.statusCode, error: item.error.body().error };
-    try {
-      const stats = await this.deps.scores.pushValid(item.push, key === undefined ? undefined : pushRow(key, index), ROUTE);
-      return { index, status: 200, stats };
-    } catch (err) {
-      const { e } = shownError(this.deps.log, err as Error, 'POST', `/api/push/batch (push ${index})`);
-      return { index, status: e.statusCode, error: e.body().error };
-    }
+  /** Without a key, the valid pushes go as one group (ScoreWrites.pushAll): one send, one wait. */
+  private async applyAll(items: BatchItem[]): Promise<BatchOutcome[]> {
+    const valid = items.flatMap((item) => ('push' in item ? [item.push] : []));
+    const answers = await this.deps.scores.pushAll(valid);
+    let next = 0;
+    return items.map((item, index) => ('error' in item ? refused(item.error, index) : this.answered(answers[next++], index)));
   }
+
+  private async outcome(item: BatchItem, index: number, key: string): Promise<BatchOutcome> {
+    if ('error' in item) return refused(item.error, index);
+    const answer = await this.deps.scores.pushValid(item.push, pushRow(key, index), ROUTE).catch((err: unknown) => err as Error);
+    return this.answered(answer, index);
+  }
+
+  /** A push's outcome from its answer, or from the error its request would have been answered with alone. */
+  private answered(answer: unknown, index: number): BatchOutcome {
+    if (!(answer instanceof Error)) return { index, status: 200, stats: answer };
+    const { e } = shownError(this.deps.log, answer, 'POST', `/api/push/batch (push ${index})`);
+    return { index, status: e.statusCode, error: e.body().error };
+  }
+}
+
+/** A push refused at validation. */
+function refused(error: ApiError, index: number): BatchOutcome {
+  return { index, status: error.statusCode, error: error.body().error };
 }

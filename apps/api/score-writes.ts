@@ -22,6 +22,13 @@ export interface ScoreWritesDeps {
   pushTimeoutMs: number;
 }
 
+/** A write's message on its way: its request, and the product name it is keyed by. */
+interface Outgoing {
+  ref: RequestRef;
+  name: string;
+  value: Buffer;
+}
+
 /** Where a write's message was applied: its placement, and the statistics its batch handed over (in-process). */
 interface Applied {
   at: AppliedAt;
@@ -117,28 +124,67 @@ export class ScoreWrites {
       if (claim.kind === 'applied') return this.keep(claim.ref, await answerOf({ at: claim.at }), what);
       ref = claim.ref;
     }
-    const applied = await this.sendAndWait(ref, what, encode(message(at, ref)), at, deadline, fields);
+    const name = (fields as { name: string }).name;
+    const [applied] = await this.sendAndWaitAll(what, [{ ref, name, value: encode(message(at, ref)) }], at, deadline);
+    if (applied instanceof Error) throw applied;
     return this.keep(ref, await answerOf(applied), what);
   }
 
-  private async sendAndWait(ref: RequestRef, what: 'push' | 'reset', value: Buffer, at: number, deadline: number, fields: unknown): Promise<Applied> {
-    const name = (fields as { name: string }).name;
-    let p: Placement;
-    try {
-      p = await this.deps.sender.send(this.deps.topic, name, value, deadline);
-    } catch (err) {
+  /**
+   * Pushes without Idempotency-Key (a batch's), sent and waited for as one group: one deadline,
+   * one timer, one wait; each one's answer, or the error it would have been answered with alone.
+   */
+  async pushAll(pushes: readonly PushRequest[]): Promise<unknown[]> {
+    const at = Date.now();
+    const writes = pushes.map((push) => {
+      const ref = unkeyedRequest();
+      return { ref, name: push.name, value: encode({ type: 'push', ...push, at, request: ref.key, attempt: ref.attempt }) };
+    });
+    const applied = await this.sendAndWaitAll('push', writes, at, at + this.deps.pushTimeoutMs);
+    return Promise.all(applied.map(async (a, i) => (a instanceof Error ? a : this.pushAnswer(pushes[i].name, a).catch((err: unknown) => err as Error))));
+  }
+
+  /**
+   * Send a group of writes' messages and wait until each is applied: where each was applied (with
+   * the statistics its batch handed over), or the error its request is answered with.
+   */
+  private async sendAndWaitAll(what: 'push' | 'reset', writes: readonly Outgoing[], at: number, deadline: number): Promise<(Applied | Error)[]> {
+    const sent = await this.deps.sender.sendAll(
+      this.deps.topic,
+      writes.map((w) => ({ key: w.name, value: w.value })),
+      deadline,
+    );
+    const placed: { index: number; partition: number; offset: bigint; name: string }[] = [];
+    sent.forEach((p, index) => {
+      if (!(p instanceof NotSentError)) placed.push({ index, partition: p.partition, offset: p.offset, name: writes[index].name });
+    });
+    const outcomes = await this.deps.tracker.waitAppliedAll(placed, Math.max(1, deadline - Date.now()));
+    const waited = new Map(placed.map((p, k) => [p.index, outcomes[k]]));
+    return Promise.all(writes.map((w, i) => this.settle(what, w.ref, sent[i], waited.get(i), at).catch((err: unknown) => err as Error)));
+  }
+
+  /**
+   * Where one write ended: applied, or abandoned (answered 503 or 500) unless the consumer was
+   * first; a message never sent and without a key has nothing to abandon.
+   */
+  private async settle(
+    what: 'push' | 'reset',
+    ref: RequestRef,
+    sent: Placement | NotSentError,
+    waited: Outcome | NotAppliedError | undefined,
+    at: number,
+  ): Promise<Applied> {
+    if (sent instanceof NotSentError) {
       // never sent, and no retry can find it in flight: nothing to abandon
-      if (err instanceof NotSentError && !err.mayBeInKafka && !ref.keyed) throw err;
-      const applied = await this.abandon(ref, what, err as Error);
-      return { at: applied };
+      if (!sent.mayBeInKafka && !ref.keyed) throw sent;
+      return { at: await this.abandon(ref, what, sent) };
     }
     try {
-      const snapshot = await this.applied(p, what, deadline, name);
-      return { at: { partition: p.partition, offset: p.offset, sentAt: at }, snapshot };
+      const snapshot = await this.applied(sent, what, waited!);
+      return { at: { partition: sent.partition, offset: sent.offset, sentAt: at }, snapshot };
     } catch (err) {
       if (!(err instanceof NotAppliedError) && !(err instanceof ApiError && err.code === 'dead_lettered')) throw err;
-      const applied = await this.abandon(ref, what, err);
-      return { at: applied };
+      return { at: await this.abandon(ref, what, err) };
     }
   }
 
@@ -191,12 +237,13 @@ export class ScoreWrites {
   }
 
   /**
-   * Read-your-writes: wait until the scores consumer group applied the message at `p`; the
-   * current statistics of `name` when the applying batch handed them over. A message it could not
-   * apply (dead-lettered) is a 500: it was accepted but will never be in the statistics.
+   * Read-your-writes: the message at `p` was waited for (`waited`); the current statistics of its
+   * name when the applying batch handed them over. A message it could not apply (dead-lettered) is
+   * a 500: it was accepted but will never be in the statistics.
    */
-  private async applied(p: Placement, what: 'push' | 'reset', deadline: number, name: string): Promise<CurrentStats | undefined> {
-    const outcome: Outcome = await this.deps.tracker.waitApplied(p.partition, p.offset, Math.max(1, deadline - Date.now()), name);
+  private async applied(p: Placement, what: 'push' | 'reset', waited: Outcome | NotAppliedError): Promise<CurrentStats | undefined> {
+    if (waited instanceof NotAppliedError) throw waited;
+    const outcome = waited;
     const reason =
       outcome.kind === 'dead-lettered' ? outcome.reason : outcome.kind === 'passed' ? await this.deps.tracker.deadLetterOf(p.partition, p.offset) : undefined;
     if (reason !== undefined) {

@@ -97,6 +97,20 @@ maybe('score writes exactly once, seen from the client', () => {
       expect([other.status, other.body.error.code, other.body.error.field]).toEqual([422, 'idempotency_key_reused', 'idempotency-key']);
       const unkeyed = await push(api.url, { name: 'idem-unkeyed', score: 1 });
       expect([unkeyed.status, unkeyed.body.error.code, unkeyed.headers.get('retry-after')]).toEqual([503, 'not_applied', '1']);
+      // a batch's pushes go as one group: each valid one 503 at the deadline, the invalid one 400
+      const batch = await call('POST', `${api.url}/api/push/batch`, {
+        json: [
+          { name: 'idem-batch-1', score: 1 },
+          { name: 'idem-batch-2', score: 9 },
+          { name: 'idem-batch-3', score: 3 },
+        ],
+      });
+      expect([batch.status, batch.body.applied, batch.body.failed]).toEqual([200, 0, 3]);
+      expect(batch.body.results.map((r: { index: number; status: number; error: { code: string } }) => [r.index, r.status, r.error.code])).toEqual([
+        [0, 503, 'not_applied'],
+        [1, 400, 'out_of_range'],
+        [2, 503, 'not_applied'],
+      ]);
       const answered = await first;
       expect([answered.status, answered.body.error.code, answered.headers.get('retry-after')]).toEqual([503, 'not_applied', '1']);
       // a reset of a product without scores is refused before anything is sent
