@@ -6,18 +6,19 @@ import { RestartPolicy } from './restart-policy';
 import { childExecArgv, PART_SEMI_SPACE_MB, Replica, restartWhen, streamingExecArgv } from './supervisor';
 import { productCountConsumer } from '../../apps/components';
 
-describe('childExecArgv', () => {
-  const own = process.execArgv.filter((flag) => !flag.startsWith('--max-semi-space-size'));
-  const withFlags = (argv: string[], fn: () => string[]) => {
-    const saved = process.execArgv;
-    process.execArgv = argv;
-    try {
-      return fn();
-    } finally {
-      process.execArgv = saved;
-    }
-  };
+/** This process's Node options without a semi-space size, and a call made as if they were `argv`. */
+const own = process.execArgv.filter((flag) => !flag.startsWith('--max-semi-space-size'));
+const withFlags = (argv: string[], fn: () => string[]) => {
+  const saved = process.execArgv;
+  process.execArgv = argv;
+  try {
+    return fn();
+  } finally {
+    process.execArgv = saved;
+  }
+};
 
+describe('childExecArgv', () => {
   it("keeps this process's Node options and caps the parts' semi-spaces when the part declares no heap cap", () => {
     expect(withFlags(own, () => childExecArgv(undefined))).toEqual([...own, `--max-semi-space-size=${PART_SEMI_SPACE_MB}`]);
   });
@@ -36,17 +37,6 @@ describe('childExecArgv', () => {
 });
 
 describe('streamingExecArgv', () => {
-  const own = process.execArgv.filter((flag) => !flag.startsWith('--max-semi-space-size'));
-  const withFlags = (argv: string[], fn: () => string[]) => {
-    const saved = process.execArgv;
-    process.execArgv = argv;
-    try {
-      return fn();
-    } finally {
-      process.execArgv = saved;
-    }
-  };
-
   it('caps the semi-spaces of the commands that stream a file, and only theirs', () => {
     for (const command of ['ingest', 'delete', 'products-producer']) {
       expect(withFlags(own, () => streamingExecArgv(command))).toEqual([...own, '--max-semi-space-size=16']);

@@ -30,10 +30,14 @@ export const PART_SEMI_SPACE_MB = 16;
 
 /** This process's Node options for a child: the parts' semi-space cap, and its heap cap when it has one (the last flag wins). */
 export function childExecArgv(heapMb: number | undefined): string[] {
-  const argv = [...process.execArgv];
-  if (!argv.some((flag) => flag.startsWith('--max-semi-space-size'))) argv.push(`--max-semi-space-size=${PART_SEMI_SPACE_MB}`);
+  const argv = withSemiSpaceCap(process.execArgv);
   if (heapMb !== undefined) argv.push(`--max-old-space-size=${heapMb}`);
   return argv;
+}
+
+/** `argv` with the parts' semi-space cap, unless it sets a size already. */
+function withSemiSpaceCap(argv: readonly string[]): string[] {
+  return argv.some((flag) => flag.startsWith('--max-semi-space-size')) ? [...argv] : [...argv, `--max-semi-space-size=${PART_SEMI_SPACE_MB}`];
 }
 
 /**
@@ -46,11 +50,7 @@ export const STREAMING_COMMANDS: readonly string[] = ['ingest', 'delete', 'produ
 
 /** Node options for a dasy process running `command`: this process's, with the semi-space cap when it streams. */
 export function streamingExecArgv(command: string): string[] {
-  const argv = [...process.execArgv];
-  if (STREAMING_COMMANDS.includes(command) && !argv.some((flag) => flag.startsWith('--max-semi-space-size'))) {
-    argv.push(`--max-semi-space-size=${PART_SEMI_SPACE_MB}`);
-  }
-  return argv;
+  return STREAMING_COMMANDS.includes(command) ? withSemiSpaceCap(process.execArgv) : [...process.execArgv];
 }
 
 /** How long a replica may take to stop after SIGTERM before it is killed. */
