@@ -1,5 +1,6 @@
 import { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { asDbError } from './pool';
 
 /**
  * PostgreSQL's binary COPY format, written straight into one buffer: a batch reaches the server as
@@ -83,11 +84,15 @@ export class BinaryCopy {
   }
 }
 
-/** `COPY <table> FROM STDIN (FORMAT binary)` of a payload, on the caller's connection (and transaction). */
+/**
+ * `COPY <table> FROM STDIN (FORMAT binary)` of a payload, on the caller's connection (and
+ * transaction). The stream's failures are classified as a query's are (asDbError): a connection
+ * lost mid-COPY is PostgreSQL unavailable, not an error of the batch.
+ */
 export function copyInto(client: PoolClient, table: string, payload: Buffer): Promise<void> {
   return new Promise((resolve, reject) => {
     const stream = client.query(copyFrom(`COPY ${table} FROM STDIN (FORMAT binary)`));
-    stream.on('error', reject);
+    stream.on('error', (err) => reject(asDbError(err) as Error));
     stream.on('finish', () => resolve());
     stream.end(payload);
   });

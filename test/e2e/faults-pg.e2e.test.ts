@@ -1,6 +1,9 @@
 import * as net from 'net';
 import * as path from 'path';
 import { Admin } from '../../libs/kafka/port';
+import { createPool } from '../../libs/db';
+import { BinaryCopy, copyInto } from '../../libs/db/copy';
+import { classify } from '../../libs/errors/classify';
 import { caughtUp, diffTables, exact, expectedFromFiles, kafkaOf, linesMatching, pipelineParts, sleep } from './faults-kit';
 import { createTestEnv, ROOT, runCli, startCli, TestEnv, waitFor } from './harness';
 
@@ -216,3 +219,63 @@ test('a declared dataset: PostgreSQL unreachable mid-ingest; the run waits, resu
     await proxy.close();
   }
 }, 180000);
+
+/**
+ * A proxy that passes what the client sends to PostgreSQL but holds back the answers, and can
+ * close the client's side gracefully (a FIN, no RST): the connection ends while a statement waits
+ * for its answer, which pg reports with an Error of no code at all ("Connection terminated
+ * unexpectedly"), not a socket error.
+ */
+async function answerHoldingProxy(target: { host: string; port: number }) {
+  let held = false;
+  const clients = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(target);
+    clients.add(client);
+    client.on('error', () => undefined);
+    upstream.on('error', () => undefined);
+    client.pipe(upstream);
+    upstream.on('data', (d: Buffer) => {
+      if (!held) client.write(d);
+    });
+    client.on('close', () => upstream.destroy());
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    hold: () => (held = true),
+    endClients: () => clients.forEach((c) => c.end()),
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+test('a connection lost while a COPY waits for its answer is PostgreSQL unavailable (classified as a query failure is), not an error of the batch', async () => {
+  const direct = new URL(t.databaseUrl);
+  const proxy = await answerHoldingProxy({ host: direct.hostname, port: Number(direct.port || 5432) });
+  const viaProxy = new URL(t.databaseUrl);
+  viaProxy.hostname = '127.0.0.1';
+  viaProxy.port = String(proxy.port);
+  const pool = createPool({ databaseUrl: viaProxy.toString(), namespace: t.namespace, max: 1, idleInTransactionMs: 0 });
+  pool.on('error', () => undefined); // the client's own end, after the cut
+  try {
+    const client = await pool.connect();
+    try {
+      await client.query('CREATE TEMP TABLE dasy_copy_cut (ord integer NOT NULL, sku text)');
+      proxy.hold();
+      const copy = new BinaryCopy(2, 1024);
+      copy.row().int4(1).text('sku-1');
+      const copying = copyInto(client, 'dasy_copy_cut', copy.finish()).then(
+        () => 'completed',
+        (err: unknown) => classify(err),
+      );
+      await sleep(300); // sent, and waiting for PostgreSQL's answer, which the proxy holds
+      proxy.endClients();
+      expect(await copying).toBe('postgresql-unavailable');
+    } finally {
+      client.release(true);
+    }
+  } finally {
+    await pool.end().catch(() => undefined);
+    await proxy.close();
+  }
+});
