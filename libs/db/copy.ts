@@ -92,7 +92,10 @@ export class BinaryCopy {
 export function copyInto(client: PoolClient, table: string, payload: Buffer): Promise<void> {
   return new Promise((resolve, reject) => {
     const stream = client.query(copyFrom(`COPY ${table} FROM STDIN (FORMAT binary)`));
-    stream.on('error', (err) => reject(asDbError(err) as Error));
+    stream.on('error', (err: Error) => {
+      const classified = asDbError(err);
+      reject(classified instanceof Error ? classified : err);
+    });
     stream.on('finish', () => resolve());
     stream.end(payload);
   });
