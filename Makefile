@@ -79,8 +79,9 @@ products-producer: build
 products-consumer: build
 	$(DASY) products-consumer --consumers $(CONSUMERS)
 
+# the heap cap (apps/components.ts: heapMb) and the semi-space cap (libs/runtime/supervisor.ts) that `make ingest` gives it too
 product-count-producer: build
-	$(DASY) product-count-producer
+	node --max-semi-space-size=16 --max-old-space-size=192 dist/apps/cli/main.js product-count-producer
 
 # the heap cap (apps/components.ts: heapMb) and the semi-space cap (libs/runtime/supervisor.ts) that `make ingest` gives it too
 product-count-consumer: build

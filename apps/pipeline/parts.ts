@@ -3,7 +3,7 @@ import { TOPICS } from '../../libs/kafka/topics';
 import { Logger } from '../../libs/log';
 import { sleep } from '../../libs/resilience';
 import { Replica, Supervisor } from '../../libs/runtime';
-import { productCountConsumer, productsConsumer } from '../components';
+import { productCountConsumer, productCountRelay, productsConsumer } from '../components';
 
 /** How long, at most, the relay of a pipeline run lets marks wait for more marks of its name. */
 export const PIPELINE_RELAY_MAX_DELAY_MS = 60_000;
@@ -43,7 +43,7 @@ export function startPipelineParts(consumers: number, logger: Logger): PipelineP
   let followers: Promise<{ relay: Replica; at: number }> | undefined;
   const startFollowers = () =>
     (followers ??= waitForAssignments(products, TOPICS.products.partitions, 10_000).then(() => {
-      const relay = parts.add({ args: relayArgs, stdout: 'ignore' });
+      const relay = parts.add({ args: relayArgs, stdout: 'ignore', heapMb: productCountRelay.heapMb });
       parts.add({ args: [productCountConsumer.name], stdout: 'ignore', heapMb: productCountConsumer.heapMb });
       return { relay, at: Date.now() };
     }));

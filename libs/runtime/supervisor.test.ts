@@ -4,7 +4,7 @@ import * as path from 'path';
 import { createLogger } from '../log';
 import { RestartPolicy } from './restart-policy';
 import { childExecArgv, PART_SEMI_SPACE_MB, Replica, restartWhen, streamingExecArgv } from './supervisor';
-import { productCountConsumer } from '../../apps/components';
+import { productCountConsumer, productCountRelay } from '../../apps/components';
 
 /** This process's Node options without a semi-space size, and a call made as if they were `argv`. */
 const own = process.execArgv.filter((flag) => !flag.startsWith('--max-semi-space-size'));
@@ -31,8 +31,8 @@ describe('childExecArgv', () => {
     expect(withFlags(['--max-semi-space-size=64'], () => childExecArgv(undefined))).toEqual(['--max-semi-space-size=64']);
   });
 
-  it('is declared for the product-count consumer, whose working set is a few fetches of names', () => {
-    expect(productCountConsumer.heapMb).toBe(192);
+  it('is declared for the product-count consumer and the relay, whose working sets are a few fetches or pages of names', () => {
+    expect([productCountConsumer.heapMb, productCountRelay.heapMb]).toEqual([192, 192]);
   });
 });
 
