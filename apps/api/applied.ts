@@ -123,19 +123,9 @@ export class AppliedTracker {
   }
 
   /**
-   * Resolves once the message at `offset` of `partition` is past (applied or dead-lettered), with
-   * what the applying batch told about it when it was this process's; rejects with
-   * NotAppliedError after timeoutMs.
-   */
-  async waitApplied(partition: number, offset: bigint, timeoutMs: number, name?: string): Promise<Outcome> {
-    const [outcome] = await this.waitAppliedAll([{ partition, offset, name }], timeoutMs);
-    if (outcome instanceof NotAppliedError) throw outcome;
-    return outcome;
-  }
-
-  /**
-   * waitApplied for a group of messages (a batch of pushes) with one timer: resolves once every
-   * one is past, or after timeoutMs with NotAppliedError for those that are not.
+   * Waits for a group of messages (one push's, or a batch's) with one timer: resolves once every
+   * one is past (applied or dead-lettered), each with what the applying batch told about it when
+   * it was this process's, or after timeoutMs with NotAppliedError for those that are not.
    */
   waitAppliedAll(messages: readonly { partition: number; offset: bigint; name?: string }[], timeoutMs: number): Promise<(Outcome | NotAppliedError)[]> {
     return new Promise((resolve) => {

@@ -69,30 +69,13 @@ export class MicroBatcher<I, O> {
     return this.enqueue(item).result;
   }
 
-  /** Queue `item`; no run takes it after `deadline` (ms since the epoch). */
+  /** Queue `item`; no run takes it after `deadline` (ms since the epoch). A group of one (enqueueAll). */
   enqueue(item: I, deadline = Infinity): Queued<O> {
-    let entry: Entry<I, O> | undefined;
+    let group: { withdraw(): number[] } | undefined;
     const result = new Promise<O>((resolve, reject) => {
-      if (this.options.maxQueued !== undefined && this.queue.length >= this.options.maxQueued) {
-        this.dropExpired();
-        if (this.queue.length >= this.options.maxQueued) return reject(new QueueFullError(this.options.maxQueued));
-      }
-      entry = { item, weight: this.options.weigh?.(item) ?? 0, deadline, resolve, reject };
-      this.queue.push(entry);
-      this.schedule();
+      group = this.enqueueAll([item], deadline, (_, outcome) => (outcome.ok ? resolve(outcome.value) : reject(outcome.error as Error)));
     });
-    return {
-      result,
-      withdraw: () => {
-        const e = entry;
-        const i = e ? this.queue.indexOf(e) : -1;
-        if (!e || i < 0) return false;
-        this.queue.splice(i, 1);
-        e.reject(new WithdrawnError('withdrawn'));
-        this.settleIdle();
-        return true;
-      },
-    };
+    return { result, withdraw: () => (group?.withdraw().length ?? 0) > 0 };
   }
 
   /**
@@ -123,16 +106,16 @@ export class MicroBatcher<I, O> {
     this.schedule();
     return {
       withdraw: () => {
-        const queued = new Set(this.queue);
+        // the group's entries still queued (no run took them), in their order
+        const indexOf = new Map(entries.map((e, i) => [e, i]));
         const withdrawn: number[] = [];
-        entries.forEach((e, i) => {
-          if (e && queued.has(e)) withdrawn.push(i);
+        this.queue = this.queue.filter((e) => {
+          const i = indexOf.get(e);
+          if (i !== undefined) withdrawn.push(i);
+          return i === undefined;
         });
-        if (!withdrawn.length) return withdrawn;
-        const gone = new Set(withdrawn.map((i) => entries[i]));
-        this.queue = this.queue.filter((e) => !gone.has(e));
         for (const i of withdrawn) entries[i]!.reject(new WithdrawnError('withdrawn'));
-        this.settleIdle();
+        if (withdrawn.length) this.settleIdle();
         return withdrawn;
       },
     };

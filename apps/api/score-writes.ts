@@ -59,13 +59,7 @@ export class ScoreWrites {
    */
   async pushValid(push: PushRequest, rowKey: string | undefined, route: string): Promise<unknown> {
     const answer = (a: Applied) => this.pushAnswer(push.name, a);
-    return this.write(rowKey, route, push, 'push', answer, (at, ref) => ({
-      type: 'push',
-      ...push,
-      at,
-      request: ref.key,
-      attempt: ref.attempt,
-    }));
+    return this.write(rowKey, route, push, 'push', answer, (at, ref) => pushMessage(push, at, ref));
   }
 
   /** A reset of `name`'s statistics: the session it ended and the new one, once it is applied. */
@@ -138,7 +132,7 @@ export class ScoreWrites {
     const at = Date.now();
     const writes = pushes.map((push) => {
       const ref = unkeyedRequest();
-      return { ref, name: push.name, value: encode({ type: 'push', ...push, at, request: ref.key, attempt: ref.attempt }) };
+      return { ref, name: push.name, value: encode(pushMessage(push, at, ref)) };
     });
     const applied = await this.sendAndWaitAll('push', writes, at, at + this.deps.pushTimeoutMs);
     return Promise.all(applied.map(async (a, i) => (a instanceof Error ? a : this.pushAnswer(pushes[i].name, a).catch((err: unknown) => err as Error))));
@@ -159,8 +153,9 @@ export class ScoreWrites {
       if (!(p instanceof NotSentError)) placed.push({ index, partition: p.partition, offset: p.offset, name: writes[index].name });
     });
     const outcomes = await this.deps.tracker.waitAppliedAll(placed, Math.max(1, deadline - Date.now()));
-    const waited = new Map(placed.map((p, k) => [p.index, outcomes[k]]));
-    return Promise.all(writes.map((w, i) => this.settle(what, w.ref, sent[i], waited.get(i), at).catch((err: unknown) => err as Error)));
+    const waited: (Outcome | NotAppliedError)[] = [];
+    placed.forEach((p, k) => (waited[p.index] = outcomes[k]));
+    return Promise.all(writes.map((w, i) => this.settle(what, w.ref, sent[i], waited[i], at).catch((err: unknown) => err as Error)));
   }
 
   /**
@@ -237,13 +232,12 @@ export class ScoreWrites {
   }
 
   /**
-   * Read-your-writes: the message at `p` was waited for (`waited`); the current statistics of its
+   * Read-your-writes: the message at `p` was waited for (`outcome`); the current statistics of its
    * name when the applying batch handed them over. A message it could not apply (dead-lettered) is
    * a 500: it was accepted but will never be in the statistics.
    */
-  private async applied(p: Placement, what: 'push' | 'reset', waited: Outcome | NotAppliedError): Promise<CurrentStats | undefined> {
-    if (waited instanceof NotAppliedError) throw waited;
-    const outcome = waited;
+  private async applied(p: Placement, what: 'push' | 'reset', outcome: Outcome | NotAppliedError): Promise<CurrentStats | undefined> {
+    if (outcome instanceof NotAppliedError) throw outcome;
     const reason =
       outcome.kind === 'dead-lettered' ? outcome.reason : outcome.kind === 'passed' ? await this.deps.tracker.deadLetterOf(p.partition, p.offset) : undefined;
     if (reason !== undefined) {
@@ -257,4 +251,9 @@ export class ScoreWrites {
     }
     return outcome.kind === 'applied' ? outcome.stats : undefined;
   }
+}
+
+/** A push's message, under its request. */
+function pushMessage(push: PushRequest, at: number, ref: RequestRef): ScoreMessage {
+  return { type: 'push', ...push, at, request: ref.key, attempt: ref.attempt };
 }
