@@ -160,7 +160,7 @@ describe('enqueueAll: a group with one deadline and a callback per item', () => 
     const seen: Record<number, unknown> = {};
     const settle = (i: number, o: Settled<number>) => {
       if (i in seen) throw new Error(`item ${i} settled twice`);
-      seen[i] = o.ok ? o.value : (o.error as Error).name;
+      seen[i] = o.ok ? o.value : o.error.name;
     };
     return { seen, settle };
   };

@@ -15,7 +15,7 @@ export class WithdrawnError extends Error {
 }
 
 /** How one item of a group ended: its result, or why it has none. */
-export type Settled<O> = { ok: true; value: O } | { ok: false; error: unknown };
+export type Settled<O> = { ok: true; value: O } | { ok: false; error: Error };
 
 /** An item submitted with a deadline: its result, and a way to take it back while it is queued. */
 export interface Queued<O> {
@@ -73,7 +73,7 @@ export class MicroBatcher<I, O> {
   enqueue(item: I, deadline = Infinity): Queued<O> {
     let group: { withdraw(): number[] } | undefined;
     const result = new Promise<O>((resolve, reject) => {
-      group = this.enqueueAll([item], deadline, (_, outcome) => (outcome.ok ? resolve(outcome.value) : reject(outcome.error as Error)));
+      group = this.enqueueAll([item], deadline, (_, outcome) => (outcome.ok ? resolve(outcome.value) : reject(outcome.error)));
     });
     return { result, withdraw: () => (group?.withdraw().length ?? 0) > 0 };
   }
@@ -98,7 +98,8 @@ export class MicroBatcher<I, O> {
         weight: this.options.weigh?.(item) ?? 0,
         deadline,
         resolve: (value) => settle(i, { ok: true, value }),
-        reject: (error) => settle(i, { ok: false, error }),
+        // the runs (the api's sends and reads) reject with Errors; flush wraps a synchronous throw in one
+        reject: (error) => settle(i, { ok: false, error: error as Error }),
       };
       this.queue.push(entry);
       return entry;
