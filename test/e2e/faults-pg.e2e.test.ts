@@ -71,14 +71,24 @@ async function pgProxy(target: { host: string; port: number }) {
   };
 }
 
-/** A proxy to the test's PostgreSQL, and the database URL that goes through it. */
-async function proxied(databaseUrl: string) {
+/** Where the test's PostgreSQL listens, for a proxy to it. */
+function pgTarget(databaseUrl: string) {
   const direct = new URL(databaseUrl);
-  const proxy = await pgProxy({ host: direct.hostname, port: Number(direct.port || 5432) });
+  return { host: direct.hostname, port: Number(direct.port || 5432) };
+}
+
+/** The database URL through a proxy on loopback `port`. */
+function throughProxy(databaseUrl: string, port: number): URL {
   const viaProxy = new URL(databaseUrl);
   viaProxy.hostname = '127.0.0.1';
-  viaProxy.port = String(proxy.port);
-  return { proxy, viaProxy };
+  viaProxy.port = String(port);
+  return viaProxy;
+}
+
+/** A proxy to the test's PostgreSQL, and the database URL that goes through it. */
+async function proxied(databaseUrl: string) {
+  const proxy = await pgProxy(pgTarget(databaseUrl));
+  return { proxy, viaProxy: throughProxy(databaseUrl, proxy.port) };
 }
 
 test('PostgreSQL unreachable: the consumers and the relay say so once, retry with backoff, resume; tables exact', async () => {
@@ -250,11 +260,8 @@ async function answerHoldingProxy(target: { host: string; port: number }) {
 }
 
 test('a connection lost while a COPY waits for its answer is PostgreSQL unavailable (classified as a query failure is), not an error of the batch', async () => {
-  const direct = new URL(t.databaseUrl);
-  const proxy = await answerHoldingProxy({ host: direct.hostname, port: Number(direct.port || 5432) });
-  const viaProxy = new URL(t.databaseUrl);
-  viaProxy.hostname = '127.0.0.1';
-  viaProxy.port = String(proxy.port);
+  const proxy = await answerHoldingProxy(pgTarget(t.databaseUrl));
+  const viaProxy = throughProxy(t.databaseUrl, proxy.port);
   const pool = createPool({ databaseUrl: viaProxy.toString(), namespace: t.namespace, max: 1, idleInTransactionMs: 0 });
   pool.on('error', () => undefined); // the client's own end, after the cut
   try {
