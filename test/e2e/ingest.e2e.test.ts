@@ -5,7 +5,7 @@ import { parse } from 'csv-parse/sync';
 import { createKafka } from '../../libs/kafka/client';
 import { topicName } from '../../libs/kafka/topics';
 import { createLogger } from '../../libs/log';
-import { createTestEnv, rows, runCli, TestEnv, waitFor, writeTmp } from './harness';
+import { createTestEnv, ROOT, rows, runCli, TestEnv, waitFor, writeTmp } from './harness';
 
 /** The products-ingest rules (DESIGN.md §5), through the real `dasy ingest` against Kafka and PostgreSQL. */
 
@@ -179,7 +179,7 @@ test('a missing file is one clear line, not a stack trace', async () => {
 
 test('`bin/dasy ingest` runs its own process with 16 MB semi-spaces, as the forked parts (README: Memory)', async () => {
   const file = writeTmp(t, 'semi.csv', 'sku,name,description\nsemi-1,Semi Space,x\nsemi-2,Semi Space,y\n');
-  const child = spawn(path.join(__dirname, '..', '..', 'bin', 'dasy'), ['ingest', '--file', file], { env: t.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(path.join(ROOT, 'bin', 'dasy'), ['ingest', '--file', file], { env: t.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
