@@ -8,6 +8,7 @@ import { CsvFiles1732300013000 } from './1732300013000-CsvFiles';
 import { ScoreRequests1732300022000 } from './1732300022000-ScoreRequests';
 import { Datasets1732300024000 } from './1732300024000-Datasets';
 import { OutboxLz41732300025000 } from './1732300025000-OutboxLz4';
+import { NameOrder1732300026000 } from './1732300026000-NameOrder';
 
 /** Every migration, oldest first. A new migration file is added here too. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   ScoreRequests1732300022000,
   Datasets1732300024000,
   OutboxLz41732300025000,
+  NameOrder1732300026000,
 ];

@@ -109,6 +109,14 @@ test('the database collates linguistically, and the ingest stored every product'
   expect(await rows(t.pool, 'SELECT count(*)::int AS n FROM products')).toEqual([{ n: products.length }]);
 });
 
+test('names compare byte by byte too (migration NameOrder): products and product_count order by name in code point order', async () => {
+  // in this database's en-US collation the longest name ("nn…é") sorts before "Odd / Name"; in code point order, after "Solo"
+  const names = [...new Set(products.map((p) => p.name))].sort(byCodePoint);
+  expect(names[names.length - 1]).toBe(LONGEST.name);
+  expect((await rows<{ name: string }>(t.pool, 'SELECT name FROM product_count ORDER BY name')).map((r) => r.name)).toEqual(names);
+  expect((await rows<{ name: string }>(t.pool, 'SELECT DISTINCT name FROM products ORDER BY name')).map((r) => r.name)).toEqual(names);
+});
+
 describe('GET /api/catalog/products/:sku', () => {
   test.each(TRICKY.concat(['big-0007', 'solo']))('%j → its row', async (sku) => {
     const r = await get(`/api/catalog/products/${enc(sku)}`);
