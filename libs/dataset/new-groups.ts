@@ -4,10 +4,19 @@ import { AggregateSpec, DatasetSpec, SpecError } from './spec';
 import { list, q } from './sql';
 import { trimmedColumns } from './values';
 
-/** Every character String.prototype.trim removes (what values.ts trims a group_by text by). */
-const TRIMMED = [...Array(0x10000).keys()].map((c) => String.fromCharCode(c)).filter((ch) => ch.trim() === '');
-/** A value that starts or ends with one of them (a PostgreSQL regular expression of literal characters). */
-const UNTRIMMED = `^[${TRIMMED.join('')}]|[${TRIMMED.join('')}]$`;
+/**
+ * A value that starts or ends with a character String.prototype.trim removes (what values.ts trims
+ * a group_by text by), as a PostgreSQL regular expression of literal characters. Made on first
+ * use: testing all 65,536 characters cost every dasy process 40 ms of CPU at start.
+ */
+let untrimmed: string | undefined;
+function untrimmedPattern(): string {
+  if (untrimmed === undefined) {
+    const trimmed = [...Array(0x10000).keys()].map((c) => String.fromCharCode(c)).filter((ch) => ch.trim() === '');
+    untrimmed = `^[${trimmed.join('')}]|[${trimmed.join('')}]$`;
+  }
+  return untrimmed;
+}
 
 /**
  * A new aggregate of an existing dataset groups the rows already stored; a text column that was
@@ -28,7 +37,7 @@ export async function checkNewGroups(client: PoolClient, stored: DatasetSpec, sp
   const { rows } = await client.query<{ key: string }>(
     `SELECT json_build_array(${spec.key.map((k) => `${q(k)}::text`).join(', ')})::text AS key FROM ${q(spec.name)}
       WHERE ${[`${bytes} > $1`, ...untrimmed].join(' OR ')} ORDER BY ${list(spec.key)} LIMIT 1`,
-    newlyTrimmed.length ? [KEY_MAX_BYTES, UNTRIMMED] : [KEY_MAX_BYTES],
+    newlyTrimmed.length ? [KEY_MAX_BYTES, untrimmedPattern()] : [KEY_MAX_BYTES],
   );
   if (rows.length)
     throw new SpecError(
