@@ -23,11 +23,11 @@ export interface ChaosKit {
 }
 
 /** The SIGKILLs of each step under faults. */
-const KILLS_PER_STEP: Kills = { products: 4, relay: 2, counter: 2 };
+const KILLS_PER_STEP: Kills = { products: 4, followers: 4 };
 
 /**
  * `deletes`: the changelog under SIGKILLs. A file is ingested; then, each step while products
- * consumers, the relay and the product-count consumer are SIGKILLed and restarted (8 kills spread
+ * consumers and the process of the relay and the product-count consumer are SIGKILLed and restarted (8 kills spread
  * over the step's records being applied, schedule.ts): `dasy delete`
  * of a third of its skus (and of skus that never existed), `dasy ingest --sync` of a new
  * catalogue (moves, new skus, deleted skus back, a quarter of the rest left out), and

@@ -500,10 +500,10 @@ const killsOf = (plan: Planned<Role>[]) => plan.map((p) => `SIGKILL ${p.kind}`);
 // ---------------------------------------------------------------------------------------------
 // Scenarios
 
-/** SIGKILLs of products consumers, the relay and the product-count consumer, spread over the records being applied. */
+/** SIGKILLs of products consumers and of the process of the relay and the product-count consumer, spread over the records being applied. */
 async function sigkill(world: World, options: { rows: number; seed: number }): Promise<Result> {
   const { file, expected, records } = await generate(world, options.rows, options.seed);
-  const plan = killPlan({ products: 8, relay: 4, counter: 4 }, Math.random);
+  const plan = killPlan({ products: 8, followers: 8 }, Math.random);
   return ingestUnderFaults(
     world,
     file,

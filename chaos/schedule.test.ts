@@ -11,21 +11,21 @@ describe('spread', () => {
 
 describe('killPlan', () => {
   test("holds every kill announced, of each role, each due at its own point of progress before the work's end", () => {
-    const plan = killPlan({ products: 8, relay: 4, counter: 4 }, prng(3));
+    const plan = killPlan({ products: 8, followers: 8 }, prng(3));
     const count = (role: string) => plan.filter((p) => p.kind === role).length;
-    expect([plan.length, count('products-consumer'), count('product-count-producer'), count('product-count-consumer')]).toEqual([16, 8, 4, 4]);
+    expect([plan.length, count('products-consumer'), count('product-count')]).toEqual([16, 8, 8]);
     const points = plan.map((p) => p.at);
     expect(points).toEqual([...points].sort((a, b) => a - b));
     expect(new Set(points).size).toBe(16);
     expect([points[0], Math.round(points[15] * 100) / 100]).toEqual([0.05, 0.6]);
   });
 
-  test('mixes the roles over the work (a seeded order), so the relay and the product-count consumer are not all last', () => {
-    const plan = killPlan({ products: 8, relay: 4, counter: 4 }, prng(3));
+  test('mixes the roles over the work (a seeded order), so the process of the relay and the product-count consumer is not killed last', () => {
+    const plan = killPlan({ products: 8, followers: 8 }, prng(3));
     const firstHalf = plan.slice(0, 8).map((p) => p.kind);
-    expect(new Set(firstHalf).size).toBe(3);
-    expect(killPlan({ products: 8, relay: 4, counter: 4 }, prng(3))).toEqual(plan);
-    expect(killPlan({ products: 8, relay: 4, counter: 4 }, prng(4)).map((p) => p.kind)).not.toEqual(plan.map((p) => p.kind));
+    expect(new Set(firstHalf).size).toBe(2);
+    expect(killPlan({ products: 8, followers: 8 }, prng(3))).toEqual(plan);
+    expect(killPlan({ products: 8, followers: 8 }, prng(4)).map((p) => p.kind)).not.toEqual(plan.map((p) => p.kind));
   });
 });
 

@@ -13,25 +13,19 @@ export interface Planned<K extends string = string> {
   at: number;
 }
 
-/** The pipeline processes a scenario SIGKILLs (their CLI command). */
-export type Role = 'products-consumer' | 'product-count-producer' | 'product-count-consumer';
+/** The pipeline processes a scenario SIGKILLs (their CLI command): the products consumers, and the process of the relay and the product-count consumer. */
+export type Role = 'products-consumer' | 'product-count';
 
 /** A declared dataset's pipeline processes (`ingest --dataset` forks them): its rows consumers, and the relay with the recounts. */
 export type DatasetRole = 'dataset-consumer' | 'dataset-aggregates';
 
 /** Every part a scenario can SIGKILL, as its command line names it. */
-export const PART_ROLES: readonly (Role | DatasetRole)[] = [
-  'products-consumer',
-  'product-count-producer',
-  'product-count-consumer',
-  'dataset-consumer',
-  'dataset-aggregates',
-];
+export const PART_ROLES: readonly (Role | DatasetRole)[] = ['products-consumer', 'product-count', 'dataset-consumer', 'dataset-aggregates'];
 
 export interface Kills {
   products: number;
-  relay: number;
-  counter: number;
+  /** of the process of the relay and the product-count consumer: each kill takes both down */
+  followers: number;
 }
 
 /**
@@ -53,8 +47,7 @@ export function killPlan(kills: Kills, random: () => number, from = 0.05, to = 0
   return rolesPlan<Role>(
     [
       ['products-consumer', kills.products],
-      ['product-count-producer', kills.relay],
-      ['product-count-consumer', kills.counter],
+      ['product-count', kills.followers],
     ],
     random,
     from,

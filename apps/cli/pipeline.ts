@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { intOption as count, DasyConfig, loadConfig } from '../../libs/config';
 import { Logger } from '../../libs/log';
 import { metricsArgs, metricsEndpoint, metricsHostOption, metricsPortOption, MetricsOptions, runComponent, runMain, Supervisor } from '../../libs/runtime';
-import { datasetAggregates, datasetConsumer, productCountConsumer, productCountRelay, productsConsumer } from '../components';
+import { datasetAggregates, datasetConsumer, productCountConsumer, productCountFollowers, productCountRelay, productsConsumer } from '../components';
 import { RELAY_DEFAULTS } from '../product-count-producer/defaults';
 import type { PhaseTimings } from '../pipeline';
 import { prepare } from './prepare';
@@ -80,6 +80,17 @@ export function registerPipelineCommands(program: Command, logger: Logger): void
     .action((opts: MetricsOptions) =>
       runMain(async () => runComponent(productCountConsumer, {}, { config: loadConfig(), logger, prepare, metrics: metricsEndpoint(opts) })),
     );
+
+  const followers = program.command(productCountFollowers.name).description(productCountFollowers.description);
+  relayOptions(followers, 'name').action((opts: { maxDelay: number; quiet: number } & MetricsOptions) =>
+    runMain(async () =>
+      runComponent(
+        productCountFollowers,
+        { maxDelayMs: opts.maxDelay, quietMs: opts.quiet },
+        { config: loadConfig(), logger, prepare, metrics: metricsEndpoint(opts) },
+      ),
+    ),
+  );
 
   registerIngestCommand(program, logger);
   registerDatasetPartCommands(program, logger);

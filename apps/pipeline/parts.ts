@@ -3,7 +3,7 @@ import { TOPICS } from '../../libs/kafka/topics';
 import { Logger } from '../../libs/log';
 import { sleep } from '../../libs/resilience';
 import { Replica, Supervisor } from '../../libs/runtime';
-import { productCountConsumer, productCountRelay, productsConsumer } from '../components';
+import { productCountFollowers, productsConsumer } from '../components';
 
 /** How long, at most, the relay of a pipeline run lets marks wait for more marks of its name. */
 export const PIPELINE_RELAY_MAX_DELAY_MS = 60_000;
@@ -23,14 +23,15 @@ export interface PipelineParts {
 /**
  * Supervision: N products consumers forked at once (they load their code while this process
  * prepares, and wait for it rather than prepare again: `preparesForThem`); the relay and the
- * product-count consumer, which have nothing to do before the products are applied, forked once
- * the products consumers have their partitions, not in the CPU they start in.
+ * product-count consumer, one process (productCountFollowers) that has nothing to do before the
+ * products are applied, forked once the products consumers have their partitions, not in the CPU
+ * they start in.
  */
 export function startPipelineParts(consumers: number, logger: Logger): PipelineParts {
   // Every name the relay sends costs a recount: during a run, let marks coalesce until the
   // products consumers pause (a name marked by several batches is then sent once): it waits up to
   // a minute, or a few quiet seconds, unless told that the products are applied.
-  const relayArgs = ['product-count-producer', '--max-delay', String(PIPELINE_RELAY_MAX_DELAY_MS), '--quiet', String(PIPELINE_RELAY_QUIET_MS)];
+  const followerArgs = [productCountFollowers.name, '--max-delay', String(PIPELINE_RELAY_MAX_DELAY_MS), '--quiet', String(PIPELINE_RELAY_QUIET_MS)];
   const parts = new Supervisor(
     Array.from({ length: consumers }, () => ({
       args: [productsConsumer.name, '--consumers', '1'],
@@ -43,8 +44,8 @@ export function startPipelineParts(consumers: number, logger: Logger): PipelineP
   let followers: Promise<{ relay: Replica; at: number }> | undefined;
   const startFollowers = () =>
     (followers ??= waitForAssignments(products, TOPICS.products.partitions, 10_000).then(() => {
-      const relay = parts.add({ args: relayArgs, stdout: 'ignore', heapMb: productCountRelay.heapMb });
-      parts.add({ args: [productCountConsumer.name], stdout: 'ignore', heapMb: productCountConsumer.heapMb });
+      // the relay and the product-count consumer, in one process (productCountFollowers)
+      const relay = parts.add({ args: followerArgs, stdout: 'ignore', heapMb: productCountFollowers.heapMb });
       return { relay, at: Date.now() };
     }));
   return {

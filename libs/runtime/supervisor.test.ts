@@ -4,7 +4,7 @@ import * as path from 'path';
 import { createLogger } from '../log';
 import { RestartPolicy } from './restart-policy';
 import { childExecArgv, PART_SEMI_SPACE_MB, Replica, restartWhen, streamingExecArgv } from './supervisor';
-import { productCountConsumer, productCountRelay } from '../../apps/components';
+import { productCountConsumer, productCountFollowers, productCountRelay } from '../../apps/components';
 
 /** This process's Node options without a semi-space size, and a call made as if they were `argv`. */
 const own = process.execArgv.filter((flag) => !flag.startsWith('--max-semi-space-size'));
@@ -31,8 +31,8 @@ describe('childExecArgv', () => {
     expect(withFlags(['--max-semi-space-size=64'], () => childExecArgv(undefined))).toEqual(['--max-semi-space-size=64']);
   });
 
-  it('is declared for the product-count consumer and the relay, whose working sets are a few fetches or pages of names', () => {
-    expect([productCountConsumer.heapMb, productCountRelay.heapMb]).toEqual([192, 192]);
+  it('is declared for the product-count consumer and the relay, whose working sets are a few fetches or pages of names, and for the process of both', () => {
+    expect([productCountConsumer.heapMb, productCountRelay.heapMb, productCountFollowers.heapMb]).toEqual([192, 192, 256]);
   });
 });
 

@@ -5,7 +5,7 @@ import { parse } from 'csv-parse/sync';
 import { createKafka } from '../../libs/kafka/client';
 import { topicName } from '../../libs/kafka/topics';
 import { createLogger } from '../../libs/log';
-import { createTestEnv, ROOT, rows, runCli, TestEnv, waitFor, writeTmp } from './harness';
+import { childProcesses, createTestEnv, ROOT, rows, runCli, startCli, TestEnv, waitFor, writeTmp } from './harness';
 
 /** The products-ingest rules (DESIGN.md §5), through the real `dasy ingest` against Kafka and PostgreSQL. */
 
@@ -196,4 +196,27 @@ test('`bin/dasy ingest` runs its own process with 16 MB semi-spaces, as the fork
   expect(argv.filter((a) => a.startsWith('--max-semi-space-size'))).toEqual(['--max-semi-space-size=16']);
   expect(await exited).toBe(0);
   expect(JSON.parse(out.trim().split('\n').pop()!)).toMatchObject({ records: 2, accepted: 2, rejected: 0 });
+});
+
+test('ingest forks its products consumers and one process for the relay and the product-count consumer (product-count)', async () => {
+  const file = writeTmp(t, 'forks.csv', 'sku,name,description\nfork-1,Forked,x\nfork-2,Forked,y\nfork-3,Other,z\n');
+  const running = startCli(t, ['ingest', '--file', file, '--consumers', '2']);
+  // every part process seen while the run lasts, by pid: the command it runs
+  const parts = new Map<number, string>();
+  const watching = (async () => {
+    while (running.child.exitCode === null) {
+      for (const { pid, argv } of childProcesses(running.child.pid!)) {
+        const at = argv.findIndex((a) => a.endsWith('main.js'));
+        if (at >= 0) parts.set(pid, argv[at + 1]);
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
+  expect((await running.exited).code).toBe(0);
+  await watching;
+  expect([...parts.values()].sort()).toEqual(['product-count', 'products-consumer', 'products-consumer']);
+  expect(await rows(t.pool, `SELECT name, no_of_products FROM product_count WHERE name IN ('Forked', 'Other') ORDER BY name`)).toEqual([
+    { name: 'Forked', no_of_products: 2 },
+    { name: 'Other', no_of_products: 1 },
+  ]);
 });

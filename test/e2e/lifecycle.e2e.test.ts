@@ -16,21 +16,30 @@ async function joinedGroups(): Promise<string[]> {
 }
 
 test.each([
-  [['products-consumer', '--consumers', '2'], 'SIGTERM', 'dasy-products-consumer'],
-  [['products-consumer', '--consumers', '1'], 'SIGINT', 'dasy-products-consumer'],
-  [['product-count-producer'], 'SIGTERM', 'dasy-product-count-producer'],
-  [['product-count-consumer'], 'SIGTERM', 'dasy-product-count-consumer'],
-] as const)('%j stops on %s with exit code 0, printing only that it joined', async (args, signal, appName) => {
+  [['products-consumer', '--consumers', '2'], 'SIGTERM', ['dasy-products-consumer'], 'products-consumer'],
+  [['products-consumer', '--consumers', '1'], 'SIGINT', ['dasy-products-consumer'], 'products-consumer'],
+  [['product-count-producer'], 'SIGTERM', ['dasy-product-count-producer'], undefined],
+  [['product-count-consumer'], 'SIGTERM', ['dasy-product-count-consumer'], 'product-count-consumer'],
+  // the relay and the product-count consumer in one process, as ingest runs them
+  [['product-count'], 'SIGTERM', ['dasy-product-count-consumer', 'dasy-product-count-producer'], 'product-count-consumer'],
+] as const)('%j stops on %s with exit code 0, printing only that it joined', async (args, signal, appNames, group) => {
   const running = startCli(t, [...args]);
-  // Up means: it holds its PostgreSQL pool (the consumer or relay has started).
-  await waitFor(`${args[0]} to start`, async () => (await joinedGroups()).includes(appName), 30000);
+  // Up means: it holds its PostgreSQL pools (the consumer or relay has started).
+  await waitFor(
+    `${args[0]} to start`,
+    async () => {
+      const joined = await joinedGroups();
+      return appNames.every((n) => joined.includes(n));
+    },
+    30000,
+  );
   // a consumer process says once that it joined its group (stdout); nothing else, no log lines
-  const processes = args[0] === 'product-count-producer' ? 0 : Number(args[2] ?? 1);
+  const processes = group === undefined ? 0 : Number(args[2] ?? 1);
   const joinLines = () => running.stdout().split('\n').filter(Boolean).length;
   await waitFor(`${processes} process(es) to join the group`, async () => joinLines() === processes, 30000);
   running.child.kill(signal);
   const { code, signal: killedBy } = await running.exited;
-  const joined = `${args[0]} running in group ${t.namespace}.${args[0]}, partitions `;
+  const joined = `${args[0]} running in group ${t.namespace}.${group}, partitions `;
   const lines = running.stdout().split('\n').filter(Boolean);
   expect({ code, killedBy, stderr: running.stderr(), lines: lines.length }).toEqual({ code: 0, killedBy: null, stderr: '', lines: processes });
   for (const line of lines) expect(line).toMatch(new RegExp(`^${joined.replace(/\./g, '\\.')}(\\d+(,\\d+)*|none)$`));
