@@ -135,6 +135,10 @@ export class ProcSampler {
         this.seen.set(pid, { pid, label: this.labelFor(pid) ?? labelOf(cmdline(pid)), peakRssMb: 0, cpuSeconds: 0 });
       }
       const f = this.seen.get(pid)!;
+      // a child seen between its fork and its exec still shows its parent's command line: its
+      // label is read again while it runs (a forked part was counted as `ingest` otherwise)
+      const cmd = tree.has(pid) && pid !== this.root ? cmdline(pid) : '';
+      if (cmd) f.label = this.labelFor(pid) ?? labelOf(cmd);
       f.cpuSeconds = s.cpu - (this.baseline.get(pid) ?? 0);
       if (hwm !== undefined && tree.has(pid)) f.peakRssMb = Math.max(f.peakRssMb, hwm);
     }
