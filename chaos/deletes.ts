@@ -27,8 +27,8 @@ const KILLS_PER_STEP: Kills = { products: 4, followers: 4 };
 
 /**
  * `deletes`: the changelog under SIGKILLs. A file is ingested; then, each step while products
- * consumers and the process of the relay and the product-count consumer are SIGKILLed and restarted (8 kills spread
- * over the step's records being applied, schedule.ts): `dasy delete`
+ * consumers and the process of the relay and the product-count consumer are SIGKILLed and
+ * restarted (8 kills spread over the step's records being applied, schedule.ts): `dasy delete`
  * of a third of its skus (and of skus that never existed), `dasy ingest --sync` of a new
  * catalogue (moves, new skus, deleted skus back, a quarter of the rest left out), and
  * `dasy rebuild` from the topic. After each step the tables must be exactly what the files say
