@@ -30,7 +30,7 @@ SYNC ?=
 DELETE ?=
 
 .PHONY: help node-check build up down reset create-migrations destroy-migrations data products-producer \
-        products-consumer product-count-producer product-count-consumer dataset-consumer dataset-aggregates \
+        products-consumer product-count-producer product-count-consumer product-count dataset-consumer dataset-aggregates \
         ingest delete rebuild api metrics status demo \
         test test-unit test-e2e bench chaos lint format
 
@@ -79,13 +79,16 @@ products-producer: build
 products-consumer: build
 	$(DASY) products-consumer --consumers $(CONSUMERS)
 
-# the heap cap (apps/components.ts: heapMb) and the semi-space cap (libs/runtime/supervisor.ts) that `make ingest` gives it too
+# the part's heap cap (apps/components.ts: heapMb) and the semi-space cap a supervisor gives its parts (libs/runtime/supervisor.ts)
 product-count-producer: build
 	node --max-semi-space-size=16 --max-old-space-size=192 dist/apps/cli/main.js product-count-producer
 
-# the heap cap (apps/components.ts: heapMb) and the semi-space cap (libs/runtime/supervisor.ts) that `make ingest` gives it too
 product-count-consumer: build
 	node --max-semi-space-size=16 --max-old-space-size=192 dist/apps/cli/main.js product-count-consumer
+
+# both in one process, as `make ingest` forks them (productCountFollowers), with its caps
+product-count: build
+	node --max-semi-space-size=16 --max-old-space-size=256 dist/apps/cli/main.js product-count
 
 # a declared dataset's parts on their own (README: Datasets): one rows consumer; the relay and the recounts
 dataset-consumer: build
