@@ -15,6 +15,9 @@ DASY := node dist/apps/cli/main.js
 # the commands that stream a file into Kafka from their own process: the forked parts' semi-space
 # cap (libs/runtime/supervisor.ts: STREAMING_COMMANDS), as bin/dasy gives them
 DASY_STREAMING := node --max-semi-space-size=16 dist/apps/cli/main.js
+# a part run on its own with the caps a supervisor forks it with: the semi-space cap and its heap
+# cap in MB, the argument (apps/components.ts: heapMb)
+DASY_CAPPED = node --max-semi-space-size=16 --max-old-space-size=$(1) dist/apps/cli/main.js
 # the development entry point (dev/main.ts): bench, chaos; not part of the shipped dasy (bin/dasy)
 DASY_DEV := node dist/dev/main.js
 SOURCES := $(shell find apps libs migrations bench chaos dev -name '*.ts' -not -name '*.test.ts' 2>/dev/null) tsconfig.json tsconfig.base.json
@@ -79,16 +82,15 @@ products-producer: build
 products-consumer: build
 	$(DASY) products-consumer --consumers $(CONSUMERS)
 
-# the part's heap cap (apps/components.ts: heapMb) and the semi-space cap a supervisor gives its parts (libs/runtime/supervisor.ts)
 product-count-producer: build
-	node --max-semi-space-size=16 --max-old-space-size=192 dist/apps/cli/main.js product-count-producer
+	$(call DASY_CAPPED,192) product-count-producer
 
 product-count-consumer: build
-	node --max-semi-space-size=16 --max-old-space-size=192 dist/apps/cli/main.js product-count-consumer
+	$(call DASY_CAPPED,192) product-count-consumer
 
-# both in one process, as `make ingest` forks them (productCountFollowers), with its caps
+# both in one process, as `make ingest` forks them (productCountFollowers)
 product-count: build
-	node --max-semi-space-size=16 --max-old-space-size=256 dist/apps/cli/main.js product-count
+	$(call DASY_CAPPED,256) product-count
 
 # a declared dataset's parts on their own (README: Datasets): one rows consumer; the relay and the recounts
 dataset-consumer: build
