@@ -21,6 +21,7 @@ describe('loadConfig', () => {
       pgIdleInTransactionMs: 60000,
       apiSendQueue: 10000,
       apiIdempotencyWindowMs: 86400000,
+      offsetMirrorIntervalMs: 1000,
     });
   });
 
@@ -40,6 +41,7 @@ describe('loadConfig', () => {
         DASY_PG_IDLE_IN_TRANSACTION_MS: '0',
         DASY_API_SEND_QUEUE: '500',
         DASY_API_IDEMPOTENCY_WINDOW_MS: '3600000',
+        DASY_OFFSET_MIRROR_INTERVAL_MS: '0',
       }),
     ).toMatchObject({
       databaseUrl: 'postgresql://u:p@db:6543/other',
@@ -55,6 +57,7 @@ describe('loadConfig', () => {
       pgIdleInTransactionMs: 0,
       apiSendQueue: 500,
       apiIdempotencyWindowMs: 3600000,
+      offsetMirrorIntervalMs: 0,
     });
   });
 
@@ -85,6 +88,7 @@ describe('loadConfig', () => {
     [{ DASY_API_KEEPALIVE_TIMEOUT_MS: '5s' }, 'DASY_API_KEEPALIVE_TIMEOUT_MS: "5s" must be a whole number from 1 to 3600000'],
     [{ DASY_API_SEND_QUEUE: '0' }, 'DASY_API_SEND_QUEUE: "0" must be a whole number from 1 to 1000000'],
     [{ DASY_API_IDEMPOTENCY_WINDOW_MS: '1000' }, 'DASY_API_IDEMPOTENCY_WINDOW_MS: "1000" must be a whole number from 60000 to 2592000000'],
+    [{ DASY_OFFSET_MIRROR_INTERVAL_MS: '-1' }, 'DASY_OFFSET_MIRROR_INTERVAL_MS: "-1" must be a whole number from 0 to 60000'],
   ])('%j is refused with one line naming the variable', (env, message) => {
     let thrown: unknown;
     try {

@@ -87,6 +87,14 @@ export const SETTINGS = {
     'for measurements: [part.]members|concurrency|maxBytesPerPartition=N, comma-separated',
     parseConsumerTuning,
   ),
+  // Kafka's own consumers commit every 5 s (auto.commit.interval.ms); a commit per batch of the api's
+  // scores consumer (hundreds a second) was a third of the broker's CPU under pushes
+  offsetMirrorIntervalMs: setting(
+    'DASY_OFFSET_MIRROR_INTERVAL_MS',
+    '1000',
+    "ms between two mirrors of a consumer's offsets to its Kafka group (monitoring only; 0: after every batch)",
+    (v) => parseInteger('DASY_OFFSET_MIRROR_INTERVAL_MS', optional(v) ?? '1000', 0, 60_000),
+  ),
   ci: setting('CI', 'off', 'on: no progress lines even on a terminal', (v) => parseOnOff('CI', v, false)),
   preparedByParent: setting(
     'DASY_PREPARED_BY_PARENT',

@@ -15,9 +15,9 @@ function fakeGroup() {
   return { calls, commit, sent };
 }
 
-function mirrorOf(group: ReturnType<typeof fakeGroup>, positions = new Map<number, bigint>()) {
+function mirrorOf(group: ReturnType<typeof fakeGroup>, positions = new Map<number, bigint>(), intervalMs = 0) {
   const events = new ConsumerEvents();
-  const mirror = new OffsetMirror({ topic: 't', events, log: quiet, commit: group.commit, positions: async () => positions, retryMs: 10 });
+  const mirror = new OffsetMirror({ topic: 't', events, log: quiet, commit: group.commit, positions: async () => positions, retryMs: 10, intervalMs });
   return { events, mirror };
 }
 
@@ -96,4 +96,42 @@ test('flush gives up at its deadline when the broker does not answer', async () 
   await mirror.flush(50);
   expect(Date.now() - started).toBeGreaterThanOrEqual(45);
   expect(group.calls.length).toBe(1);
+});
+
+describe('with an interval', () => {
+  beforeEach(() => jest.useFakeTimers({ doNotFake: ['setImmediate'] }));
+  afterEach(() => jest.useRealTimers());
+
+  test('a commit starts at most every intervalMs; what committed meanwhile goes together, the latest of each partition', async () => {
+    const group = fakeGroup();
+    const { events } = mirrorOf(group, undefined, 1000);
+    events.emit('batch:committed', info(0, 10n), committed);
+    group.calls[0].resolve();
+    await tick();
+    jest.advanceTimersByTime(100);
+    events.emit('batch:committed', info(0, 20n), committed);
+    events.emit('batch:committed', info(1, 5n), committed);
+    events.emit('batch:committed', info(0, 30n), committed);
+    jest.advanceTimersByTime(899);
+    expect(group.sent()).toEqual(['0@10']);
+    jest.advanceTimersByTime(1);
+    expect(group.sent()).toEqual(['0@10', '0@30 1@5']);
+  });
+
+  test('flush sends what waits at once; clear drops it', async () => {
+    const group = fakeGroup();
+    const { events, mirror } = mirrorOf(group, undefined, 1000);
+    events.emit('batch:committed', info(0, 10n), committed);
+    group.calls[0].resolve();
+    await tick();
+    events.emit('batch:committed', info(0, 11n), committed);
+    const flushing = mirror.flush(5000);
+    expect(group.sent()).toEqual(['0@10', '0@11']);
+    group.calls[1].resolve();
+    await flushing;
+    events.emit('batch:committed', info(0, 12n), committed);
+    mirror.clear();
+    jest.advanceTimersByTime(5000);
+    expect(group.sent()).toEqual(['0@10', '0@11']);
+  });
 });

@@ -23,6 +23,8 @@ export interface OffsetMirrorDeps {
   log: Logger;
   /** first wait before another attempt after a failed commit */
   retryMs?: number;
+  /** ms from one commit's start to the next one's (0: as soon as the one in flight is answered) */
+  intervalMs?: number;
 }
 
 /**
@@ -32,6 +34,8 @@ export interface OffsetMirrorDeps {
  *
  * Driven by `batch:committed`: the latest offset of each partition waits here, and at most one
  * commit is in flight, so a burst of batches costs one request and the next batch never waits.
+ * Commits start at most every `intervalMs`: each is a write to `__consumer_offsets`, and a
+ * latency-bound consumer (the api's scores consumer) commits hundreds of small batches a second.
  * After a join the group's partitions are mirrored as PostgreSQL has them (a partition never
  * consumed: where its log begins), so an idle or empty partition shows its true lag too. A failed
  * commit is tried again later (said at debug level only): the next one carries the same offsets.
@@ -40,6 +44,9 @@ export class OffsetMirror {
   private pending = new Map<number, bigint>();
   private inFlight: Promise<void> | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
+  /** waits until `intervalMs` after the last commit began */
+  private intervalTimer: NodeJS.Timeout | undefined;
+  private lastSentAt = -Infinity;
   private readonly backoff: Backoff;
   private assigned: Set<number> | undefined;
   /** partitions committed since the last join began reading positions (their newer offset wins) */
@@ -76,6 +83,8 @@ export class OffsetMirror {
       clearTimeout(this.retryTimer);
       this.retryTimer = undefined;
     }
+    this.stopWaiting();
+    this.lastSentAt = -Infinity; // what waits goes now
     this.send();
     while (this.inFlight && Date.now() < deadline) {
       let timer: NodeJS.Timeout | undefined;
@@ -90,6 +99,7 @@ export class OffsetMirror {
     this.left = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
+    this.stopWaiting();
     this.pending.clear();
     this.assigned = undefined;
   }
@@ -110,8 +120,23 @@ export class OffsetMirror {
     );
   }
 
+  private stopWaiting() {
+    if (this.intervalTimer) clearTimeout(this.intervalTimer);
+    this.intervalTimer = undefined;
+  }
+
   private send() {
-    if (this.left || this.inFlight || this.retryTimer || !this.pending.size) return;
+    if (this.left || this.inFlight || this.retryTimer || this.intervalTimer || !this.pending.size) return;
+    const wait = this.lastSentAt + (this.deps.intervalMs ?? 0) - Date.now();
+    if (wait > 0) {
+      this.intervalTimer = setTimeout(() => {
+        this.intervalTimer = undefined;
+        this.send();
+      }, wait);
+      this.intervalTimer.unref();
+      return;
+    }
+    this.lastSentAt = Date.now();
     const sending = this.pending;
     this.pending = new Map();
     const offsets = [...sending].map(([partition, offset]) => ({ topic: this.deps.topic, partition, offset }));
@@ -144,6 +169,7 @@ export function mirrorOffsets<T>(ctx: ConsumerContext<T>, consumer: Consumer): O
     topic,
     events: ctx.events,
     log: ctx.log,
+    intervalMs: ctx.options.mirrorIntervalMs,
     commit: (offsets) => consumer.commitOffsets(offsets),
     async positions(partitions) {
       const stored = await storedOffsets(pool, groupId, topic);

@@ -63,6 +63,8 @@ export interface BatchConsumerOptions<T> {
   sessionTimeout?: number;
   /** how each batch is committed (commit-strategy.ts); plain unless said */
   commit?: CommitStrategyName;
+  /** ms between two commits of the offsets mirrored to the Kafka group (mirror.ts); 0: after every batch */
+  mirrorIntervalMs?: number;
 }
 
 /**

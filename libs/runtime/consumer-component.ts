@@ -73,6 +73,7 @@ export async function consumerComponent<H>(
       maxBytesPerPartition: t.maxBytesPerPartition,
       maxWaitTimeInMs: settings.maxWaitTimeInMs,
       commit: settings.commit,
+      mirrorIntervalMs: config.offsetMirrorIntervalMs,
     }),
   );
   return {
