@@ -1,6 +1,7 @@
 import type { ConsumedGroup, ExporterOptions } from './metrics';
 import { groupId, topicName, type TopicId } from '../libs/kafka/topics';
 import type { ComponentSpec } from '../libs/runtime';
+import { relayAndRecounts } from '../libs/runtime/followers';
 import type { ConsumerPart } from '../libs/runtime/consumer-part';
 import type { AppliedBatch } from './api/applied-channel';
 
@@ -149,16 +150,9 @@ export const productCountFollowers: ComponentSpec<RelayOptions> = {
     const relay = await productCountRelay.create(context, options);
     const recount = await productCountConsumer.create(context, undefined as never);
     return {
-      consumers: recount.consumers,
+      ...relayAndRecounts(relay, [recount]),
       group: groupId(context.config.namespace, CONSUMER_PARTS.productCount.group),
       onAssigned: (listener) => recount.onAssigned?.(listener),
-      async start() {
-        await relay.start();
-        await recount.start();
-      },
-      async stop() {
-        await Promise.all([relay.stop(), recount.stop()]);
-      },
     };
   },
 };

@@ -5,6 +5,7 @@ import { aggregateGroupApp, aggregateTopic, rowsGroupApp, rowsTopic } from '../.
 import { Logger } from '../../libs/log';
 import { createOutboxRelay } from '../../libs/outbox/relay';
 import { Component } from '../../libs/runtime';
+import { relayAndRecounts } from '../../libs/runtime/followers';
 import { consumerComponent, sessionSettings } from '../../libs/runtime/consumer-component';
 import { ConsumerPart } from '../../libs/runtime/consumer-part';
 import { onParentMessage } from '../../libs/runtime/messages';
@@ -71,16 +72,13 @@ export async function followersComponent(
   const recounts = await Promise.all(spec.aggregates.map((a) => consumerComponent(aggregatePart(spec, a), context)));
   // `ingest` says when the rows are applied: nothing more to wait for
   const unlisten = onParentMessage((m) => m.type === 'drain' && relay.drainNow());
-  return {
-    consumers: recounts.flatMap((r) => r.consumers),
-    async start() {
-      await relay.start();
-      await Promise.all(recounts.map((r) => r.start()));
-    },
+  const relayPart = {
+    start: () => relay.start(),
     async stop() {
       unlisten();
-      await Promise.all([relay.stop(), ...recounts.map((r) => r.stop())]);
+      await relay.stop();
       await pool.end().catch(() => undefined);
     },
   };
+  return relayAndRecounts(relayPart, recounts);
 }
