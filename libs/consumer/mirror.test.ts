@@ -118,6 +118,20 @@ describe('with an interval', () => {
     expect(group.sent()).toEqual(['0@10', '0@30 1@5']);
   });
 
+  test('a flush with a commit in flight sends what came meanwhile as soon as it is answered, and waits for it', async () => {
+    const group = fakeGroup();
+    const { events, mirror } = mirrorOf(group, undefined, 1000);
+    events.emit('batch:committed', info(0, 10n), committed);
+    events.emit('batch:committed', info(0, 11n), committed);
+    let flushed = false;
+    const flushing = mirror.flush(5000).then(() => (flushed = true));
+    group.calls[0].resolve();
+    await tick();
+    expect([group.sent(), flushed]).toEqual([['0@10', '0@11'], false]);
+    group.calls[1].resolve();
+    await flushing;
+  });
+
   test('flush sends what waits at once; clear drops it', async () => {
     const group = fakeGroup();
     const { events, mirror } = mirrorOf(group, undefined, 1000);

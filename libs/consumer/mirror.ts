@@ -47,6 +47,8 @@ export class OffsetMirror {
   /** waits until `intervalMs` after the last commit began */
   private intervalTimer: NodeJS.Timeout | undefined;
   private lastSentAt = -Infinity;
+  /** a flush is waiting: what comes back from a commit in flight goes at once too */
+  private flushing = false;
   private readonly backoff: Backoff;
   private assigned: Set<number> | undefined;
   /** partitions committed since the last join began reading positions (their newer offset wins) */
@@ -84,13 +86,17 @@ export class OffsetMirror {
       this.retryTimer = undefined;
     }
     this.stopWaiting();
-    this.lastSentAt = -Infinity; // what waits goes now
-    this.send();
-    while (this.inFlight && Date.now() < deadline) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([this.inFlight, new Promise((r) => (timer = setTimeout(r, deadline - Date.now())))]);
-      clearTimeout(timer);
-      if (this.retryTimer) return; // failed: not worth waiting longer before leaving
+    this.flushing = true;
+    try {
+      this.send();
+      while (this.inFlight && Date.now() < deadline) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([this.inFlight, new Promise((r) => (timer = setTimeout(r, deadline - Date.now())))]);
+        clearTimeout(timer);
+        if (this.retryTimer) return; // failed: not worth waiting longer before leaving
+      }
+    } finally {
+      this.flushing = false;
     }
   }
 
@@ -127,7 +133,7 @@ export class OffsetMirror {
 
   private send() {
     if (this.left || this.inFlight || this.retryTimer || this.intervalTimer || !this.pending.size) return;
-    const wait = this.lastSentAt + (this.deps.intervalMs ?? 0) - Date.now();
+    const wait = this.flushing ? 0 : this.lastSentAt + (this.deps.intervalMs ?? 0) - Date.now();
     if (wait > 0) {
       this.intervalTimer = setTimeout(() => {
         this.intervalTimer = undefined;
