@@ -12,12 +12,6 @@ NODE_MAJOR ?=
 export NODE_MAJOR
 export PATH := $(if $(NODE_MAJOR),$(CURDIR)/node_modules/.node$(NODE_MAJOR):)$(CURDIR)/node_modules/.bin:$(PATH)
 DASY := node dist/apps/cli/main.js
-# the commands that stream a file into Kafka from their own process: the forked parts' semi-space
-# cap (libs/runtime/supervisor.ts: STREAMING_COMMANDS), as bin/dasy gives them
-DASY_STREAMING := node --max-semi-space-size=16 dist/apps/cli/main.js
-# a part run on its own with the caps a supervisor forks it with: the semi-space cap and its heap
-# cap in MB, the argument (apps/components.ts: heapMb)
-DASY_CAPPED = node --max-semi-space-size=16 --max-old-space-size=$(1) dist/apps/cli/main.js
 # the development entry point (dev/main.ts): bench, chaos; not part of the shipped dasy (bin/dasy)
 DASY_DEV := node dist/dev/main.js
 SOURCES := $(shell find apps libs migrations bench chaos dev -name '*.ts' -not -name '*.test.ts' 2>/dev/null) tsconfig.json tsconfig.base.json
@@ -77,20 +71,20 @@ data: build
 	$(DASY) data --rows $(ROWS) --seed $(SEED) --out $(FILE)
 
 products-producer: build
-	$(DASY_STREAMING) products-producer --file $(FILE) $(if $(REJECTS),--rejects $(REJECTS)) $(if $(filter-out 0 no false off,$(DELETE)),--delete)
+	$(DASY) products-producer --file $(FILE) $(if $(REJECTS),--rejects $(REJECTS)) $(if $(filter-out 0 no false off,$(DELETE)),--delete)
 
 products-consumer: build
 	$(DASY) products-consumer --consumers $(CONSUMERS)
 
 product-count-producer: build
-	$(call DASY_CAPPED,192) product-count-producer
+	$(DASY) product-count-producer
 
 product-count-consumer: build
-	$(call DASY_CAPPED,192) product-count-consumer
+	$(DASY) product-count-consumer
 
 # both in one process, as `make ingest` forks them (productCountFollowers)
 product-count: build
-	$(call DASY_CAPPED,256) product-count
+	$(DASY) product-count
 
 # a declared dataset's parts on their own (README: Datasets): one rows consumer; the relay and the recounts
 dataset-consumer: build
@@ -102,12 +96,12 @@ dataset-aggregates: build
 	$(DASY) dataset-aggregates --dataset $(DATASET)
 
 ingest: build
-	$(DASY_STREAMING) ingest --file $(FILE) --consumers $(CONSUMERS) $(if $(REJECTS),--rejects $(REJECTS)) $(if $(filter-out 0 no false off,$(SYNC)),--sync) $(if $(DATASET),--dataset $(DATASET))
+	$(DASY) ingest --file $(FILE) --consumers $(CONSUMERS) $(if $(REJECTS),--rejects $(REJECTS)) $(if $(filter-out 0 no false off,$(SYNC)),--sync) $(if $(DATASET),--dataset $(DATASET))
 
 # FILE has no default here: a CSV of the skus to delete (a sku column)
 delete: build
 	@if [[ "$(origin FILE)" != "command line" && "$(origin FILE)" != "environment" ]]; then echo "make delete needs FILE=<csv with a sku column, or the key columns of DATASET>" >&2; exit 2; fi
-	$(DASY_STREAMING) delete --file $(FILE) --consumers $(CONSUMERS) $(if $(REJECTS),--rejects $(REJECTS)) $(if $(DATASET),--dataset $(DATASET))
+	$(DASY) delete --file $(FILE) --consumers $(CONSUMERS) $(if $(REJECTS),--rejects $(REJECTS)) $(if $(DATASET),--dataset $(DATASET))
 
 rebuild: build
 	$(DASY) rebuild --consumers $(CONSUMERS) $(if $(DATASET),--dataset $(DATASET))

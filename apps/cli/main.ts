@@ -1,4 +1,5 @@
 import { loaded } from './boot'; // first: a failure to load is one line
+import './own-caps'; // second: a part's memory caps, before the rest loads
 import { InvalidArgumentError } from 'commander';
 import { intOption, loadConfig } from '../../libs/config';
 import { createLogger } from '../../libs/log';

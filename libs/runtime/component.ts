@@ -30,7 +30,8 @@ export interface ComponentSpec<O = object> {
   /** a consumer's topic and group (`<ns>.<group>`): status, reset, the dashboard and metrics read these */
   consumes?: { topic: TopicId; group: string };
   /**
-   * V8's old-space cap (MB) when a supervisor forks this part. Without one, V8 sizes the heap from
+   * V8's old-space cap (MB) of this part: a supervisor forks it with the cap, and its own command,
+   * started any other way, applies it to itself (apps/cli/own-caps.ts). Without one, V8 sizes the heap from
    * the machine's memory and lets garbage pile up (GBs on a large machine) before it collects; a
    * part whose working set is bounded by its fetch sizes can say what it needs.
    */

@@ -42,8 +42,8 @@ function withSemiSpaceCap(argv: readonly string[]): string[] {
 
 /**
  * The commands whose own process streams a file into Kafka (the producer is not a forked part).
- * Their launchers give them the parts' semi-space cap too: bin/dasy and the Makefile (which
- * cannot import this) and the bench (streamingExecArgv). A 500,000-row ingest's main process
+ * They get the parts' semi-space cap too: the CLI applies it to itself (libs/runtime/own-caps.ts),
+ * the bench starts them with it (streamingExecArgv). A 500,000-row ingest's main process
  * peaked at 324 MB RSS with Node 24's default, 251 MB with 16 MB semi-spaces.
  */
 export const STREAMING_COMMANDS: readonly string[] = ['ingest', 'delete', 'products-producer'];

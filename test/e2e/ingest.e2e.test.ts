@@ -183,12 +183,12 @@ test('`bin/dasy ingest` runs its own process with 16 MB semi-spaces, as the fork
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  // bin/dasy execs node: the same pid, once it runs dasy's entry point
+  // bin/dasy execs node, which execs itself again with the caps (apps/cli/own-caps.ts): the same pid
   const argv = await waitFor(
-    'bin/dasy to exec node',
+    'bin/dasy to exec node with the caps',
     async () => {
       const a = fs.readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0');
-      return a.some((x) => x.endsWith('main.js')) ? a : undefined;
+      return a.some((x) => x.endsWith('main.js')) && a.some((x) => x.startsWith('--max-semi-space-size')) ? a : undefined;
     },
     10000,
     5,

@@ -1,3 +1,4 @@
+import * as fs from 'fs';
 import { childProcesses, createTestEnv, runCli, startCli, TestEnv, waitFor } from './harness';
 
 /** Long-running commands stop cleanly on SIGTERM/SIGINT and exit 0 (DESIGN.md §4). */
@@ -56,6 +57,31 @@ test('the parts a supervisor forks run with 16 MB semi-spaces (README: Memory)',
       ['--max-semi-space-size=16'],
       ['--max-semi-space-size=16'],
     ]);
+  } finally {
+    running.child.kill('SIGTERM');
+    expect((await running.exited).code).toBe(0);
+  }
+});
+
+/** A process's Node memory flags, from its command line (Linux: /proc). */
+const memoryFlags = (pid: number) =>
+  fs
+    .readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+    .split('\0')
+    .filter((a) => /^--max-(semi|old)-space-size=/.test(a));
+
+test.each([
+  [['product-count-consumer'], {}, ['--max-semi-space-size=16', '--max-old-space-size=192']],
+  [['product-count'], {}, ['--max-semi-space-size=16', '--max-old-space-size=256']],
+  // a size the user gives wins
+  [['product-count'], { NODE_OPTIONS: '--max-old-space-size=300' }, ['--max-semi-space-size=16']],
+  [['products-consumer', '--consumers', '1'], {}, []],
+] as const)('%j run on its own, with %j, applies the caps its spec declares to itself: %j (README: Memory)', async (args, env, flags) => {
+  const running = startCli(t, [...args], env);
+  try {
+    await waitFor('it joined its group', async () => running.stdout().includes('running in group'), 30000);
+    // the same process, started again by itself with the flags (execve keeps its pid)
+    expect(memoryFlags(running.child.pid!)).toEqual(flags);
   } finally {
     running.child.kill('SIGTERM');
     expect((await running.exited).code).toBe(0);
