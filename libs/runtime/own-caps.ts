@@ -31,11 +31,15 @@ export function missingCapFlags(caps: MemoryCaps, options: readonly string[]): s
  * Runs this process with `caps` unless its Node options set those sizes: V8 sizes its heap once, at
  * start, so the process replaces itself (process.execve: the same pid, arguments, environment and
  * standard streams) before anything else loads. Flags a user gave win. A Node without execve
- * (before 22.15) runs on with V8's defaults.
+ * (before 22.15), or an exec that fails, runs on with V8's defaults.
  */
 export function applyOwnCaps(caps: MemoryCaps): void {
   const options = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
   const missing = missingCapFlags(caps, options);
   if (!missing.length || typeof process.execve !== 'function') return;
-  process.execve(process.execPath, [process.execPath, ...process.execArgv, ...missing, ...process.argv.slice(1)], process.env);
+  try {
+    process.execve(process.execPath, [process.execPath, ...process.execArgv, ...missing, ...process.argv.slice(1)], process.env);
+  } catch {
+    // it returns only when the exec failed (the binary gone meanwhile, say): the command runs on, uncapped
+  }
 }
