@@ -203,7 +203,10 @@ maybe('score writes exactly once, seen from the client', () => {
         rssGrowth = Math.max(...rss.slice(outageStart)) - before;
         await stack('start-node', '1');
         const okBefore = count(200);
-        await waitFor('pushes answered 200 again', async () => count(200) >= okBefore + 200, 120000, 200);
+        // a failure says how far it got and what the api said (its outage notices)
+        await waitFor('pushes answered 200 again', async () => count(200) >= okBefore + 200, 120000, 200).catch((err: Error) => {
+          throw new Error(`${err.message}: ${count(200) - okBefore} of 200; the api said:\n${api.cli.stderr()}`);
+        });
 
         // SIGTERM while Kafka is down
         await stack('stop-node', '1');
