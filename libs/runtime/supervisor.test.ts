@@ -3,7 +3,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { createLogger } from '../log';
 import { RestartPolicy } from './restart-policy';
-import { childExecArgv, PART_SEMI_SPACE_MB, Replica, restartWhen, streamingExecArgv } from './supervisor';
+import { PART_SEMI_SPACE_MB } from './memory-caps';
+import { childExecArgv, Replica, restartWhen, streamingExecArgv } from './supervisor';
 import { productCountConsumer, productCountFollowers, productCountRelay } from '../../apps/components';
 
 /** This process's Node options without a semi-space size, and a call made as if they were `argv`. */

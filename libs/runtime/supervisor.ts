@@ -3,6 +3,7 @@ import * as path from 'path';
 import { SETTINGS } from '../config/settings';
 import { Logger } from '../log';
 import { StoppedError } from '../errors';
+import { capsOf, missingCapFlags, PART_SEMI_SPACE_MB } from './memory-caps';
 import { isChildMessage, ParentMessage } from './messages';
 import { RestartPolicy } from './restart-policy';
 
@@ -19,38 +20,22 @@ export interface ReplicaSpec {
   heapMb?: number;
 }
 
-/**
- * V8's semi-space cap (MB) of every forked part, unless this process's own options set one. Node
- * 24 sizes the young generation from the machine's memory, and a part decoding fetches of
- * megabytes filled it before each scavenge: the products consumers peaked at 344 MB RSS in a
- * 500,000-row ingest, 227 MB with 16 MB semi-spaces, and their CPU did not grow (bench, 2 runs each
- * way).
- */
-export const PART_SEMI_SPACE_MB = 16;
-
 /** This process's Node options for a child: the parts' semi-space cap, and its heap cap when it has one (the last flag wins). */
 export function childExecArgv(heapMb: number | undefined): string[] {
-  const argv = withSemiSpaceCap(process.execArgv);
+  const argv = [...process.execArgv, ...missingCapFlags({ semiSpaceMb: PART_SEMI_SPACE_MB }, process.execArgv)];
   if (heapMb !== undefined) argv.push(`--max-old-space-size=${heapMb}`);
   return argv;
 }
 
-/** `argv` with the parts' semi-space cap, unless it sets a size already. */
-function withSemiSpaceCap(argv: readonly string[]): string[] {
-  return argv.some((flag) => flag.startsWith('--max-semi-space-size')) ? [...argv] : [...argv, `--max-semi-space-size=${PART_SEMI_SPACE_MB}`];
-}
-
-/**
- * The commands whose own process streams a file into Kafka (the producer is not a forked part).
- * They get the parts' semi-space cap too: the CLI applies it to itself (libs/runtime/own-caps.ts),
- * the bench starts them with it (streamingExecArgv). A 500,000-row ingest's main process
- * peaked at 324 MB RSS with Node 24's default, 251 MB with 16 MB semi-spaces.
- */
-export const STREAMING_COMMANDS: readonly string[] = ['ingest', 'delete', 'products-producer'];
-
 /** Node options for a dasy process running `command`: this process's, with the semi-space cap when it streams. */
 export function streamingExecArgv(command: string): string[] {
-  return STREAMING_COMMANDS.includes(command) ? withSemiSpaceCap(process.execArgv) : [...process.execArgv];
+  return [
+    ...process.execArgv,
+    ...missingCapFlags(
+      capsOf(command, () => undefined),
+      process.execArgv,
+    ),
+  ];
 }
 
 /** How long a replica may take to stop after SIGTERM before it is killed. */

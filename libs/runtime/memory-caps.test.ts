@@ -1,4 +1,4 @@
-import { applyOwnCaps, capsOf, missingCapFlags } from './own-caps';
+import { applyOwnCaps, capsOf, missingCapFlags } from './memory-caps';
 
 const heapMbOf = (command: string) => ({ 'product-count-consumer': 192, 'product-count': 256 })[command];
 
